@@ -1,0 +1,131 @@
+//! `/users/me`: the caller's own profile.
+
+use serde::{Deserialize, Serialize};
+use tessera_kernel::ids::UserId;
+use tessera_kernel::{Actor, ApiResult, Data, FieldErrors, Json, NoContent, PlatformRole};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::IdentityState;
+use crate::entity::users::Model;
+use crate::model::{self, UserStatus};
+use crate::service::users::ProfilePatch;
+use axum::extract::State;
+
+/// A user as clients see it (no credentials, no counters).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserOut {
+    pub id: UserId,
+    pub email: String,
+    pub email_verified: bool,
+    pub name: String,
+    pub avatar_url: Option<String>,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub status: UserStatus,
+    pub role: PlatformRole,
+    pub metadata: serde_json::Value,
+    pub preferences: serde_json::Value,
+    #[serde(with = "tessera_kernel::clock::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+    #[serde(with = "tessera_kernel::clock::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: i64,
+    #[serde(with = "tessera_kernel::clock::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_login_at: Option<i64>,
+}
+
+impl From<&Model> for UserOut {
+    fn from(u: &Model) -> Self {
+        Self {
+            id: u.id,
+            email: u.email.clone(),
+            email_verified: u.email_verified_at.is_some(),
+            name: u.name.clone(),
+            avatar_url: u.avatar_url.clone(),
+            locale: u.locale.clone(),
+            timezone: u.timezone.clone(),
+            status: UserStatus::parse(&u.status).unwrap_or(UserStatus::Disabled),
+            role: PlatformRole::parse(&u.role).unwrap_or(PlatformRole::User),
+            metadata: u.metadata.clone(),
+            preferences: u.preferences.clone(),
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            last_login_at: u.last_login_at,
+        }
+    }
+}
+
+/// Changes to the caller's profile. Absent fields stay; `null` clears optional ones.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProfilePatchIn {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub avatar_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub locale: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub timezone: Option<Option<String>>,
+    /// Merged into the stored preferences; a key set to null is removed.
+    pub preferences: Option<serde_json::Value>,
+}
+
+impl ProfilePatchIn {
+    /// Parses every field, collecting every error.
+    pub fn parse(self, errors: &mut FieldErrors) -> ProfilePatch {
+        let opt = |errors: &mut FieldErrors, v: Option<Option<String>>, f: fn(&'static str, &str) -> Result<String, tessera_kernel::FieldError>, name| {
+            match v {
+                Some(Some(s)) => errors.check(f(name, &s)).map(|s| Some(Some(s))).unwrap_or(None),
+                Some(None) => Some(None),
+                None => None,
+            }
+        };
+        ProfilePatch {
+            name: self.name.and_then(|n| errors.check(model::parse_name("name", &n))),
+            avatar_url: opt(errors, self.avatar_url, model::parse_avatar_url, "avatarUrl"),
+            locale: opt(errors, self.locale, model::parse_locale, "locale"),
+            timezone: opt(errors, self.timezone, model::parse_timezone, "timezone"),
+            preferences: self.preferences.and_then(|p| errors.check(model::parse_json_object("preferences", p))),
+        }
+    }
+}
+
+pub fn routes() -> OpenApiRouter<IdentityState> {
+    OpenApiRouter::new().routes(routes!(get_me, update_me, delete_me))
+}
+
+/// The caller's profile.
+#[utoipa::path(get, path = "/users/me", tag = "users", operation_id = "identity.me.get",
+    responses((status = 200, body = Data<UserOut>), (status = 401)), security(("bearer" = [])))]
+async fn get_me(State(s): State<IdentityState>, actor: Actor) -> ApiResult<Data<UserOut>> {
+    let user = s.id.get_user(actor.user_id()).await?;
+    Ok(Data::new(UserOut::from(&user)))
+}
+
+/// Updates the caller's profile and preferences.
+#[utoipa::path(patch, path = "/users/me", tag = "users", operation_id = "identity.me.update",
+    request_body = ProfilePatchIn,
+    responses((status = 200, body = Data<UserOut>), (status = 401), (status = 422)), security(("bearer" = [])))]
+async fn update_me(State(s): State<IdentityState>, actor: Actor, Json(input): Json<ProfilePatchIn>) -> ApiResult<Data<UserOut>> {
+    let mut errors = FieldErrors::new();
+    let patch = input.parse(&mut errors);
+    errors.finish()?;
+    let user = s.id.update_me(&actor, patch).await?;
+    Ok(Data::new(UserOut::from(&user)))
+}
+
+/// Deletes the caller's account and every session; emits `user.deleted`.
+#[utoipa::path(delete, path = "/users/me", tag = "users", operation_id = "identity.me.delete",
+    responses((status = 204), (status = 401)), security(("bearer" = [])))]
+async fn delete_me(State(s): State<IdentityState>, actor: Actor) -> ApiResult<NoContent> {
+    s.id.delete_user(&actor.as_ref(), actor.user_id()).await?;
+    Ok(NoContent)
+}

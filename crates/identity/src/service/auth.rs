@@ -1,0 +1,282 @@
+//! Sign-up, sign-in, token refresh and sign-out.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+use tessera_kernel::crypto::{random_token, token_hash};
+use tessera_kernel::{Actor, ActorRef, ApiError, PlatformRole};
+use utoipa::ToSchema;
+
+use super::{Identity, throttle};
+use crate::entity::users;
+use crate::error::IdentityError;
+use crate::events;
+use crate::model::{Email, NewPassword, Secret, UserStatus};
+use crate::store::action_tokens::{self, Purpose};
+use crate::store::sessions::Origin;
+use crate::store::{self};
+
+/// A new account as submitted.
+#[derive(Debug)]
+pub struct Registration {
+    pub email: Email,
+    pub password: NewPassword,
+    pub name: String,
+}
+
+/// Tokens handed to a client after sign-in or refresh.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// Result of a sign-in: the tokens and the user.
+pub struct SignedIn {
+    pub tokens: TokenPair,
+    pub user: users::Model,
+}
+
+impl Identity {
+    /// Creates an account pending e-mail verification and mails the link.
+    #[tracing::instrument(skip_all)]
+    pub async fn register(&self, reg: Registration) -> Result<users::Model, ApiError> {
+        let db = &self.core.db;
+        if store::users::find_by_email(&db.conn, reg.email.as_str()).await?.is_some() {
+            return Err(IdentityError::EmailTaken.into());
+        }
+        let hash = self.hasher.hash(&reg.password.0).await?;
+        let now = self.now();
+        let user = self.new_user_row(reg.email, reg.name, Some(hash), UserStatus::PendingVerification, PlatformRole::User);
+        let txn = db.begin_write().await?;
+        let user = store::users::insert(&*txn, user).await.map_err(email_taken)?;
+        let expires = now + self.cfg.verify_email_ttl_hours * 3_600_000;
+        let token = action_tokens::create(&*txn, user.id, Purpose::VerifyEmail, now, expires).await?;
+        let mail = self.verification_mail(&user.email, &user.name, &token);
+        self.core.mailer.enqueue(&self.core.jobs, &*txn, &mail).await?;
+        let actor = ActorRef::User { id: user.id };
+        self.emit(&*txn, events::USER_CREATED, actor, crate::http::users::UserOut::from(&user)).await?;
+        txn.commit().await?;
+        self.core.jobs.wake();
+        metrics::counter!("tessera_registrations_total").increment(1);
+        Ok(user)
+    }
+
+    /// Checks a password and opens a session.
+    #[tracing::instrument(skip_all)]
+    pub async fn login(&self, email: &Email, password: &Secret, origin: &Origin, ip: IpAddr) -> Result<SignedIn, ApiError> {
+        let now = self.now();
+        if let Some(wait) = self.ip_strikes.wait(ip, now) {
+            return Err(ApiError::rate_limited(wait));
+        }
+        let db = &self.core.db;
+        let user = store::users::find_by_email(&db.conn, email.as_str()).await?;
+        if let Some(u) = &user
+            && let Some(wait) = throttle::locked_for(u, now)
+        {
+            metrics::counter!("tessera_logins_failed_total", "reason" => "locked").increment(1);
+            return Err(IdentityError::AccountLocked { retry_after: wait }.into());
+        }
+        let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
+        let verified = self.hasher.verify(password, stored).await?;
+        let (Some(user), true) = (user, verified.ok) else {
+            return Err(self.failed_login(email, ip).await);
+        };
+        match UserStatus::parse(&user.status) {
+            Some(UserStatus::Disabled) => return Err(IdentityError::AccountDisabled.into()),
+            Some(UserStatus::PendingVerification) if !self.cfg.allow_unverified_login => {
+                return Err(IdentityError::EmailNotVerified.into());
+            }
+            _ => {}
+        }
+        let rehash = if verified.needs_rehash { Some(self.hasher.hash(password).await?) } else { None };
+        let txn = db.begin_write().await?;
+        throttle::clear(&*txn, user.id).await?;
+        let mut active: users::ActiveModel = user.clone().into();
+        active.last_login_at = sea_orm::Set(Some(now));
+        if let Some(hash) = rehash {
+            active.password_hash = sea_orm::Set(Some(hash));
+        }
+        let user = store::users::update(&*txn, active).await?;
+        let (tokens, session) = self.open_session(&*txn, &user, origin).await?;
+        let data = events::UserLoggedIn { user_id: user.id, session_id: session, ip: origin.ip.clone(), user_agent: origin.user_agent.clone() };
+        self.emit(&*txn, events::USER_LOGGED_IN, ActorRef::User { id: user.id }, data).await?;
+        txn.commit().await?;
+        metrics::counter!("tessera_logins_total").increment(1);
+        Ok(SignedIn { tokens, user })
+    }
+
+    /// Counts a failure against the address and the account; the error to answer.
+    async fn failed_login(&self, email: &Email, ip: IpAddr) -> ApiError {
+        let now = self.now();
+        self.ip_strikes.strike(ip, now);
+        metrics::counter!("tessera_logins_failed_total", "reason" => "credentials").increment(1);
+        let db = &self.core.db;
+        // Re-read: the counters may have moved while the hash was computed.
+        let locked = match store::users::find_by_email(&db.conn, email.as_str()).await {
+            Ok(Some(user)) => throttle::record_failure(&db.conn, &self.cfg.lockout, &user, now).await,
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
+        match locked {
+            Ok(Some(secs)) => IdentityError::AccountLocked { retry_after: secs }.into(),
+            Ok(None) => IdentityError::InvalidCredentials.into(),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Creates a session with its first refresh token and signs an access token.
+    pub(crate) async fn open_session<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        user: &users::Model,
+        origin: &Origin,
+    ) -> Result<(TokenPair, tessera_kernel::ids::SessionId), ApiError> {
+        let now = self.now();
+        let expires = now + self.cfg.refresh_token_ttl_days * 86_400_000;
+        let session = store::sessions::create(conn, user.id, origin, now, expires).await?;
+        let refresh = random_token("", 32);
+        store::sessions::insert_refresh(conn, session.id, token_hash(&refresh), now).await?;
+        let role = PlatformRole::parse(&user.role).unwrap_or(PlatformRole::User);
+        let (access, _) = self.tokens.issue(user.id, session.id, role)?;
+        Ok((self.pair(access, refresh), session.id))
+    }
+
+    fn pair(&self, access: String, refresh: String) -> TokenPair {
+        TokenPair { access_token: access, refresh_token: refresh, token_type: "Bearer", expires_in: self.tokens.ttl_secs() }
+    }
+
+    /// Trades a refresh token for a new pair. A token presented a second time
+    /// means it was stolen (or replayed): the whole session is revoked.
+    #[tracing::instrument(skip_all)]
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ApiError> {
+        let now = self.now();
+        let db = &self.core.db;
+        let hash = token_hash(refresh_token);
+        let Some(row) = store::sessions::find_refresh(&db.conn, &hash).await? else {
+            return Err(IdentityError::InvalidRefreshToken.into());
+        };
+        if row.used_at.is_some() {
+            return Err(self.refresh_reused(row.session_id).await);
+        }
+        let session = store::sessions::find(&db.conn, row.session_id).await?.ok_or(IdentityError::InvalidRefreshToken)?;
+        if session.revoked_at.is_some() || session.expires_at <= now {
+            return Err(IdentityError::InvalidRefreshToken.into());
+        }
+        let user = store::users::find(&db.conn, session.user_id).await?.ok_or(IdentityError::InvalidRefreshToken)?;
+        if UserStatus::parse(&user.status) == Some(UserStatus::Disabled) {
+            return Err(IdentityError::AccountDisabled.into());
+        }
+        let next = random_token("", 32);
+        let txn = db.begin_write().await?;
+        if !store::sessions::use_refresh(&*txn, &hash, now).await? {
+            drop(txn);
+            return Err(self.refresh_reused(row.session_id).await);
+        }
+        store::sessions::insert_refresh(&*txn, session.id, token_hash(&next), now).await?;
+        let expires = now + self.cfg.refresh_token_ttl_days * 86_400_000;
+        store::sessions::touch(&*txn, session.id, now, expires).await?;
+        txn.commit().await?;
+        let role = PlatformRole::parse(&user.role).unwrap_or(PlatformRole::User);
+        let (access, _) = self.tokens.issue(user.id, session.id, role)?;
+        metrics::counter!("tessera_token_refreshes_total").increment(1);
+        Ok(self.pair(access, next))
+    }
+
+    async fn refresh_reused(&self, session: tessera_kernel::ids::SessionId) -> ApiError {
+        metrics::counter!("tessera_refresh_reuse_total").increment(1);
+        let result: Result<(), ApiError> = async {
+            let txn = self.core.db.begin_write().await?;
+            if let Some(s) = store::sessions::find(&*txn, session).await?
+                && store::sessions::revoke(&*txn, session, "refresh_token_reuse", self.now()).await?
+            {
+                self.emit_revoked(&*txn, &ActorRef::System, s.user_id, &[session], "refresh_token_reuse").await?;
+            }
+            txn.commit().await?;
+            Ok(())
+        }
+        .await;
+        self.forget_sessions(&[session]);
+        match result {
+            Ok(()) => IdentityError::RefreshTokenReused.into(),
+            Err(e) => e,
+        }
+    }
+
+    /// Ends the caller's session.
+    pub async fn logout(&self, actor: &Actor) -> Result<(), ApiError> {
+        let Actor::User(u) = actor;
+        let txn = self.core.db.begin_write().await?;
+        if store::sessions::revoke(&*txn, u.session_id, "logout", self.now()).await? {
+            self.emit_revoked(&*txn, &actor.as_ref(), u.user_id, &[u.session_id], "logout").await?;
+        }
+        txn.commit().await?;
+        self.forget_sessions(&[u.session_id]);
+        Ok(())
+    }
+
+    /// Ends every session of the caller; returns how many.
+    pub async fn logout_all(&self, actor: &Actor) -> Result<usize, ApiError> {
+        let user = actor.user_id();
+        self.revoke_user_sessions(&actor.as_ref(), user, None, "logout_all").await
+    }
+
+    /// Revokes the user's sessions (all, or all but `except`) in one transaction.
+    pub(crate) async fn revoke_user_sessions(
+        &self,
+        actor: &ActorRef,
+        user: tessera_kernel::ids::UserId,
+        except: Option<tessera_kernel::ids::SessionId>,
+        reason: &'static str,
+    ) -> Result<usize, ApiError> {
+        let txn = self.core.db.begin_write().await?;
+        let ids = store::sessions::revoke_for_user(&*txn, user, except, reason, self.now()).await?;
+        self.emit_revoked(&*txn, actor, user, &ids, reason).await?;
+        txn.commit().await?;
+        self.forget_sessions(&ids);
+        Ok(ids.len())
+    }
+
+    pub(crate) fn new_user_row(
+        &self,
+        email: Email,
+        name: String,
+        password_hash: Option<String>,
+        status: UserStatus,
+        role: PlatformRole,
+    ) -> users::ActiveModel {
+        let now = self.now();
+        users::ActiveModel {
+            id: sea_orm::Set(tessera_kernel::ids::UserId::new()),
+            email: sea_orm::Set(email.into_inner()),
+            email_verified_at: sea_orm::Set((status == UserStatus::Active).then_some(now)),
+            password_hash: sea_orm::Set(password_hash.clone()),
+            name: sea_orm::Set(name),
+            avatar_url: sea_orm::Set(None),
+            locale: sea_orm::Set(None),
+            timezone: sea_orm::Set(None),
+            status: sea_orm::Set(status.as_str().into()),
+            role: sea_orm::Set(role.as_str().into()),
+            metadata: sea_orm::Set(serde_json::json!({})),
+            preferences: sea_orm::Set(serde_json::json!({})),
+            failed_logins: sea_orm::Set(0),
+            lockouts: sea_orm::Set(0),
+            locked_until: sea_orm::Set(None),
+            last_failed_login_at: sea_orm::Set(None),
+            password_changed_at: sea_orm::Set(password_hash.map(|_| now)),
+            last_login_at: sea_orm::Set(None),
+            created_at: sea_orm::Set(now),
+            updated_at: sea_orm::Set(now),
+        }
+    }
+}
+
+/// A unique violation on insert means another request took the address first.
+pub(crate) fn email_taken(err: sea_orm::DbErr) -> ApiError {
+    if tessera_kernel::db::is_unique_violation(&err) { IdentityError::EmailTaken.into() } else { err.into() }
+}

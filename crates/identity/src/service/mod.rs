@@ -1,0 +1,152 @@
+//! Use cases of the identity module. [`Identity`] holds what they share: the core,
+//! configuration, password hasher, token signer and the session cache.
+
+pub mod auth;
+pub mod passwords;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::ConnectionTrait;
+use tessera_kernel::actor::{Authenticator, UserActor};
+use tessera_kernel::ids::{SessionId, UserId};
+use tessera_kernel::outbox::{self, NewEvent};
+use tessera_kernel::{Actor, ActorRef, ApiError, Core, Millis, PlatformRole};
+
+use crate::config::IdentityConfig;
+use crate::error::IdentityError;
+use crate::events;
+use crate::jwt::Tokens;
+use crate::model::UserStatus;
+use crate::password::Hasher;
+use crate::store;
+
+/// What a node remembers about a session between database reads.
+#[derive(Clone, Debug)]
+struct SessionView {
+    user_id: UserId,
+    role: PlatformRole,
+    live: bool,
+    expires_at: Millis,
+}
+
+/// The identity module's services.
+pub struct Identity {
+    pub(crate) core: Core,
+    pub(crate) cfg: IdentityConfig,
+    pub(crate) hasher: Hasher,
+    pub(crate) tokens: Tokens,
+    sessions: moka::sync::Cache<SessionId, SessionView>,
+    pub(crate) ip_strikes: throttle::IpStrikes,
+}
+
+impl Identity {
+    /// Builds the module: loads (or creates) the signing keys.
+    pub async fn new(core: Core, cfg: IdentityConfig) -> Result<Arc<Self>, ApiError> {
+        let issuer = if cfg.issuer.trim().is_empty() {
+            core.config.server.public_url.as_str().trim_end_matches('/').to_owned()
+        } else {
+            cfg.issuer.clone()
+        };
+        let tokens = Tokens::new(core.clone(), issuer, cfg.audience.clone(), cfg.access_token_ttl_secs).await?;
+        let hasher = Hasher::new(&cfg.password).map_err(ApiError::internal)?;
+        crate::model::preload_common_passwords();
+        let sessions = moka::sync::Cache::builder()
+            .max_capacity(200_000)
+            .time_to_live(Duration::from_secs(cfg.session_cache_secs))
+            .build();
+        let ip_strikes = throttle::IpStrikes::new(cfg.lockout.clone());
+        Ok(Arc::new(Self { core, cfg, hasher, tokens, sessions, ip_strikes }))
+    }
+
+    /// The token signer (JWKS, rotation).
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    pub(crate) fn now(&self) -> Millis {
+        self.core.clock.now_ms()
+    }
+
+    /// Forgets the cached view of sessions this node has just changed.
+    pub(crate) fn forget_sessions(&self, ids: &[SessionId]) {
+        for id in ids {
+            self.sessions.invalidate(id);
+        }
+    }
+
+    /// Writes one event on `conn` (the change's transaction).
+    pub(crate) async fn emit<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        event_type: &'static str,
+        actor: ActorRef,
+        data: impl serde::Serialize,
+    ) -> Result<(), ApiError> {
+        outbox::record(conn, self.now(), NewEvent::new(event_type, actor, data)).await?;
+        Ok(())
+    }
+
+    /// Records `session.revoked` for each of `ids`.
+    pub(crate) async fn emit_revoked<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &ActorRef,
+        user: UserId,
+        ids: &[SessionId],
+        reason: &'static str,
+    ) -> Result<(), ApiError> {
+        for id in ids {
+            let data = events::SessionRevoked { session_id: *id, user_id: user, reason };
+            self.emit(conn, events::SESSION_REVOKED, actor.clone(), data).await?;
+        }
+        Ok(())
+    }
+
+    /// Checks an access token and the session behind it.
+    pub async fn authenticate_token(&self, token: &str) -> Result<(Arc<crate::jwt::Claims>, Actor), ApiError> {
+        let claims = self.tokens.verify(token).await?;
+        let view = match self.sessions.get(&claims.sid) {
+            Some(v) => v,
+            None => {
+                let view = self.load_session(claims.sid).await?;
+                self.sessions.insert(claims.sid, view.clone());
+                view
+            }
+        };
+        if !view.live || view.expires_at <= self.now() || view.user_id != claims.sub {
+            return Err(IdentityError::SessionRevoked.into());
+        }
+        let actor = Actor::User(UserActor { user_id: claims.sub, session_id: claims.sid, role: view.role });
+        Ok((claims, actor))
+    }
+
+    async fn load_session(&self, id: SessionId) -> Result<SessionView, ApiError> {
+        let db = &self.core.db.conn;
+        let Some(session) = store::sessions::find(db, id).await? else {
+            return Ok(SessionView { user_id: UserId(uuid::Uuid::nil()), role: PlatformRole::User, live: false, expires_at: 0 });
+        };
+        let user = store::users::find(db, session.user_id).await?;
+        let (live, role) = match user {
+            Some(u) => (
+                session.revoked_at.is_none() && UserStatus::parse(&u.status) != Some(UserStatus::Disabled),
+                PlatformRole::parse(&u.role).unwrap_or(PlatformRole::User),
+            ),
+            None => (false, PlatformRole::User),
+        };
+        Ok(SessionView { user_id: session.user_id, role, live, expires_at: session.expires_at })
+    }
+}
+
+/// Plugs the identity module into the kernel's [`Actor`] extractor.
+pub struct IdentityAuthenticator(pub Arc<Identity>);
+
+#[async_trait::async_trait]
+impl Authenticator for IdentityAuthenticator {
+    async fn authenticate(&self, credential: &str) -> Result<Actor, ApiError> {
+        self.0.authenticate_token(credential).await.map(|(_, actor)| actor)
+    }
+}

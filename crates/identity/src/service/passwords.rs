@@ -1,0 +1,165 @@
+//! E-mail verification and the password flows: forgot, reset, change.
+
+use std::sync::Arc;
+
+use sea_orm::Set;
+use tessera_kernel::{Actor, ActorRef, ApiError, FieldError};
+
+use super::Identity;
+use crate::entity::users;
+use crate::error::IdentityError;
+use crate::events;
+use crate::http::users::UserOut;
+use crate::model::{Email, NewPassword, Secret, UserStatus};
+use crate::store;
+use crate::store::action_tokens::{self, Purpose};
+
+impl Identity {
+    /// Spends a verification token: the address is verified, a pending account becomes active.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify_email(&self, token: &str) -> Result<users::Model, ApiError> {
+        let now = self.now();
+        let txn = self.core.db.begin_write().await?;
+        let user_id = action_tokens::consume(&*txn, token, &[Purpose::VerifyEmail], now)
+            .await?
+            .ok_or(IdentityError::InvalidToken)?;
+        let user = store::users::find(&*txn, user_id).await?.ok_or(IdentityError::InvalidToken)?;
+        let mut active: users::ActiveModel = user.clone().into();
+        active.email_verified_at = Set(Some(now));
+        if user.status == UserStatus::PendingVerification.as_str() {
+            active.status = Set(UserStatus::Active.as_str().into());
+        }
+        active.updated_at = Set(now);
+        let user = store::users::update(&*txn, active).await?;
+        let data = events::UserUpdated { user: UserOut::from(&user), changed: vec!["emailVerified", "status"] };
+        self.emit(&*txn, events::USER_UPDATED, ActorRef::User { id: user.id }, data).await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Sends a new verification link if the account exists and is unverified.
+    /// Runs in the background so the answer says nothing about the account.
+    pub fn resend_verification(self: &Arc<Self>, email: Email) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = me.resend_verification_now(&email).await {
+                tracing::warn!(error = %e, "resending a verification e-mail failed");
+            }
+        });
+    }
+
+    async fn resend_verification_now(&self, email: &Email) -> Result<(), ApiError> {
+        let db = &self.core.db;
+        let Some(user) = store::users::find_by_email(&db.conn, email.as_str()).await? else { return Ok(()) };
+        if user.email_verified_at.is_some() || user.status == UserStatus::Disabled.as_str() {
+            return Ok(());
+        }
+        let now = self.now();
+        let txn = db.begin_write().await?;
+        action_tokens::void(&*txn, user.id, &[Purpose::VerifyEmail], now).await?;
+        let expires = now + self.cfg.verify_email_ttl_hours * 3_600_000;
+        let token = action_tokens::create(&*txn, user.id, Purpose::VerifyEmail, now, expires).await?;
+        self.core.mailer.enqueue(&self.core.jobs, &*txn, &self.verification_mail(&user.email, &user.name, &token)).await?;
+        txn.commit().await?;
+        self.core.jobs.wake();
+        Ok(())
+    }
+
+    /// Mails a reset link if the account exists. Runs in the background so the
+    /// answer is the same, and as fast, whether or not it does.
+    pub fn forgot_password(self: &Arc<Self>, email: Email) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = me.forgot_password_now(&email).await {
+                tracing::warn!(error = %e, "sending a password-reset e-mail failed");
+            }
+        });
+    }
+
+    async fn forgot_password_now(&self, email: &Email) -> Result<(), ApiError> {
+        let db = &self.core.db;
+        let Some(user) = store::users::find_by_email(&db.conn, email.as_str()).await? else { return Ok(()) };
+        if user.status == UserStatus::Disabled.as_str() {
+            return Ok(());
+        }
+        let now = self.now();
+        let txn = db.begin_write().await?;
+        let expires = now + self.cfg.reset_password_ttl_minutes * 60_000;
+        let token = action_tokens::create(&*txn, user.id, Purpose::ResetPassword, now, expires).await?;
+        self.core.mailer.enqueue(&self.core.jobs, &*txn, &self.reset_mail(&user.email, &user.name, &token)).await?;
+        txn.commit().await?;
+        self.core.jobs.wake();
+        Ok(())
+    }
+
+    /// Sets a new password with a reset (or set-password) token and signs the
+    /// user out everywhere. The token works once.
+    #[tracing::instrument(skip_all)]
+    pub async fn reset_password(&self, token: &str, password: NewPassword) -> Result<(), ApiError> {
+        // Hash before the transaction (it is slow), but only for a token that may work.
+        let purposes = [Purpose::ResetPassword, Purpose::SetPassword];
+        if !action_tokens::usable(&self.core.db.conn, token, &purposes, self.now()).await? {
+            return Err(IdentityError::InvalidToken.into());
+        }
+        let new_hash = self.hasher.hash(&password.0).await?;
+        let now = self.now();
+        let txn = self.core.db.begin_write().await?;
+        let user_id = action_tokens::consume(&*txn, token, &purposes, now)
+            .await?
+            .ok_or(IdentityError::InvalidToken)?;
+        let user = store::users::find(&*txn, user_id).await?.ok_or(IdentityError::InvalidToken)?;
+        let mut active: users::ActiveModel = user.clone().into();
+        active.password_hash = Set(Some(new_hash));
+        active.password_changed_at = Set(Some(now));
+        active.failed_logins = Set(0);
+        active.lockouts = Set(0);
+        active.locked_until = Set(None);
+        active.updated_at = Set(now);
+        // The link arrived by e-mail, which proves the address.
+        if user.email_verified_at.is_none() {
+            active.email_verified_at = Set(Some(now));
+        }
+        if user.status == UserStatus::PendingVerification.as_str() {
+            active.status = Set(UserStatus::Active.as_str().into());
+        }
+        store::users::update(&*txn, active).await?;
+        action_tokens::void(&*txn, user_id, &purposes, now).await?;
+        let actor = ActorRef::User { id: user_id };
+        let revoked = store::sessions::revoke_for_user(&*txn, user_id, None, "password_reset", now).await?;
+        self.emit_revoked(&*txn, &actor, user_id, &revoked, "password_reset").await?;
+        let data = events::PasswordChanged { user_id, via: "reset" };
+        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor, data).await?;
+        txn.commit().await?;
+        self.forget_sessions(&revoked);
+        Ok(())
+    }
+
+    /// Changes the caller's password after checking the current one; other
+    /// sessions are signed out, this one stays.
+    #[tracing::instrument(skip_all)]
+    pub async fn change_password(&self, actor: &Actor, current: &Secret, password: NewPassword) -> Result<(), ApiError> {
+        let Actor::User(me) = actor;
+        let db = &self.core.db;
+        let user = store::users::find(&db.conn, me.user_id).await?.ok_or(IdentityError::UserNotFound)?;
+        let verified = self.hasher.verify(current, user.password_hash.as_deref()).await?;
+        if !verified.ok {
+            return Err(FieldError::new("currentPassword", "INCORRECT", "the current password is incorrect").into());
+        }
+        let new_hash = self.hasher.hash(&password.0).await?;
+        let now = self.now();
+        let txn = db.begin_write().await?;
+        let mut active: users::ActiveModel = user.into();
+        active.password_hash = Set(Some(new_hash));
+        active.password_changed_at = Set(Some(now));
+        active.updated_at = Set(now);
+        store::users::update(&*txn, active).await?;
+        action_tokens::void(&*txn, me.user_id, &[Purpose::ResetPassword, Purpose::SetPassword], now).await?;
+        let revoked = store::sessions::revoke_for_user(&*txn, me.user_id, Some(me.session_id), "password_changed", now).await?;
+        self.emit_revoked(&*txn, &actor.as_ref(), me.user_id, &revoked, "password_changed").await?;
+        let data = events::PasswordChanged { user_id: me.user_id, via: "change" };
+        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), data).await?;
+        txn.commit().await?;
+        self.forget_sessions(&revoked);
+        Ok(())
+    }
+}

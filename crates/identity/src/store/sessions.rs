@@ -1,0 +1,127 @@
+//! Queries on `sessions` and `refresh_tokens`.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use tessera_kernel::Millis;
+use tessera_kernel::ids::{SessionId, UserId};
+
+use crate::entity::refresh_tokens;
+use crate::entity::sessions::{self, Column, Entity, Model};
+
+/// Where a session was opened from.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    origin: &Origin,
+    now: Millis,
+    expires_at: Millis,
+) -> Result<Model, DbErr> {
+    sessions::ActiveModel {
+        id: Set(SessionId::new()),
+        user_id: Set(user),
+        user_agent: Set(origin.user_agent.clone()),
+        ip: Set(origin.ip.clone()),
+        created_at: Set(now),
+        last_used_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        revoke_reason: Set(None),
+    }
+    .insert(conn)
+    .await
+}
+
+pub async fn find<C: ConnectionTrait>(conn: &C, id: SessionId) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).one(conn).await
+}
+
+/// The user's sessions that are neither revoked nor expired, newest first.
+pub async fn active_for_user<C: ConnectionTrait>(conn: &C, user: UserId, now: Millis) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::UserId.eq(user))
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .order_by_desc(Column::CreatedAt)
+        .all(conn)
+        .await
+}
+
+/// Moves the sliding expiry forward after a refresh.
+pub async fn touch<C: ConnectionTrait>(conn: &C, id: SessionId, now: Millis, expires_at: Millis) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::LastUsedAt, Expr::value(now))
+        .col_expr(Column::ExpiresAt, Expr::value(expires_at))
+        .filter(Column::Id.eq(id))
+        .exec(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Revokes sessions of `user` still live (all, or all but `except`); returns their ids.
+pub async fn revoke_for_user<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    except: Option<SessionId>,
+    reason: &str,
+    now: Millis,
+) -> Result<Vec<SessionId>, DbErr> {
+    let live = Entity::find()
+        .filter(Column::UserId.eq(user))
+        .filter(Column::RevokedAt.is_null())
+        .all(conn)
+        .await?;
+    let ids: Vec<SessionId> = live.into_iter().map(|s| s.id).filter(|id| Some(*id) != except).collect();
+    if !ids.is_empty() {
+        revoke_many(conn, &ids, reason, now).await?;
+    }
+    Ok(ids)
+}
+
+/// Revokes one session if it is still live; true when it was.
+pub async fn revoke<C: ConnectionTrait>(conn: &C, id: SessionId, reason: &str, now: Millis) -> Result<bool, DbErr> {
+    Ok(revoke_many(conn, &[id], reason, now).await? > 0)
+}
+
+async fn revoke_many<C: ConnectionTrait>(conn: &C, ids: &[SessionId], reason: &str, now: Millis) -> Result<u64, DbErr> {
+    let res = Entity::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(now))
+        .col_expr(Column::RevokeReason, Expr::value(reason))
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    // A revoked session's refresh tokens are useless; drop them.
+    refresh_tokens::Entity::delete_many()
+        .filter(refresh_tokens::Column::SessionId.is_in(ids.iter().copied()))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+pub async fn insert_refresh<C: ConnectionTrait>(conn: &C, session: SessionId, hash: String, now: Millis) -> Result<(), DbErr> {
+    refresh_tokens::ActiveModel { token_hash: Set(hash), session_id: Set(session), created_at: Set(now), used_at: Set(None) }
+        .insert(conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn find_refresh<C: ConnectionTrait>(conn: &C, hash: &str) -> Result<Option<refresh_tokens::Model>, DbErr> {
+    refresh_tokens::Entity::find_by_id(hash.to_owned()).one(conn).await
+}
+
+/// Marks a refresh token used; false when it already was (a concurrent use).
+pub async fn use_refresh<C: ConnectionTrait>(conn: &C, hash: &str, now: Millis) -> Result<bool, DbErr> {
+    let res = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::TokenHash.eq(hash))
+        .filter(refresh_tokens::Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}

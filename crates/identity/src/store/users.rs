@@ -1,0 +1,84 @@
+//! Queries on `users`.
+
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use tessera_kernel::ids::UserId;
+
+use crate::entity::users::{ActiveModel, Column, Entity, Model};
+
+pub async fn find<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn find_by_email<C: ConnectionTrait>(conn: &C, email: &str) -> Result<Option<Model>, DbErr> {
+    Entity::find().filter(Column::Email.eq(email)).one(conn).await
+}
+
+pub async fn insert<C: ConnectionTrait>(conn: &C, user: ActiveModel) -> Result<Model, DbErr> {
+    sea_orm::ActiveModelTrait::insert(user, conn).await
+}
+
+pub async fn update<C: ConnectionTrait>(conn: &C, user: ActiveModel) -> Result<Model, DbErr> {
+    sea_orm::ActiveModelTrait::update(user, conn).await
+}
+
+pub async fn delete<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<u64, DbErr> {
+    Ok(Entity::delete_by_id(id).exec(conn).await?.rows_affected)
+}
+
+/// Filters and order of the administrators' user list.
+#[derive(Debug, Default)]
+pub struct ListFilter {
+    pub status: Option<&'static str>,
+    pub role: Option<&'static str>,
+    /// Lower-cased search text, matched within e-mail and name.
+    pub q: Option<String>,
+    pub sort: Column,
+    pub descending: bool,
+    pub page: u64,
+    pub limit: u64,
+}
+
+impl Default for Column {
+    fn default() -> Self {
+        Column::CreatedAt
+    }
+}
+
+/// One page of users and the total matching the filter.
+pub async fn list<C: ConnectionTrait>(conn: &C, f: &ListFilter) -> Result<(Vec<Model>, u64), DbErr> {
+    use sea_orm::ExprTrait;
+    let mut query = Entity::find();
+    if let Some(status) = f.status {
+        query = query.filter(Column::Status.eq(status));
+    }
+    if let Some(role) = f.role {
+        query = query.filter(Column::Role.eq(role));
+    }
+    if let Some(q) = &f.q {
+        let pattern = format!("%{}%", escape_like(q));
+        let name = Expr::expr(Func::lower(Expr::col(Column::Name)));
+        query = query.filter(
+            Expr::col(Column::Email)
+                .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
+                .or(name.like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'))),
+        );
+    }
+    let total = query.clone().count(conn).await?;
+    let order = if f.descending { Order::Desc } else { Order::Asc };
+    let rows = query
+        .order_by(f.sort, order.clone())
+        .order_by(Column::Id, order)
+        .offset((Ord::max(f.page, 1) - 1) * f.limit)
+        .limit(f.limit)
+        .all(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+fn escape_like(raw: &str) -> String {
+    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

@@ -1,0 +1,355 @@
+//! Layered configuration: embedded defaults of every module, `tessera.toml`,
+//! `TESSERA_*` environment variables, then CLI flags (highest). The kernel owns the
+//! `server`, `data`, `database`, `mail`, `jobs` and `rate_limit` sections; each module
+//! reads its own section through [`Settings::section`]. Errors name the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use url::Url;
+
+/// The kernel's embedded, commented defaults.
+pub const DEFAULT_CONFIG: &str = include_str!("../tessera.default.toml");
+
+/// Short environment variable names and the keys they set.
+const ENV_ALIASES: &[(&str, &str)] = &[
+    ("BIND", "server.bind"),
+    ("PUBLIC_URL", "server.public_url"),
+    ("MODULES", "server.modules"),
+    ("DATABASE_URL", "database.url"),
+    ("DATA_DIR", "data.dir"),
+    ("MAIL_URL", "mail.url"),
+    ("MAIL_FROM", "mail.from"),
+];
+
+/// A configuration problem, naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl ConfigError {
+    pub fn key(key: &str, message: impl std::fmt::Display) -> Self {
+        Self(format!("`{key}`: {message}"))
+    }
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(err: figment::Error) -> Self {
+        // figment's own message names the key path and the source of the bad value.
+        Self(err.to_string())
+    }
+}
+
+/// The merged configuration source, from which each module extracts its section.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    figment: Figment,
+}
+
+impl Settings {
+    /// Layers `defaults` (each module's embedded TOML), the optional file, the
+    /// environment and `overrides` (CLI flags, as dotted keys).
+    pub fn load(
+        defaults: &[&str],
+        file: Option<&Path>,
+        overrides: &[(&str, serde_json::Value)],
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        for d in defaults {
+            figment = figment.merge(Toml::string(d));
+        }
+        match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError(format!("config file {} does not exist", path.display())));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file_exact("tessera.toml")),
+        }
+        figment = figment.merge(env_provider());
+        for (key, value) in overrides {
+            figment = figment.merge(Serialized::default(key, value));
+        }
+        Ok(Self { figment })
+    }
+
+    /// Settings for tests: the defaults plus the given dotted overrides, no file, no environment.
+    pub fn for_test(defaults: &[&str], overrides: &[(&str, serde_json::Value)]) -> Self {
+        let mut figment = Figment::new();
+        for d in defaults {
+            figment = figment.merge(Toml::string(d));
+        }
+        for (key, value) in overrides {
+            figment = figment.merge(Serialized::default(key, value));
+        }
+        Self { figment }
+    }
+
+    /// Extracts one section; errors name `section.key`.
+    pub fn section<T: DeserializeOwned>(&self, name: &str) -> Result<T, ConfigError> {
+        Ok(self.figment.extract_inner::<T>(name)?)
+    }
+
+    /// Every key and value, with secrets redacted, for `tessera config`.
+    pub fn redacted(&self) -> Result<serde_json::Value, ConfigError> {
+        let mut value: serde_json::Value = self.figment.extract()?;
+        redact(&mut value, "");
+        Ok(value)
+    }
+}
+
+fn env_provider() -> Env {
+    Env::prefixed("TESSERA_")
+        .filter(|key| {
+            let k = key.as_str().to_ascii_uppercase();
+            k.contains("__") || ENV_ALIASES.iter().any(|(alias, _)| *alias == k)
+        })
+        .map(|key| {
+            let k = key.as_str().to_ascii_uppercase();
+            match ENV_ALIASES.iter().find(|(alias, _)| *alias == k) {
+                Some((_, path)) => (*path).into(),
+                None => k.to_ascii_lowercase().replace("__", ".").into(),
+            }
+        })
+}
+
+/// Hides passwords in URLs and values of keys that name a secret.
+fn redact(value: &mut serde_json::Value, key: &str) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                redact(v, k);
+            }
+        }
+        serde_json::Value::String(s) => {
+            let lower = key.to_ascii_lowercase();
+            if ["secret", "password", "token", "private"].iter().any(|w| lower.contains(w)) {
+                *s = "***".into();
+            } else if let Ok(mut url) = Url::parse(s)
+                && url.password().is_some()
+            {
+                let _ = url.set_password(Some("***"));
+                *s = url.to_string();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `[server]`
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    pub public_url: Url,
+    #[serde(deserialize_with = "list_or_csv")]
+    pub modules: Vec<String>,
+    pub body_limit: usize,
+    pub request_timeout_secs: u64,
+    pub shutdown_grace_secs: u64,
+    pub cors_origins: Vec<String>,
+    pub trust_forwarded_for: bool,
+}
+
+impl ServerConfig {
+    /// Whether module `name` should run.
+    pub fn runs(&self, name: &str) -> bool {
+        self.modules.iter().any(|m| m == "all" || m == name)
+    }
+
+    /// An absolute link to a path of the public site.
+    pub fn link(&self, path_and_query: &str) -> String {
+        let base = self.public_url.as_str().trim_end_matches('/');
+        format!("{base}{path_and_query}")
+    }
+}
+
+/// Accepts `["a","b"]` or `"a,b"` (environment variables carry plain strings).
+fn list_or_csv<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Csv(String),
+    }
+    Ok(match Raw::deserialize(de)? {
+        Raw::List(v) => v,
+        Raw::Csv(s) => s.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
+    })
+}
+
+/// `[data]`
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    pub dir: PathBuf,
+}
+
+/// `[database]`
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+impl DatabaseConfig {
+    /// The URL in force: the configured one, or the SQLite file under the data dir.
+    pub fn effective_url(&self, data: &DataConfig) -> String {
+        if self.url.trim().is_empty() {
+            format!("sqlite://{}/tessera.db", data.dir.display())
+        } else {
+            self.url.trim().to_owned()
+        }
+    }
+}
+
+/// `[mail]`
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    pub url: String,
+    pub from: String,
+    pub max_attempts: u32,
+}
+
+/// `[jobs]`
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    pub workers: usize,
+    pub lease_secs: u64,
+}
+
+/// `[rate_limit]`
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub global_per_ip: u32,
+    pub auth_per_ip: u32,
+    pub auth_per_account: u32,
+}
+
+/// The kernel's sections, parsed and checked.
+#[derive(Clone, Debug, Serialize)]
+pub struct KernelConfig {
+    pub server: ServerConfig,
+    pub data: DataConfig,
+    pub database: DatabaseConfig,
+    pub mail: MailConfig,
+    pub jobs: JobsConfig,
+    pub rate_limit: RateLimitConfig,
+}
+
+impl KernelConfig {
+    /// Extracts and validates the kernel sections.
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        let cfg = Self {
+            server: settings.section("server")?,
+            data: settings.section("data")?,
+            database: settings.section("database")?,
+            mail: settings.section("mail")?,
+            jobs: settings.section("jobs")?,
+            rate_limit: settings.section("rate_limit")?,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !matches!(self.server.public_url.scheme(), "http" | "https") {
+            return Err(ConfigError::key("server.public_url", "must be an http or https URL"));
+        }
+        if self.server.body_limit < 1024 {
+            return Err(ConfigError::key("server.body_limit", "must be at least 1024 bytes"));
+        }
+        if self.server.request_timeout_secs == 0 {
+            return Err(ConfigError::key("server.request_timeout_secs", "must be at least 1"));
+        }
+        let url = self.database.effective_url(&self.data);
+        if !["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"]
+            .iter()
+            .any(|p| url.starts_with(p))
+        {
+            return Err(ConfigError::key(
+                "database.url",
+                "must start with sqlite://, postgres:// or mysql://",
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::key("database.max_connections", "must be at least 1"));
+        }
+        if !(self.mail.url.starts_with("file://")
+            || self.mail.url.starts_with("smtp://")
+            || self.mail.url.starts_with("smtps://"))
+        {
+            return Err(ConfigError::key("mail.url", "must start with smtp://, smtps:// or file://"));
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::key("mail.from", "is not a valid mailbox"));
+        }
+        if self.jobs.workers == 0 {
+            return Err(ConfigError::key("jobs.workers", "must be at least 1"));
+        }
+        for origin in &self.server.cors_origins {
+            if origin.parse::<axum::http::HeaderValue>().is_err() || Url::parse(origin).is_err() {
+                return Err(ConfigError::key("server.cors_origins", format!("{origin} is not an origin")));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_validate() {
+        let settings = Settings::for_test(&[DEFAULT_CONFIG], &[]);
+        let cfg = KernelConfig::from_settings(&settings).unwrap();
+        assert!(cfg.server.runs("identity"));
+        assert_eq!(cfg.database.effective_url(&cfg.data), "sqlite://./tessera-data/tessera.db");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let settings = Settings::for_test(
+            &[DEFAULT_CONFIG],
+            &[("server.bind", serde_json::json!("not an address"))],
+        );
+        let err = KernelConfig::from_settings(&settings).unwrap_err().to_string();
+        assert!(err.contains("server.bind"), "{err}");
+        let settings = Settings::for_test(
+            &[DEFAULT_CONFIG],
+            &[("database.url", serde_json::json!("oracle://x"))],
+        );
+        let err = KernelConfig::from_settings(&settings).unwrap_err().to_string();
+        assert!(err.contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let settings = Settings::for_test(
+            &[DEFAULT_CONFIG],
+            &[("database.url", serde_json::json!("postgres://app:hunter2@db/x"))],
+        );
+        let shown = settings.redacted().unwrap().to_string();
+        assert!(!shown.contains("hunter2"));
+        assert!(shown.contains("postgres://app:***@db/x"));
+    }
+
+    #[test]
+    fn modules_accept_a_comma_list() {
+        let settings =
+            Settings::for_test(&[DEFAULT_CONFIG], &[("server.modules", serde_json::json!("identity, orgs"))]);
+        let cfg = KernelConfig::from_settings(&settings).unwrap();
+        assert_eq!(cfg.server.modules, vec!["identity", "orgs"]);
+        assert!(!cfg.server.runs("webhooks"));
+    }
+}

@@ -1,0 +1,171 @@
+//! Database connections on SQLite, PostgreSQL and MySQL/MariaDB from one URL, write
+//! transactions that behave the same on all three, and migrations that several
+//! nodes can start at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::sqlx;
+use sea_orm::{
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::config::{DataConfig, DatabaseConfig};
+
+/// Key of the advisory lock that serializes migrations across nodes.
+const MIGRATION_LOCK: i64 = 0x7465_7373_6572_61; // "tessera"
+
+/// The application's database: the pool plus, on SQLite, a gate that lets one
+/// write transaction run at a time inside this process (SQLite allows one writer;
+/// queueing here is fairer and cheaper than spinning on `SQLITE_BUSY`).
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    write_gate: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction: commit it, or drop it to roll back.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &Self::Target {
+        &self.txn
+    }
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl Db {
+    /// Connects using the configured URL, creating the SQLite file and its folder when needed.
+    pub async fn connect(cfg: &DatabaseConfig, data: &DataConfig) -> Result<Self, DbErr> {
+        let url = cfg.effective_url(data);
+        let mut opts = ConnectOptions::new(url.clone());
+        opts.sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(cfg.acquire_timeout_secs))
+            .max_connections(cfg.max_connections);
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite {
+            create_sqlite_parent(&url)?;
+            opts.max_connections(cfg.max_connections.clamp(1, 8));
+            opts.map_sqlx_sqlite_opts(|o| {
+                use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        }
+        let conn = Database::connect(opts).await?;
+        Ok(Self { conn, write_gate: sqlite.then(|| Arc::new(Mutex::new(()))) })
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock up
+    /// front (`BEGIN IMMEDIATE`), so it never fails half-way on a lock upgrade.
+    pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
+        let gate = match &self.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = if gate.is_some() {
+            self.conn
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?
+        } else {
+            self.conn.begin().await?
+        };
+        Ok(WriteTxn { txn, _gate: gate })
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+
+    /// Applies pending migrations of `M`, holding a cross-node lock on PostgreSQL
+    /// and MySQL so nodes starting together do not race.
+    pub async fn migrate<M: MigratorTrait>(&self) -> Result<(), DbErr> {
+        match self.backend() {
+            DatabaseBackend::Postgres => {
+                let mut lock = self.conn.get_postgres_connection_pool().acquire().await.map_err(sqlx_err)?;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(MIGRATION_LOCK)
+                    .execute(&mut *lock)
+                    .await
+                    .map_err(sqlx_err)?;
+                let result = M::up(&self.conn, None).await;
+                sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(MIGRATION_LOCK)
+                    .execute(&mut *lock)
+                    .await
+                    .map_err(sqlx_err)?;
+                result
+            }
+            DatabaseBackend::MySql => {
+                let mut lock = self.conn.get_mysql_connection_pool().acquire().await.map_err(sqlx_err)?;
+                sqlx::query("SELECT GET_LOCK('tessera_migrations', 600)")
+                    .execute(&mut *lock)
+                    .await
+                    .map_err(sqlx_err)?;
+                let result = M::up(&self.conn, None).await;
+                sqlx::query("SELECT RELEASE_LOCK('tessera_migrations')")
+                    .execute(&mut *lock)
+                    .await
+                    .map_err(sqlx_err)?;
+                result
+            }
+            _ => {
+                // One process owns a SQLite file; the write gate covers its own tasks.
+                let _gate = match &self.write_gate {
+                    Some(gate) => Some(gate.lock().await),
+                    None => None,
+                };
+                M::up(&self.conn, None).await
+            }
+        }
+    }
+}
+
+fn sqlx_err(err: sqlx::Error) -> DbErr {
+    DbErr::Custom(format!("database lock: {err}"))
+}
+
+/// Creates the folder that will hold a SQLite file.
+fn create_sqlite_parent(url: &str) -> Result<(), DbErr> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    Ok(())
+}
+
+/// Whether the error is a unique-constraint violation (a conflict, not a fault).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

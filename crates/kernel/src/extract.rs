@@ -1,0 +1,141 @@
+//! Request extractors that turn every kind of bad input into the error envelope:
+//! [`Json`] (syntax → 400 `INVALID_JSON`, wrong types, missing or unknown fields →
+//! 422 `VALIDATION_FAILED` naming the field, too large → 413), [`Query`] and [`Path`].
+
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// A JSON body parsed with field-level error reporting.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "expected a body with content-type application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(bytes_rejection)?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Parses a JSON document, reporting the path of the first bad field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", "the request body is empty"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => field_error(&path, &inner.to_string()),
+            _ => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "INVALID_JSON",
+                format!("the request body is not valid JSON: {inner}"),
+            ),
+        }
+    })?;
+    de.end().map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", format!("trailing characters: {e}"))
+    })?;
+    Ok(value)
+}
+
+/// Maps a serde data error to a 422 that names the field and the kind of problem.
+fn field_error(path: &str, message: &str) -> ApiError {
+    let (field, code) = if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+        (field, "REQUIRED")
+    } else if let Some(rest) = message.strip_prefix("unknown field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+        (field, "UNKNOWN_FIELD")
+    } else if message.starts_with("invalid type") {
+        (path.to_owned(), "INVALID_TYPE")
+    } else {
+        (path.to_owned(), "INVALID")
+    };
+    let message = message.split(" at line ").next().unwrap_or(message).to_owned();
+    ApiError::validation(vec![FieldError::new(field, code, message)])
+}
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mime = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+fn bytes_rejection(rej: BytesRejection) -> ApiError {
+    if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::payload_too_large()
+    } else {
+        ApiError::bad_request(format!("could not read the request body: {}", rej.body_text()))
+    }
+}
+
+/// Query-string parameters; wrong types answer 422 naming the parameter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+        serde_path_to_error::deserialize(de).map(Query).map_err(|err| {
+            let path = err.path().to_string();
+            field_error(&path, &err.into_inner().to_string())
+        })
+    }
+}
+
+fn form_urlencoded_parse(query: &str) -> url::form_urlencoded::Parse<'_> {
+    url::form_urlencoded::parse(query.as_bytes())
+}
+
+/// Path parameters; a malformed id answers 400 instead of axum's plain text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|rej: PathRejection| {
+                ApiError::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", format!("invalid path: {}", rej.body_text()))
+            })
+    }
+}

@@ -1,0 +1,27 @@
+//! tessera's shared kernel: the conventions every module follows (error envelope,
+//! extractors, typed ids, actor, clock, configuration) and the shared services
+//! (database, job queue, outbox, mail, rate limits, keyring).
+
+pub mod actor;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod ids;
+pub mod jobs;
+pub mod mail;
+pub mod migration;
+pub mod outbox;
+pub mod ratelimit;
+pub mod request_id;
+pub mod response;
+pub mod state;
+
+pub use actor::{Actor, ActorRef, ClientInfo, PlatformAdmin, PlatformRole};
+pub use clock::{Clock, Millis};
+pub use error::{ApiError, ApiResult, FieldError, FieldErrors};
+pub use extract::{Json, Path, Query};
+pub use response::{Accepted, Created, Data, Done, NoContent, Page, PageMeta};
+pub use state::{AppState, Core};
