@@ -8,10 +8,19 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![Box::new(CreateIdentityTables)]
 }
 
-#[derive(DeriveMigrationName)]
 struct CreateIdentityTables;
 
-fn cascade(name: &str, from: (&'static str, &'static str), to: (&'static str, &'static str)) -> ForeignKeyCreateStatement {
+impl MigrationName for CreateIdentityTables {
+    fn name(&self) -> &str {
+        "m20261125_000101_identity_create_tables"
+    }
+}
+
+fn cascade(
+    name: &str,
+    from: (&'static str, &'static str),
+    to: (&'static str, &'static str),
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(name)
         .from(from.0, from.1)
@@ -50,7 +59,14 @@ impl MigrationTrait for CreateIdentityTables {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("ix_users_created").table("users").col("created_at").to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ix_users_created")
+                .table("users")
+                .col("created_at")
+                .to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table("sessions")
@@ -64,11 +80,22 @@ impl MigrationTrait for CreateIdentityTables {
                 .col(big_integer("expires_at"))
                 .col(big_integer_null("revoked_at"))
                 .col(string_len_null("revoke_reason", 64))
-                .foreign_key(&mut cascade("fk_sessions_user", ("sessions", "user_id"), ("users", "id")))
+                .foreign_key(&mut cascade(
+                    "fk_sessions_user",
+                    ("sessions", "user_id"),
+                    ("users", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("ix_sessions_user").table("sessions").col("user_id").to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("ix_sessions_user")
+                .table("sessions")
+                .col("user_id")
+                .to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table("refresh_tokens")
@@ -77,12 +104,20 @@ impl MigrationTrait for CreateIdentityTables {
                 .col(uuid("session_id"))
                 .col(big_integer("created_at"))
                 .col(big_integer_null("used_at"))
-                .foreign_key(&mut cascade("fk_refresh_tokens_session", ("refresh_tokens", "session_id"), ("sessions", "id")))
+                .foreign_key(&mut cascade(
+                    "fk_refresh_tokens_session",
+                    ("refresh_tokens", "session_id"),
+                    ("sessions", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
         m.create_index(
-            Index::create().name("ix_refresh_tokens_session").table("refresh_tokens").col("session_id").to_owned(),
+            Index::create()
+                .name("ix_refresh_tokens_session")
+                .table("refresh_tokens")
+                .col("session_id")
+                .to_owned(),
         )
         .await?;
         m.create_table(
@@ -95,12 +130,20 @@ impl MigrationTrait for CreateIdentityTables {
                 .col(big_integer("expires_at"))
                 .col(big_integer_null("used_at"))
                 .col(big_integer("created_at"))
-                .foreign_key(&mut cascade("fk_action_tokens_user", ("user_action_tokens", "user_id"), ("users", "id")))
+                .foreign_key(&mut cascade(
+                    "fk_action_tokens_user",
+                    ("user_action_tokens", "user_id"),
+                    ("users", "id"),
+                ))
                 .to_owned(),
         )
         .await?;
         m.create_index(
-            Index::create().name("ix_action_tokens_user").table("user_action_tokens").col("user_id").to_owned(),
+            Index::create()
+                .name("ix_action_tokens_user")
+                .table("user_action_tokens")
+                .col("user_id")
+                .to_owned(),
         )
         .await?;
         m.create_table(
@@ -119,7 +162,13 @@ impl MigrationTrait for CreateIdentityTables {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["signing_keys", "user_action_tokens", "refresh_tokens", "sessions", "users"] {
+        for t in [
+            "signing_keys",
+            "user_action_tokens",
+            "refresh_tokens",
+            "sessions",
+            "users",
+        ] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

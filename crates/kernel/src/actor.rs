@@ -90,7 +90,10 @@ pub trait Authenticator: Send + Sync + 'static {
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 impl<S> FromRequestParts<S> for Actor
@@ -105,8 +108,9 @@ where
             return Ok(actor.clone());
         }
         let app = AppState::from_ref(state);
-        let token = bearer(&parts.headers)
-            .ok_or_else(|| ApiError::unauthorized("sign in first: send Authorization: Bearer <token>"))?;
+        let token = bearer(&parts.headers).ok_or_else(|| {
+            ApiError::unauthorized("sign in first: send Authorization: Bearer <token>")
+        })?;
         let actor = app.auth.authenticate(token).await?;
         parts.extensions.insert(actor.clone());
         Ok(actor)

@@ -25,7 +25,9 @@ impl Default for Clock {
 impl Clock {
     /// The real time; tests move it forward with [`Clock::advance`].
     pub fn system() -> Self {
-        Self { offset: Arc::new(AtomicI64::new(0)) }
+        Self {
+            offset: Arc::new(AtomicI64::new(0)),
+        }
     }
 
     /// The current time in milliseconds since the epoch.

@@ -49,7 +49,10 @@ pub struct Keyring {
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keyring").field("current", &self.current).field("keys", &"<redacted>").finish()
+        f.debug_struct("Keyring")
+            .field("current", &self.current)
+            .field("keys", &"<redacted>")
+            .finish()
     }
 }
 
@@ -58,7 +61,10 @@ impl Keyring {
     /// Each line is `<kid> <base64 key>`; the last line is the current key.
     pub fn load_or_create(data_dir: &Path) -> Result<Self, KeyError> {
         let path = data_dir.join("keys").join("data.key");
-        let err = |message: String| KeyError::File { path: path.clone(), message };
+        let err = |message: String| KeyError::File {
+            path: path.clone(),
+            message,
+        };
         if !path.exists() {
             let mut key = Zeroizing::new([0u8; 32]);
             rand::fill(&mut key[..]);
@@ -73,10 +79,22 @@ impl Keyring {
     fn parse(text: &str) -> Result<Self, String> {
         let mut keys = HashMap::new();
         let mut current = None;
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-            let (kid, b64) = line.split_once(' ').ok_or("each line must be `<kid> <base64 key>`")?;
-            let raw = Zeroizing::new(STANDARD.decode(b64.trim()).map_err(|e| format!("key {kid}: {e}"))?);
-            let key: [u8; 32] = raw[..].try_into().map_err(|_| format!("key {kid} must be 32 bytes"))?;
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let (kid, b64) = line
+                .split_once(' ')
+                .ok_or("each line must be `<kid> <base64 key>`")?;
+            let raw = Zeroizing::new(
+                STANDARD
+                    .decode(b64.trim())
+                    .map_err(|e| format!("key {kid}: {e}"))?,
+            );
+            let key: [u8; 32] = raw[..]
+                .try_into()
+                .map_err(|_| format!("key {kid} must be 32 bytes"))?;
             keys.insert(kid.to_owned(), Zeroizing::new(key));
             current = Some(kid.to_owned());
         }
@@ -88,17 +106,28 @@ impl Keyring {
     pub fn ephemeral() -> Self {
         let mut key = Zeroizing::new([0u8; 32]);
         rand::fill(&mut key[..]);
-        Self { current: "dk-test".into(), keys: HashMap::from([("dk-test".into(), key)]) }
+        Self {
+            current: "dk-test".into(),
+            keys: HashMap::from([("dk-test".into(), key)]),
+        }
     }
 
     /// Encrypts `plain`, bound to `purpose`: `v1.<kid>.<base64 nonce‖ciphertext>`.
     pub fn seal(&self, purpose: &str, plain: &[u8]) -> String {
-        let Some(key) = self.keys.get(&self.current) else { return String::new() };
+        let Some(key) = self.keys.get(&self.current) else {
+            return String::new();
+        };
         let cipher = Aes256Gcm::new(&(**key).into());
         let mut nonce = [0u8; 12];
         rand::fill(&mut nonce);
         let sealed = cipher
-            .encrypt(&Nonce::from(nonce), Payload { msg: plain, aad: purpose.as_bytes() })
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plain,
+                    aad: purpose.as_bytes(),
+                },
+            )
             .unwrap_or_default();
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&sealed);
@@ -120,7 +149,13 @@ impl Keyring {
         let nonce: [u8; 12] = nonce.try_into().map_err(|_| KeyError::Unsealable)?;
         let cipher = Aes256Gcm::new(&(**key).into());
         cipher
-            .decrypt(&Nonce::from(nonce), Payload { msg: ct, aad: purpose.as_bytes() })
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: ct,
+                    aad: purpose.as_bytes(),
+                },
+            )
             .map(Zeroizing::new)
             .map_err(|_| KeyError::Unsealable)
     }
@@ -175,7 +210,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("keys/data.key")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("keys/data.key"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

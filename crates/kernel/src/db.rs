@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx;
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -69,7 +68,10 @@ impl Db {
             });
         }
         let conn = Database::connect(opts).await?;
-        Ok(Self { conn, write_gate: sqlite.then(|| Arc::new(Mutex::new(()))) })
+        Ok(Self {
+            conn,
+            write_gate: sqlite.then(|| Arc::new(Mutex::new(()))),
+        })
     }
 
     pub fn backend(&self) -> DatabaseBackend {
@@ -106,7 +108,12 @@ impl Db {
     pub async fn migrate<M: MigratorTrait>(&self) -> Result<(), DbErr> {
         match self.backend() {
             DatabaseBackend::Postgres => {
-                let mut lock = self.conn.get_postgres_connection_pool().acquire().await.map_err(sqlx_err)?;
+                let mut lock = self
+                    .conn
+                    .get_postgres_connection_pool()
+                    .acquire()
+                    .await
+                    .map_err(sqlx_err)?;
                 sqlx::query("SELECT pg_advisory_lock($1)")
                     .bind(MIGRATION_LOCK)
                     .execute(&mut *lock)
@@ -121,7 +128,12 @@ impl Db {
                 result
             }
             DatabaseBackend::MySql => {
-                let mut lock = self.conn.get_mysql_connection_pool().acquire().await.map_err(sqlx_err)?;
+                let mut lock = self
+                    .conn
+                    .get_mysql_connection_pool()
+                    .acquire()
+                    .await
+                    .map_err(sqlx_err)?;
                 sqlx::query("SELECT GET_LOCK('tessera_migrations', 600)")
                     .execute(&mut *lock)
                     .await
@@ -151,7 +163,9 @@ fn sqlx_err(err: sqlx::Error) -> DbErr {
 
 /// Creates the folder that will hold a SQLite file.
 fn create_sqlite_parent(url: &str) -> Result<(), DbErr> {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return Ok(());

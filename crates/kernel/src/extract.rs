@@ -30,7 +30,9 @@ where
                 "expected a body with content-type application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(bytes_rejection)?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(bytes_rejection)?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -38,7 +40,11 @@ where
 /// Parses a JSON document, reporting the path of the first bad field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", "the request body is empty"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_JSON",
+            "the request body is empty",
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
@@ -54,7 +60,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     })?;
     de.end().map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", format!("trailing characters: {e}"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_JSON",
+            format!("trailing characters: {e}"),
+        )
     })?;
     Ok(value)
 }
@@ -63,26 +73,46 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn field_error(path: &str, message: &str) -> ApiError {
     let (field, code) = if let Some(rest) = message.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+        let field = if path == "." {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        };
         (field, "REQUIRED")
     } else if let Some(rest) = message.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+        let field = if path == "." {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        };
         (field, "UNKNOWN_FIELD")
     } else if message.starts_with("invalid type") {
         (path.to_owned(), "INVALID_TYPE")
     } else {
         (path.to_owned(), "INVALID")
     };
-    let message = message.split(" at line ").next().unwrap_or(message).to_owned();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned();
     ApiError::validation(vec![FieldError::new(field, code, message)])
 }
 
 fn is_json(headers: &axum::http::HeaderMap) -> bool {
-    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let mime = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
@@ -90,7 +120,10 @@ fn bytes_rejection(rej: BytesRejection) -> ApiError {
     if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::payload_too_large()
     } else {
-        ApiError::bad_request(format!("could not read the request body: {}", rej.body_text()))
+        ApiError::bad_request(format!(
+            "could not read the request body: {}",
+            rej.body_text()
+        ))
     }
 }
 
@@ -108,10 +141,12 @@ where
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
         let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
-        serde_path_to_error::deserialize(de).map(Query).map_err(|err| {
-            let path = err.path().to_string();
-            field_error(&path, &err.into_inner().to_string())
-        })
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                field_error(&path, &err.into_inner().to_string())
+            })
     }
 }
 
@@ -135,7 +170,11 @@ where
             .await
             .map(|axum::extract::Path(v)| Path(v))
             .map_err(|rej: PathRejection| {
-                ApiError::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", format!("invalid path: {}", rej.body_text()))
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    format!("invalid path: {}", rej.body_text()),
+                )
             })
     }
 }

@@ -8,8 +8,13 @@ pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![Box::new(CreateOutboxAndJobs)]
 }
 
-#[derive(DeriveMigrationName)]
 struct CreateOutboxAndJobs;
+
+impl MigrationName for CreateOutboxAndJobs {
+    fn name(&self) -> &str {
+        "m20261125_000001_kernel_create_outbox_and_jobs"
+    }
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for CreateOutboxAndJobs {
@@ -28,7 +33,12 @@ impl MigrationTrait for CreateOutboxAndJobs {
         )
         .await?;
         m.create_index(
-            Index::create().name("ix_outbox_events_org").table("outbox_events").col("org_id").col("id").to_owned(),
+            Index::create()
+                .name("ix_outbox_events_org")
+                .table("outbox_events")
+                .col("org_id")
+                .col("id")
+                .to_owned(),
         )
         .await?;
         m.create_table(
@@ -49,12 +59,20 @@ impl MigrationTrait for CreateOutboxAndJobs {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("ix_jobs_due").table("jobs").col("status").col("run_at").to_owned())
-            .await
+        m.create_index(
+            Index::create()
+                .name("ix_jobs_due")
+                .table("jobs")
+                .col("status")
+                .col("run_at")
+                .to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("jobs").to_owned()).await?;
-        m.drop_table(Table::drop().table("outbox_events").to_owned()).await
+        m.drop_table(Table::drop().table("outbox_events").to_owned())
+            .await
     }
 }

@@ -33,7 +33,9 @@ pub struct Decision {
 impl Decision {
     /// The refusal to send when this hit was not allowed.
     pub fn into_error(self) -> Option<crate::ApiError> {
-        (!self.allowed).then(|| crate::ApiError::rate_limited(self.reset_secs).with_rate(self.limit, self.reset_secs))
+        (!self.allowed).then(|| {
+            crate::ApiError::rate_limited(self.reset_secs).with_rate(self.limit, self.reset_secs)
+        })
     }
 }
 
@@ -52,15 +54,27 @@ pub async fn enforce(core: &crate::Core, rule: Rule, key: &str) -> Result<(), cr
 impl crate::config::RateLimitConfig {
     /// Every request, per client address.
     pub fn global_rule(&self) -> Rule {
-        Rule { name: "global_ip", limit: self.global_per_ip, window: Duration::from_secs(60) }
+        Rule {
+            name: "global_ip",
+            limit: self.global_per_ip,
+            window: Duration::from_secs(60),
+        }
     }
     /// Sign-in, sign-up and password routes, per client address.
     pub fn auth_ip_rule(&self) -> Rule {
-        Rule { name: "auth_ip", limit: self.auth_per_ip, window: Duration::from_secs(60) }
+        Rule {
+            name: "auth_ip",
+            limit: self.auth_per_ip,
+            window: Duration::from_secs(60),
+        }
     }
     /// Sign-in and password routes, per account (e-mail).
     pub fn auth_account_rule(&self) -> Rule {
-        Rule { name: "auth_account", limit: self.auth_per_account, window: Duration::from_secs(60) }
+        Rule {
+            name: "auth_account",
+            limit: self.auth_per_account,
+            window: Duration::from_secs(60),
+        }
     }
 }
 
@@ -112,7 +126,11 @@ impl MemoryRateLimiter {
     }
 
     fn sweep(&self) {
-        let tables: Vec<_> = self.tables.read().map(|m| m.values().cloned().collect()).unwrap_or_default();
+        let tables: Vec<_> = self
+            .tables
+            .read()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
         for t in tables {
             t.retain_recent();
             t.shrink_to_fit();
@@ -129,7 +147,12 @@ impl RateLimiter for MemoryRateLimiter {
                 let remaining = snapshot.remaining_burst_capacity();
                 let used = rule.limit.saturating_sub(remaining);
                 let per = rule.window.as_secs_f64() / f64::from(rule.limit.max(1));
-                Decision { allowed: true, limit: rule.limit, remaining, reset_secs: (per * f64::from(used)).ceil() as u64 }
+                Decision {
+                    allowed: true,
+                    limit: rule.limit,
+                    remaining,
+                    reset_secs: (per * f64::from(used)).ceil() as u64,
+                }
             }
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -151,7 +174,11 @@ mod tests {
     #[tokio::test]
     async fn refuses_past_the_limit_and_says_when_to_retry() {
         let limiter = MemoryRateLimiter::new();
-        let rule = Rule { name: "t", limit: 3, window: Duration::from_secs(60) };
+        let rule = Rule {
+            name: "t",
+            limit: 3,
+            window: Duration::from_secs(60),
+        };
         for left in [2, 1, 0] {
             let d = limiter.hit(rule, "k").await;
             assert!(d.allowed);
@@ -160,6 +187,9 @@ mod tests {
         let d = limiter.hit(rule, "k").await;
         assert!(!d.allowed);
         assert!((1..=20).contains(&d.reset_secs), "{}", d.reset_secs);
-        assert!(limiter.hit(rule, "other").await.allowed, "keys are independent");
+        assert!(
+            limiter.hit(rule, "other").await.allowed,
+            "keys are independent"
+        );
     }
 }

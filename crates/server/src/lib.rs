@@ -1,0 +1,241 @@
+//! tessera's server: builds the shared core and every module, composes their
+//! routers under `/api/v1` with the kernel's middleware, the OpenAPI document and
+//! the docs UI, and runs the HTTP server and background workers.
+
+pub mod health;
+pub mod middleware;
+pub mod openapi;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method, StatusCode, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+use tessera_identity::{Identity, IdentityAuthenticator, IdentityConfig};
+use tessera_kernel::clock::Clock;
+use tessera_kernel::config::{ConfigError, KernelConfig, Settings};
+use tessera_kernel::crypto::Keyring;
+use tessera_kernel::db::Db;
+use tessera_kernel::jobs::Jobs;
+use tessera_kernel::mail::Mailer;
+use tessera_kernel::ratelimit::MemoryRateLimiter;
+use tessera_kernel::{ApiError, AppState, Core};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Every module's migrations, in order.
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all = tessera_kernel::migration::migrations();
+        all.extend(tessera_identity::migrations());
+        all
+    }
+}
+
+/// The embedded default configuration of the kernel and every module.
+pub fn default_configs() -> Vec<&'static str> {
+    vec![
+        tessera_kernel::config::DEFAULT_CONFIG,
+        tessera_identity::DEFAULT_CONFIG,
+    ]
+}
+
+/// Why start-up failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<ApiError> for StartError {
+    fn from(e: ApiError) -> Self {
+        Self::Other(e.message.into_owned())
+    }
+}
+
+/// A built application, ready to serve.
+pub struct Tessera {
+    pub core: Core,
+    pub identity: Arc<Identity>,
+    pub router: Router,
+}
+
+/// Parses the configuration and connects to the database, without migrating.
+pub async fn connect(settings: &Settings) -> Result<(KernelConfig, Db), StartError> {
+    let config = KernelConfig::from_settings(settings)?;
+    let db = Db::connect(&config.database, &config.data).await?;
+    Ok((config, db))
+}
+
+/// Builds everything: database (migrated), keys, jobs, mail, modules, router.
+pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartError> {
+    let (config, db) = connect(&settings).await?;
+    let identity_cfg = IdentityConfig::from_settings(&settings)?;
+    db.migrate::<Migrator>().await?;
+    let keyring =
+        Keyring::load_or_create(&config.data.dir).map_err(|e| StartError::Other(e.to_string()))?;
+    let jobs = Jobs::new(db.clone(), clock.clone(), config.jobs.clone());
+    let mailer = Arc::new(
+        Mailer::new(&config.mail, &config.data).map_err(|e| StartError::Other(e.to_string()))?,
+    );
+    mailer.register(&jobs);
+    let core = Core {
+        db,
+        config: Arc::new(config),
+        settings,
+        clock,
+        jobs,
+        mailer,
+        limiter: MemoryRateLimiter::new(),
+        keyring: Arc::new(keyring),
+    };
+    let identity = Identity::new(core.clone(), identity_cfg).await?;
+    let app = AppState {
+        core: core.clone(),
+        auth: Arc::new(IdentityAuthenticator(identity.clone())),
+    };
+    let router = compose(app, identity.clone());
+    Ok(Tessera {
+        core,
+        identity,
+        router,
+    })
+}
+
+/// Mounts the modules that run, the docs, health and metrics, and the middleware.
+fn compose(app: AppState, identity: Arc<Identity>) -> Router {
+    let server = &app.config.server;
+    let mut api = OpenApiRouter::new();
+    let mut root = OpenApiRouter::new();
+    if server.runs("identity") {
+        let (a, r) = tessera_identity::routes(app.clone(), identity);
+        api = api.merge(a);
+        root = root.merge(r);
+    }
+    let (router, doc) = OpenApiRouter::new()
+        .nest("/api/v1", api)
+        .merge(root)
+        .split_for_parts();
+    let doc = openapi::finish(doc);
+    let mut router = router
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .merge(health::routes(app.clone()))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
+        .layer(from_fn_with_state(app.clone(), middleware::global_limit))
+        .layer(from_fn_with_state(app.clone(), middleware::client_ip))
+        .layer(DefaultBodyLimit::max(server.body_limit))
+        .layer(RequestBodyLimitLayer::new(server.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(server.request_timeout_secs),
+        ));
+    if !server.cors_origins.is_empty() {
+        let origins = server
+            .cors_origins
+            .iter()
+            .filter_map(|o| o.parse().ok())
+            .collect::<Vec<_>>();
+        router = router.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([
+                    Method::GET,
+                    Method::POST,
+                    Method::PUT,
+                    Method::PATCH,
+                    Method::DELETE,
+                ])
+                .allow_headers([
+                    header::AUTHORIZATION,
+                    header::CONTENT_TYPE,
+                    middleware::REQUEST_ID,
+                    HeaderName::from_static("x-api-key"),
+                ])
+                .expose_headers([
+                    middleware::REQUEST_ID,
+                    header::RETRY_AFTER,
+                    HeaderName::from_static("ratelimit-limit"),
+                    HeaderName::from_static("ratelimit-remaining"),
+                    HeaderName::from_static("ratelimit-reset"),
+                ])
+                .max_age(Duration::from_secs(600)),
+        );
+    }
+    router
+        .layer(from_fn(middleware::security_headers))
+        .layer(from_fn(middleware::envelope_errors))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(from_fn(middleware::observe))
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests (at most
+/// `server.shutdown_grace_secs`) and stops the background workers.
+pub async fn serve(
+    app: Tessera,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let workers = app.core.jobs.start(stop_rx.clone());
+    let keys = spawn_key_refresh(app.identity.clone(), stop_rx.clone());
+    let grace = Duration::from_secs(app.core.config.server.shutdown_grace_secs);
+    let (drain_tx, mut drain_rx) = watch::channel(false);
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: draining in-flight requests");
+        let _ = drain_tx.send(true);
+    };
+    let server = axum::serve(
+        listener,
+        app.router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal);
+    let server = tokio::spawn(async move { server.await });
+    let result = tokio::select! {
+        r = server => r.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+        _ = async {
+            let _ = drain_rx.wait_for(|d| *d).await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!("grace period over; closing remaining connections");
+            Ok(())
+        }
+    };
+    let _ = stop_tx.send(true);
+    let _ = workers.await;
+    let _ = keys.await;
+    result
+}
+
+/// Picks up keys rotated by another node or by `tessera keys rotate`.
+fn spawn_key_refresh(
+    identity: Arc<Identity>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(30)) => identity.tokens().refresh_if_older(Duration::from_secs(30)).await,
+                _ = stop.changed() => break,
+            }
+        }
+    })
+}

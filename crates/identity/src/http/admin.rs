@@ -5,8 +5,8 @@ use axum::extract::State;
 use serde::Deserialize;
 use tessera_kernel::ids::UserId;
 use tessera_kernel::{
-    ApiError, ApiResult, Created, Data, Done, FieldError, FieldErrors, Json, NoContent, Page, PageMeta, Path,
-    PlatformAdmin, PlatformRole, Query,
+    ApiError, ApiResult, Created, Data, Done, FieldError, FieldErrors, Json, NoContent, Page,
+    PageMeta, Path, PlatformAdmin, PlatformRole, Query,
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -55,7 +55,11 @@ impl ListUsersQuery {
         }
         let page = self.page.unwrap_or(1);
         if page == 0 {
-            errors.push(FieldError::new("page", "OUT_OF_RANGE", "must be at least 1"));
+            errors.push(FieldError::new(
+                "page",
+                "OUT_OF_RANGE",
+                "must be at least 1",
+            ));
         }
         let sort = self.sort.unwrap_or_else(|| "-createdAt".into());
         let (descending, key) = match sort.strip_prefix('-') {
@@ -70,13 +74,20 @@ impl ListUsersQuery {
             _ => None,
         };
         if column.is_none() {
-            errors.push(FieldError::new("sort", "INVALID", "must be createdAt, email, name or lastLoginAt, optionally prefixed by -"));
+            errors.push(FieldError::new(
+                "sort",
+                "INVALID",
+                "must be createdAt, email, name or lastLoginAt, optionally prefixed by -",
+            ));
         }
         errors.finish()?;
         Ok(ListFilter {
             status: self.status.map(UserStatus::as_str),
             role: self.role.map(PlatformRole::as_str),
-            q: self.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()),
+            q: self
+                .q
+                .map(|q| q.trim().to_lowercase())
+                .filter(|q| !q.is_empty()),
             sort: column.unwrap_or(Column::CreatedAt),
             descending,
             page,
@@ -88,10 +99,18 @@ impl ListUsersQuery {
 /// Lists users (platform administrators).
 #[utoipa::path(get, path = "/users", tag = "admin", operation_id = "identity.users.list", params(ListUsersQuery),
     responses((status = 200, body = Page<UserOut>), (status = 401), (status = 403), (status = 422)), security(("bearer" = [])))]
-async fn list_users(State(s): State<IdentityState>, _admin: PlatformAdmin, Query(q): Query<ListUsersQuery>) -> ApiResult<Page<UserOut>> {
+async fn list_users(
+    State(s): State<IdentityState>,
+    _admin: PlatformAdmin,
+    Query(q): Query<ListUsersQuery>,
+) -> ApiResult<Page<UserOut>> {
     let filter = q.parse()?;
     let (rows, total) = crate::store::users::list(&s.app.db.conn, &filter).await?;
-    let meta = PageMeta { page: filter.page, limit: filter.limit, total };
+    let meta = PageMeta {
+        page: filter.page,
+        limit: filter.limit,
+        total,
+    };
     Ok(Page::new(rows.iter().map(UserOut::from).collect(), meta))
 }
 
@@ -112,12 +131,18 @@ pub struct CreateUserIn {
 #[utoipa::path(post, path = "/users", tag = "admin", operation_id = "identity.users.create", request_body = CreateUserIn,
     responses((status = 201, body = Data<UserOut>), (status = 401), (status = 403), (status = 409), (status = 422)),
     security(("bearer" = [])))]
-async fn create_user(State(s): State<IdentityState>, admin: PlatformAdmin, Json(input): Json<CreateUserIn>) -> ApiResult<Created<UserOut>> {
+async fn create_user(
+    State(s): State<IdentityState>,
+    admin: PlatformAdmin,
+    Json(input): Json<CreateUserIn>,
+) -> ApiResult<Created<UserOut>> {
     let mut errors = FieldErrors::new();
     let email = errors.check(Email::parse("email", &input.email));
     let name = errors.check(model::parse_name("name", &input.name));
     let password = match &input.password {
-        Some(p) => errors.check(NewPassword::parse("password", p, &s.id.cfg.password)).map(Some),
+        Some(p) => errors
+            .check(NewPassword::parse("password", p, &s.id.cfg.password))
+            .map(Some),
         None => Some(None),
     };
     errors.finish()?;
@@ -138,7 +163,11 @@ async fn create_user(State(s): State<IdentityState>, admin: PlatformAdmin, Json(
 /// One user (platform administrators).
 #[utoipa::path(get, path = "/users/{id}", tag = "admin", operation_id = "identity.users.get", params(("id" = UserId, Path)),
     responses((status = 200, body = Data<UserOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn get_user(State(s): State<IdentityState>, _admin: PlatformAdmin, Path(id): Path<UserId>) -> ApiResult<Data<UserOut>> {
+async fn get_user(
+    State(s): State<IdentityState>,
+    _admin: PlatformAdmin,
+    Path(id): Path<UserId>,
+) -> ApiResult<Data<UserOut>> {
     Ok(Data::new(UserOut::from(&s.id.get_user(id).await?)))
 }
 
@@ -170,11 +199,21 @@ async fn update_user(
         return Err(IdentityError::SelfAdministration.into());
     }
     let mut errors = FieldErrors::new();
-    let email = input.email.and_then(|e| errors.check(Email::parse("email", &e)));
-    let metadata = input.metadata.and_then(|m| errors.check(model::parse_json_object("metadata", m)));
+    let email = input
+        .email
+        .and_then(|e| errors.check(Email::parse("email", &e)));
+    let metadata = input
+        .metadata
+        .and_then(|m| errors.check(model::parse_json_object("metadata", m)));
     let profile = input.profile.parse(&mut errors);
     errors.finish()?;
-    let patch = AdminPatch { profile, email, role: input.role, email_verified: input.email_verified, metadata };
+    let patch = AdminPatch {
+        profile,
+        email,
+        role: input.role,
+        email_verified: input.email_verified,
+        metadata,
+    };
     let user = s.id.update_user(&admin.0, id, patch).await?;
     Ok(Data::new(UserOut::from(&user)))
 }
@@ -182,7 +221,11 @@ async fn update_user(
 /// Deletes a user with their sessions (platform administrators).
 #[utoipa::path(delete, path = "/users/{id}", tag = "admin", operation_id = "identity.users.delete", params(("id" = UserId, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn delete_user(State(s): State<IdentityState>, admin: PlatformAdmin, Path(id): Path<UserId>) -> ApiResult<NoContent> {
+async fn delete_user(
+    State(s): State<IdentityState>,
+    admin: PlatformAdmin,
+    Path(id): Path<UserId>,
+) -> ApiResult<NoContent> {
     if id == admin.0.user_id() {
         return Err(IdentityError::SelfAdministration.into());
     }
@@ -217,15 +260,26 @@ async fn set_password(
 #[utoipa::path(post, path = "/users/{id}/disable", tag = "admin", operation_id = "identity.users.disable",
     params(("id" = UserId, Path)),
     responses((status = 200, body = Data<UserOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn disable_user(State(s): State<IdentityState>, admin: PlatformAdmin, Path(id): Path<UserId>) -> ApiResult<Data<UserOut>> {
-    Ok(Data::new(UserOut::from(&s.id.set_disabled(&admin.0, id, true).await?)))
+async fn disable_user(
+    State(s): State<IdentityState>,
+    admin: PlatformAdmin,
+    Path(id): Path<UserId>,
+) -> ApiResult<Data<UserOut>> {
+    Ok(Data::new(UserOut::from(
+        &s.id.set_disabled(&admin.0, id, true).await?,
+    )))
 }
 
 /// Re-enables a disabled account (platform administrators).
 #[utoipa::path(post, path = "/users/{id}/enable", tag = "admin", operation_id = "identity.users.enable",
     params(("id" = UserId, Path)),
     responses((status = 200, body = Data<UserOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
-async fn enable_user(State(s): State<IdentityState>, admin: PlatformAdmin, Path(id): Path<UserId>) -> ApiResult<Data<UserOut>> {
-    Ok(Data::new(UserOut::from(&s.id.set_disabled(&admin.0, id, false).await?)))
+async fn enable_user(
+    State(s): State<IdentityState>,
+    admin: PlatformAdmin,
+    Path(id): Path<UserId>,
+) -> ApiResult<Data<UserOut>> {
+    Ok(Data::new(UserOut::from(
+        &s.id.set_disabled(&admin.0, id, false).await?,
+    )))
 }
-

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tessera_kernel::ratelimit::enforce;
 use tessera_kernel::{
-    Accepted, Actor, ApiError, ApiResult, ClientInfo, Created, Data, Done, FieldErrors, Json, PlatformAdmin,
+    Accepted, Actor, ApiError, ApiResult, ClientInfo, Created, Data, Done, FieldErrors, Json,
+    PlatformAdmin,
 };
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -100,7 +101,10 @@ pub struct AcceptedOut {
 }
 
 fn origin(client: &ClientInfo) -> Origin {
-    Origin { ip: Some(client.ip.to_string()), user_agent: client.user_agent.clone() }
+    Origin {
+        ip: Some(client.ip.to_string()),
+        user_agent: client.user_agent.clone(),
+    }
 }
 
 /// Per-address limit of the sign-in, sign-up and password routes.
@@ -119,7 +123,11 @@ async fn limit_account(s: &IdentityState, email: &Email) -> ApiResult<()> {
 #[utoipa::path(post, path = "/auth/register", tag = "auth", operation_id = "identity.auth.register",
     request_body = RegisterIn,
     responses((status = 201, body = Data<UserOut>), (status = 409, description = "EMAIL_TAKEN"), (status = 422), (status = 429)))]
-async fn register(State(s): State<IdentityState>, client: ClientInfo, Json(input): Json<RegisterIn>) -> ApiResult<Created<UserOut>> {
+async fn register(
+    State(s): State<IdentityState>,
+    client: ClientInfo,
+    Json(input): Json<RegisterIn>,
+) -> ApiResult<Created<UserOut>> {
     limit_ip(&s, &client).await?;
     let policy = &s.id.cfg.password;
     let mut errors = FieldErrors::new();
@@ -130,7 +138,13 @@ async fn register(State(s): State<IdentityState>, client: ClientInfo, Json(input
     let (Some(email), Some(password), Some(name)) = (email, password, name) else {
         return Err(ApiError::bad_request("invalid registration"));
     };
-    let user = s.id.register(Registration { email, password, name }).await?;
+    let user =
+        s.id.register(Registration {
+            email,
+            password,
+            name,
+        })
+        .await?;
     Ok(Created(UserOut::from(&user)))
 }
 
@@ -140,19 +154,31 @@ async fn register(State(s): State<IdentityState>, client: ClientInfo, Json(input
     responses((status = 200, body = Data<LoginOut>), (status = 401, description = "INVALID_CREDENTIALS"),
         (status = 403, description = "ACCOUNT_DISABLED or EMAIL_NOT_VERIFIED"), (status = 423, description = "ACCOUNT_LOCKED"),
         (status = 429), (status = 503, description = "password hashing is saturated")))]
-async fn login(State(s): State<IdentityState>, client: ClientInfo, Json(input): Json<LoginIn>) -> ApiResult<Data<LoginOut>> {
+async fn login(
+    State(s): State<IdentityState>,
+    client: ClientInfo,
+    Json(input): Json<LoginIn>,
+) -> ApiResult<Data<LoginOut>> {
     limit_ip(&s, &client).await?;
     let email = Email::parse("email", &input.email)?;
     limit_account(&s, &email).await?;
-    let signed = s.id.login(&email, &input.password, &origin(&client), client.ip).await?;
-    Ok(Data::new(LoginOut { tokens: signed.tokens, user: UserOut::from(&signed.user) }))
+    let signed =
+        s.id.login(&email, &input.password, &origin(&client), client.ip)
+            .await?;
+    Ok(Data::new(LoginOut {
+        tokens: signed.tokens,
+        user: UserOut::from(&signed.user),
+    }))
 }
 
 /// Trades a refresh token for a new pair; the old one stops working.
 #[utoipa::path(post, path = "/auth/refresh", tag = "auth", operation_id = "identity.auth.refresh",
     request_body = RefreshIn,
     responses((status = 200, body = Data<TokenPair>), (status = 401, description = "INVALID_REFRESH_TOKEN or REFRESH_TOKEN_REUSED")))]
-async fn refresh(State(s): State<IdentityState>, Json(input): Json<RefreshIn>) -> ApiResult<Data<TokenPair>> {
+async fn refresh(
+    State(s): State<IdentityState>,
+    Json(input): Json<RefreshIn>,
+) -> ApiResult<Data<TokenPair>> {
     Ok(Data::new(s.id.refresh(input.refresh_token.trim()).await?))
 }
 
@@ -181,7 +207,11 @@ async fn logout_all(State(s): State<IdentityState>, actor: Actor) -> ApiResult<D
 /// Confirms an e-mail address with the token from the verification link.
 #[utoipa::path(post, path = "/auth/verify-email", tag = "auth", operation_id = "identity.auth.verify_email",
     request_body = TokenIn, responses((status = 200, body = Data<UserOut>), (status = 400, description = "INVALID_TOKEN")))]
-async fn verify_email(State(s): State<IdentityState>, client: ClientInfo, Json(input): Json<TokenIn>) -> ApiResult<Data<UserOut>> {
+async fn verify_email(
+    State(s): State<IdentityState>,
+    client: ClientInfo,
+    Json(input): Json<TokenIn>,
+) -> ApiResult<Data<UserOut>> {
     limit_ip(&s, &client).await?;
     let user = s.id.verify_email(input.token.trim()).await?;
     Ok(Data::new(UserOut::from(&user)))
@@ -192,30 +222,46 @@ const SENT_IF_EXISTS: &str = "if an account with this address exists, an e-mail 
 /// Sends a new verification link (the answer is the same whether the account exists or not).
 #[utoipa::path(post, path = "/auth/resend-verification", tag = "auth", operation_id = "identity.auth.resend_verification",
     request_body = EmailIn, responses((status = 202, body = Data<AcceptedOut>), (status = 429)))]
-async fn resend_verification(State(s): State<IdentityState>, client: ClientInfo, Json(input): Json<EmailIn>) -> ApiResult<Accepted<AcceptedOut>> {
+async fn resend_verification(
+    State(s): State<IdentityState>,
+    client: ClientInfo,
+    Json(input): Json<EmailIn>,
+) -> ApiResult<Accepted<AcceptedOut>> {
     limit_ip(&s, &client).await?;
     let email = Email::parse("email", &input.email)?;
     limit_account(&s, &email).await?;
     s.id.resend_verification(email);
-    Ok(Accepted(AcceptedOut { message: SENT_IF_EXISTS }))
+    Ok(Accepted(AcceptedOut {
+        message: SENT_IF_EXISTS,
+    }))
 }
 
 /// Mails a password-reset link; answers 202 at once whether the account exists or not.
 #[utoipa::path(post, path = "/auth/forgot-password", tag = "auth", operation_id = "identity.auth.forgot_password",
     request_body = EmailIn, responses((status = 202, body = Data<AcceptedOut>), (status = 429)))]
-async fn forgot_password(State(s): State<IdentityState>, client: ClientInfo, Json(input): Json<EmailIn>) -> ApiResult<Accepted<AcceptedOut>> {
+async fn forgot_password(
+    State(s): State<IdentityState>,
+    client: ClientInfo,
+    Json(input): Json<EmailIn>,
+) -> ApiResult<Accepted<AcceptedOut>> {
     limit_ip(&s, &client).await?;
     let email = Email::parse("email", &input.email)?;
     limit_account(&s, &email).await?;
     s.id.forgot_password(email);
-    Ok(Accepted(AcceptedOut { message: SENT_IF_EXISTS }))
+    Ok(Accepted(AcceptedOut {
+        message: SENT_IF_EXISTS,
+    }))
 }
 
 /// Sets a new password with the token from a reset link; every session ends.
 #[utoipa::path(post, path = "/auth/reset-password", tag = "auth", operation_id = "identity.auth.reset_password",
     request_body = ResetPasswordIn,
     responses((status = 200, body = Data<Done>), (status = 400, description = "INVALID_TOKEN"), (status = 422)))]
-async fn reset_password(State(s): State<IdentityState>, client: ClientInfo, Json(input): Json<ResetPasswordIn>) -> ApiResult<Data<Done>> {
+async fn reset_password(
+    State(s): State<IdentityState>,
+    client: ClientInfo,
+    Json(input): Json<ResetPasswordIn>,
+) -> ApiResult<Data<Done>> {
     limit_ip(&s, &client).await?;
     let password = NewPassword::parse("newPassword", &input.new_password, &s.id.cfg.password)?;
     s.id.reset_password(input.token.trim(), password).await?;
@@ -226,11 +272,16 @@ async fn reset_password(State(s): State<IdentityState>, client: ClientInfo, Json
 #[utoipa::path(post, path = "/auth/change-password", tag = "auth", operation_id = "identity.auth.change_password",
     request_body = ChangePasswordIn,
     responses((status = 200, body = Data<Done>), (status = 401), (status = 422)), security(("bearer" = [])))]
-async fn change_password(State(s): State<IdentityState>, actor: Actor, Json(input): Json<ChangePasswordIn>) -> ApiResult<Data<Done>> {
+async fn change_password(
+    State(s): State<IdentityState>,
+    actor: Actor,
+    Json(input): Json<ChangePasswordIn>,
+) -> ApiResult<Data<Done>> {
     let rule = s.app.config.rate_limit.auth_account_rule();
     enforce(&s.app, rule, &actor.user_id().to_string()).await?;
     let password = NewPassword::parse("newPassword", &input.new_password, &s.id.cfg.password)?;
-    s.id.change_password(&actor, &input.current_password, password).await?;
+    s.id.change_password(&actor, &input.current_password, password)
+        .await?;
     Ok(Done::ok())
 }
 
@@ -245,10 +296,17 @@ pub struct VerifiedToken {
 #[utoipa::path(get, path = "/auth/verify-token", tag = "auth", operation_id = "identity.auth.verify_token",
     responses((status = 200, body = Data<VerifiedToken>), (status = 401, description = "UNAUTHORIZED or TOKEN_EXPIRED")),
     security(("bearer" = [])))]
-async fn verify_token(State(s): State<IdentityState>, headers: HeaderMap) -> ApiResult<Data<VerifiedToken>> {
-    let token = tessera_kernel::actor::bearer(&headers).ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
+async fn verify_token(
+    State(s): State<IdentityState>,
+    headers: HeaderMap,
+) -> ApiResult<Data<VerifiedToken>> {
+    let token = tessera_kernel::actor::bearer(&headers)
+        .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
     let (claims, _) = s.id.authenticate_token(token).await?;
-    Ok(Data::new(VerifiedToken { valid: true, claims: (*claims).clone() }))
+    Ok(Data::new(VerifiedToken {
+        valid: true,
+        claims: (*claims).clone(),
+    }))
 }
 
 /// RFC 7662 request: the token to inspect.
@@ -288,13 +346,19 @@ pub struct IntrospectOut {
 #[utoipa::path(post, path = "/auth/introspect", tag = "auth", operation_id = "identity.auth.introspect",
     request_body(content = IntrospectIn, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = IntrospectOut), (status = 401), (status = 403)), security(("bearer" = [])))]
-async fn introspect(State(s): State<IdentityState>, _admin: PlatformAdmin, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+async fn introspect(
+    State(s): State<IdentityState>,
+    _admin: PlatformAdmin,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     let input: IntrospectIn = if form {
-        serde_urlencoded::from_bytes(&body).map_err(|e| ApiError::bad_request(format!("invalid form: {e}")))?
+        serde_urlencoded::from_bytes(&body)
+            .map_err(|e| ApiError::bad_request(format!("invalid form: {e}")))?
     } else {
         tessera_kernel::extract::parse_json(&body)?
     };
@@ -314,9 +378,5 @@ async fn introspect(State(s): State<IdentityState>, _admin: PlatformAdmin, heade
         },
         Err(_) => IntrospectOut::default(),
     };
-    Ok((
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(out),
-    )
-        .into_response())
+    Ok(([(header::CACHE_CONTROL, "no-store")], axum::Json(out)).into_response())
 }

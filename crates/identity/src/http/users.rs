@@ -81,19 +81,34 @@ pub struct ProfilePatchIn {
 impl ProfilePatchIn {
     /// Parses every field, collecting every error.
     pub fn parse(self, errors: &mut FieldErrors) -> ProfilePatch {
-        let opt = |errors: &mut FieldErrors, v: Option<Option<String>>, f: fn(&'static str, &str) -> Result<String, tessera_kernel::FieldError>, name| {
+        let opt = |errors: &mut FieldErrors,
+                   v: Option<Option<String>>,
+                   f: fn(&'static str, &str) -> Result<String, tessera_kernel::FieldError>,
+                   name| {
             match v {
-                Some(Some(s)) => errors.check(f(name, &s)).map(|s| Some(Some(s))).unwrap_or(None),
+                Some(Some(s)) => errors
+                    .check(f(name, &s))
+                    .map(|s| Some(Some(s)))
+                    .unwrap_or(None),
                 Some(None) => Some(None),
                 None => None,
             }
         };
         ProfilePatch {
-            name: self.name.and_then(|n| errors.check(model::parse_name("name", &n))),
-            avatar_url: opt(errors, self.avatar_url, model::parse_avatar_url, "avatarUrl"),
+            name: self
+                .name
+                .and_then(|n| errors.check(model::parse_name("name", &n))),
+            avatar_url: opt(
+                errors,
+                self.avatar_url,
+                model::parse_avatar_url,
+                "avatarUrl",
+            ),
             locale: opt(errors, self.locale, model::parse_locale, "locale"),
             timezone: opt(errors, self.timezone, model::parse_timezone, "timezone"),
-            preferences: self.preferences.and_then(|p| errors.check(model::parse_json_object("preferences", p))),
+            preferences: self
+                .preferences
+                .and_then(|p| errors.check(model::parse_json_object("preferences", p))),
         }
     }
 }
@@ -114,7 +129,11 @@ async fn get_me(State(s): State<IdentityState>, actor: Actor) -> ApiResult<Data<
 #[utoipa::path(patch, path = "/users/me", tag = "users", operation_id = "identity.me.update",
     request_body = ProfilePatchIn,
     responses((status = 200, body = Data<UserOut>), (status = 401), (status = 422)), security(("bearer" = [])))]
-async fn update_me(State(s): State<IdentityState>, actor: Actor, Json(input): Json<ProfilePatchIn>) -> ApiResult<Data<UserOut>> {
+async fn update_me(
+    State(s): State<IdentityState>,
+    actor: Actor,
+    Json(input): Json<ProfilePatchIn>,
+) -> ApiResult<Data<UserOut>> {
     let mut errors = FieldErrors::new();
     let patch = input.parse(&mut errors);
     errors.finish()?;

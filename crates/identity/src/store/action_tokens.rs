@@ -1,7 +1,9 @@
 //! Queries on `user_action_tokens`: single-use, expiring tokens sent by e-mail.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 use tessera_kernel::Millis;
 use tessera_kernel::crypto::{random_token, token_hash};
 use tessera_kernel::ids::UserId;
@@ -49,9 +51,17 @@ pub async fn create<C: ConnectionTrait>(
 }
 
 /// Whether the token exists, is unused and unexpired (without spending it).
-pub async fn usable<C: ConnectionTrait>(conn: &C, token: &str, purposes: &[Purpose], now: Millis) -> Result<bool, DbErr> {
+pub async fn usable<C: ConnectionTrait>(
+    conn: &C,
+    token: &str,
+    purposes: &[Purpose],
+    now: Millis,
+) -> Result<bool, DbErr> {
     let names: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
-    let row = Entity::find_by_id(token_hash(token)).filter(Column::Purpose.is_in(names)).one(conn).await?;
+    let row = Entity::find_by_id(token_hash(token))
+        .filter(Column::Purpose.is_in(names))
+        .one(conn)
+        .await?;
     Ok(row.is_some_and(|r| r.used_at.is_none() && r.expires_at > now))
 }
 
@@ -85,7 +95,12 @@ pub async fn consume<C: ConnectionTrait>(
 }
 
 /// Voids every unused token of `user` for `purposes` (after a password change…).
-pub async fn void<C: ConnectionTrait>(conn: &C, user: UserId, purposes: &[Purpose], now: Millis) -> Result<(), DbErr> {
+pub async fn void<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    purposes: &[Purpose],
+    now: Millis,
+) -> Result<(), DbErr> {
     let names: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
     Entity::update_many()
         .col_expr(Column::UsedAt, Expr::value(now))
