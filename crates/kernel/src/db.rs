@@ -29,20 +29,47 @@ pub struct Db {
 
 /// A write transaction: commit it, or drop it to roll back.
 pub struct WriteTxn {
-    txn: DatabaseTransaction,
-    _gate: Option<OwnedMutexGuard<()>>,
+    /// `Some` until committed.
+    txn: Option<DatabaseTransaction>,
+    gate: Option<OwnedMutexGuard<()>>,
 }
 
 impl std::ops::Deref for WriteTxn {
     type Target = DatabaseTransaction;
     fn deref(&self) -> &Self::Target {
-        &self.txn
+        match &self.txn {
+            Some(txn) => txn,
+            // `commit` consumes the value, so no one can look at it afterwards.
+            None => unreachable!("a committed transaction is never used again"),
+        }
     }
 }
 
 impl WriteTxn {
-    pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+    pub async fn commit(mut self) -> Result<(), DbErr> {
+        match self.txn.take() {
+            Some(txn) => txn.commit().await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for WriteTxn {
+    /// Rolls back now rather than when the pooled connection is next used, so an
+    /// abandoned transaction never keeps its locks (MySQL metadata locks, the
+    /// SQLite write lock) while the connection sits idle.
+    fn drop(&mut self) {
+        let (Some(txn), gate) = (self.txn.take(), self.gate.take()) else {
+            return;
+        };
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                if let Err(e) = txn.rollback().await {
+                    tracing::warn!(error = %e, "rolling back an abandoned transaction failed");
+                }
+                drop(gate);
+            });
+        }
     }
 }
 
@@ -95,7 +122,10 @@ impl Db {
         } else {
             self.conn.begin().await?
         };
-        Ok(WriteTxn { txn, _gate: gate })
+        Ok(WriteTxn {
+            txn: Some(txn),
+            gate,
+        })
     }
 
     /// Checks that the database answers.

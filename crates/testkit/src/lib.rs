@@ -1,1 +1,271 @@
+//! Boots the real tessera server for tests: a random port on 127.0.0.1, its own
+//! database (a temp-dir SQLite file, or a fresh `tessera_t_<uuid>` database on the
+//! machine's PostgreSQL or MariaDB, dropped afterwards), a clock tests can move,
+//! and helpers to drive it the way a client would.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod client;
+mod db;
+mod mail;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use client::{Client, TestResponse};
+pub use db::Engine;
+pub use mail::{ReceivedMail, SmtpSink};
+use serde_json::{Value, json};
+use tessera_identity::Identity;
+use tessera_kernel::config::Settings;
+use tessera_kernel::{Clock, Core};
+use tokio::sync::oneshot;
+
+/// A running application.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    pub clock: Clock,
+    pub core: Core,
+    pub identity: Arc<Identity>,
+    pub data_dir: PathBuf,
+    /// Where the file mail transport writes, unless an SMTP sink is used.
+    pub mail_dir: PathBuf,
+    http: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _db: db::TestDatabase,
+    _dir: tempfile::TempDir,
+}
+
+/// Extra configuration for [`spawn_app_with`]: dotted keys and values.
+#[derive(Default)]
+pub struct TestConfig {
+    pub overrides: Vec<(String, Value)>,
+}
+
+impl TestConfig {
+    pub fn set(&mut self, key: &str, value: Value) -> &mut Self {
+        self.overrides.push((key.to_owned(), value));
+        self
+    }
+}
+
+/// Boots the application with the test defaults.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Boots the application after `configure` adjusts the test configuration.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut TestConfig)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = db::TestDatabase::create(Engine::from_env(), dir.path()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let base_url = format!("http://{addr}");
+    let mail_dir = dir.path().join("mail");
+    let mut cfg = TestConfig::default();
+    cfg.set("server.bind", json!(addr.to_string()))
+        .set("server.public_url", json!(base_url))
+        .set("server.shutdown_grace_secs", json!(2))
+        .set("data.dir", json!(dir.path()))
+        .set("database.url", json!(database.url))
+        .set("database.max_connections", json!(5))
+        .set("mail.url", json!(format!("file://{}", mail_dir.display())))
+        .set("rate_limit.global_per_ip", json!(100_000))
+        .set("rate_limit.auth_per_ip", json!(100_000))
+        .set("rate_limit.auth_per_account", json!(100_000))
+        .set("identity.password.argon2_memory_kib", json!(64))
+        .set("identity.password.argon2_iterations", json!(1))
+        .set("identity.lockout.ip_max_failures", json!(100_000));
+    configure(&mut cfg);
+    let overrides: Vec<(&str, Value)> = cfg
+        .overrides
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    let settings = Settings::for_test(&tessera_server::default_configs(), &overrides);
+    let clock = Clock::system();
+    let app = tessera_server::build(settings, clock.clone())
+        .await
+        .expect("the application builds");
+    let core = app.core.clone();
+    let identity = app.identity.clone();
+    let (tx, rx) = oneshot::channel();
+    let server = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = rx.await;
+        };
+        if let Err(e) = tessera_server::serve(app, listener, shutdown).await {
+            eprintln!("test server stopped: {e}");
+        }
+    });
+    TestApp {
+        addr,
+        base_url,
+        clock,
+        core,
+        identity,
+        data_dir: dir.path().to_path_buf(),
+        mail_dir,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        shutdown: Some(tx),
+        server: Some(server),
+        _db: database,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// A client without credentials.
+    pub fn anonymous(&self) -> Client {
+        Client::new(self.http.clone(), self.base_url.clone(), None)
+    }
+
+    /// A client sending `Authorization: Bearer <token>`.
+    pub fn with_token(&self, token: &str) -> Client {
+        Client::new(
+            self.http.clone(),
+            self.base_url.clone(),
+            Some(token.to_owned()),
+        )
+    }
+
+    /// Stops the server, waiting for in-flight requests, as SIGTERM would.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+
+    /// Registers a new account through the API and signs it in.
+    pub async fn signed_up_user(&self) -> TestUser {
+        let email = format!("user-{}@example.test", uuid::Uuid::now_v7().simple());
+        self.register_and_login(&email, "correct horse battery staple")
+            .await
+    }
+
+    /// Registers `email` with `password` and signs in.
+    pub async fn register_and_login(&self, email: &str, password: &str) -> TestUser {
+        let res = self
+            .anonymous()
+            .post(
+                "/api/v1/auth/register",
+                &json!({ "email": email, "password": password, "name": "Test User" }),
+            )
+            .await;
+        assert_eq!(res.status, 201, "register: {}", res.text);
+        self.login(email, password).await
+    }
+
+    /// Signs in an existing account.
+    pub async fn login(&self, email: &str, password: &str) -> TestUser {
+        let res = self
+            .anonymous()
+            .post(
+                "/api/v1/auth/login",
+                &json!({ "email": email, "password": password }),
+            )
+            .await;
+        assert_eq!(res.status, 200, "login: {}", res.text);
+        TestUser::from_login(self, email, password, &res)
+    }
+
+    /// A platform administrator, created the way the CLI does, then signed in.
+    pub async fn admin(&self) -> TestUser {
+        use tessera_identity::model::{Email, NewPassword, Secret};
+        use tessera_identity::service::users::NewUser;
+        let email = format!("admin-{}@example.test", uuid::Uuid::now_v7().simple());
+        let password = "admin password for tests";
+        let new = NewUser {
+            email: Email::parse("email", &email).unwrap(),
+            name: "Admin".into(),
+            password: Some(
+                NewPassword::parse(
+                    "password",
+                    &Secret::new(password),
+                    &self.identity.config().password,
+                )
+                .unwrap(),
+            ),
+            role: tessera_kernel::PlatformRole::Admin,
+            email_verified: true,
+        };
+        self.identity
+            .create_user(&tessera_kernel::ActorRef::System, new)
+            .await
+            .unwrap();
+        self.login(&email, password).await
+    }
+
+    /// Mails written by the file transport so far.
+    pub fn mails(&self) -> Vec<ReceivedMail> {
+        mail::read_dir(&self.mail_dir)
+    }
+
+    /// Waits (at most 10 s) for a mail to `to` whose subject contains `subject`.
+    pub async fn mail_to(&self, to: &str, subject: &str) -> ReceivedMail {
+        mail::wait_for(|| self.mails(), to, subject).await
+    }
+
+    /// Events in the outbox, oldest first: `(type, data)`.
+    pub async fn events(&self) -> Vec<(String, Value)> {
+        use sea_orm::{EntityTrait, QueryOrder};
+        use tessera_kernel::outbox::entity;
+        entity::Entity::find()
+            .order_by_asc(entity::Column::Id)
+            .all(&self.core.db.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.event_type, e.data))
+            .collect()
+    }
+
+    /// Event types in the outbox, oldest first.
+    pub async fn event_types(&self) -> Vec<String> {
+        self.events().await.into_iter().map(|(t, _)| t).collect()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A signed-in account.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub client: Client,
+}
+
+impl TestUser {
+    fn from_login(app: &TestApp, email: &str, password: &str, res: &TestResponse) -> Self {
+        let data = res.data();
+        let access = data["accessToken"].as_str().unwrap().to_owned();
+        Self {
+            id: data["user"]["id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+            password: password.to_owned(),
+            refresh_token: data["refreshToken"].as_str().unwrap().to_owned(),
+            client: app.with_token(&access),
+            access_token: access,
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Helpers for `bench/run`; the binaries live in `src/bin/`.
