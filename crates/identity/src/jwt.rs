@@ -200,10 +200,6 @@ impl Tokens {
         session: SessionId,
         role: PlatformRole,
     ) -> Result<(String, Claims), ApiError> {
-        let set = self.keyset();
-        let Some((kid, key)) = &set.current else {
-            return Err(ApiError::internal("no signing key"));
-        };
         let now = self.core.clock.now_secs();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -216,10 +212,18 @@ impl Tokens {
             jti: uuid::Uuid::now_v7().to_string(),
             role,
         };
+        Ok((self.sign(&claims)?, claims))
+    }
+
+    /// Signs `claims` with the current key.
+    pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
+        let set = self.keyset();
+        let Some((kid, key)) = &set.current else {
+            return Err(ApiError::internal("no signing key"));
+        };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, key).map_err(ApiError::internal)?;
-        Ok((token, claims))
+        jsonwebtoken::encode(&header, claims, key).map_err(ApiError::internal)
     }
 
     /// Verifies signature, issuer, audience and times. Expired tokens answer
