@@ -101,6 +101,15 @@ impl Identity {
         }
     }
 
+    /// Forgets the cached sessions of a user whose role changed, so the new role
+    /// applies at once on this node (other nodes within `session_cache_secs`).
+    pub(crate) async fn forget_user(&self, user: UserId) -> Result<(), ApiError> {
+        let live = store::sessions::active_for_user(&self.core.db.conn, user, self.now()).await?;
+        let ids: Vec<SessionId> = live.iter().map(|s| s.id).collect();
+        self.forget_sessions(&ids);
+        Ok(())
+    }
+
     /// Writes one event on `conn` (the change's transaction).
     pub(crate) async fn emit<C: ConnectionTrait>(
         &self,

@@ -143,6 +143,7 @@ impl Identity {
         let user = store::users::update(&*txn, active)
             .await
             .map_err(super::auth::email_taken)?;
+        let role_changed = changed.contains(&"role");
         let data = events::UserUpdated {
             user: UserOut::from(&user),
             changed,
@@ -150,6 +151,9 @@ impl Identity {
         self.emit(&*txn, events::USER_UPDATED, actor.as_ref(), data)
             .await?;
         txn.commit().await?;
+        if role_changed {
+            self.forget_user(user.id).await?;
+        }
         Ok(user)
     }
 
