@@ -50,20 +50,24 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
+        // A data error can surface before a syntax error further on; syntax wins.
+        let syntax_ok = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
         match inner.classify() {
-            serde_json::error::Category::Data => field_error(&path, &inner.to_string()),
+            serde_json::error::Category::Data if syntax_ok => {
+                field_error(&path, &inner.to_string())
+            }
             _ => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "INVALID_JSON",
-                format!("the request body is not valid JSON: {inner}"),
+                "the request body is not valid JSON",
             ),
         }
     })?;
-    de.end().map_err(|e| {
+    de.end().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "INVALID_JSON",
-            format!("trailing characters: {e}"),
+            "the request body has trailing characters",
         )
     })?;
     Ok(value)
@@ -71,20 +75,25 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// Maps a serde data error to a 422 that names the field and the kind of problem.
 fn field_error(path: &str, message: &str) -> ApiError {
-    let (field, code) = if let Some(rest) = message.strip_prefix("missing field `") {
-        let name = rest.split('`').next().unwrap_or_default();
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+    };
+    let (field, code) = if let Some(name) = named("missing field `") {
+        // The path stops at the object that lacks the field.
         let field = if path == "." {
             name.to_owned()
         } else {
             format!("{path}.{name}")
         };
         (field, "REQUIRED")
-    } else if let Some(rest) = message.strip_prefix("unknown field `") {
-        let name = rest.split('`').next().unwrap_or_default();
+    } else if let Some(name) = named("unknown field `") {
+        // The path already ends at the unknown field.
         let field = if path == "." {
             name.to_owned()
         } else {
-            format!("{path}.{name}")
+            path.to_owned()
         };
         (field, "UNKNOWN_FIELD")
     } else if message.starts_with("invalid type") {

@@ -87,6 +87,7 @@ pub async fn connect(settings: &Settings) -> Result<(KernelConfig, Db), StartErr
 /// Builds everything: database (migrated), keys, jobs, mail, modules, router.
 pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartError> {
     let (config, db) = connect(&settings).await?;
+    health::prometheus(); // record from the first request on
     let identity_cfg = IdentityConfig::from_settings(&settings)?;
     db.migrate::<Migrator>().await?;
     let keyring =

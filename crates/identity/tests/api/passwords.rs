@@ -6,14 +6,31 @@ async fn forgot_password_answers_the_same_whether_or_not_the_account_exists() {
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
 
-    let known = app.anonymous().post("/api/v1/auth/forgot-password", &json!({"email": user.email})).await;
-    let unknown = app.anonymous().post("/api/v1/auth/forgot-password", &json!({"email": "ghost@example.test"})).await;
+    let known = app
+        .anonymous()
+        .post(
+            "/api/v1/auth/forgot-password",
+            &json!({"email": user.email}),
+        )
+        .await;
+    let unknown = app
+        .anonymous()
+        .post(
+            "/api/v1/auth/forgot-password",
+            &json!({"email": "ghost@example.test"}),
+        )
+        .await;
 
     assert_eq!(known.status, 202);
     assert_eq!(unknown.status, 202);
     assert_eq!(known.json, unknown.json);
     let mail = app.mail_to(&user.email, "Reset your password").await;
-    assert!(mail.token(&format!("{}/reset-password", app.base_url)).is_some(), "{}", mail.text);
+    assert!(
+        mail.token(&format!("{}/reset-password", app.base_url))
+            .is_some(),
+        "{}",
+        mail.text
+    );
     assert!(app.mails().iter().all(|m| m.to != "ghost@example.test"));
 }
 
@@ -22,23 +39,47 @@ async fn a_reset_link_sets_the_password_once_and_signs_out_everywhere() {
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
     let other_device = app.login(&user.email, &user.password).await;
-    app.anonymous().post("/api/v1/auth/forgot-password", &json!({"email": user.email})).await;
-    let token = app.mail_to(&user.email, "Reset").await.token(&app.base_url).unwrap();
+    app.anonymous()
+        .post(
+            "/api/v1/auth/forgot-password",
+            &json!({"email": user.email}),
+        )
+        .await;
+    let token = app
+        .mail_to(&user.email, "Reset")
+        .await
+        .token(&app.base_url)
+        .unwrap();
 
     let res = app
         .anonymous()
-        .post("/api/v1/auth/reset-password", &json!({"token": token, "newPassword": "a brand new secret phrase"}))
+        .post(
+            "/api/v1/auth/reset-password",
+            &json!({"token": token, "newPassword": "a brand new secret phrase"}),
+        )
         .await;
 
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(user.client.get("/api/v1/users/me").await.status, 401);
-    assert_eq!(other_device.client.get("/api/v1/users/me").await.status, 401);
-    let old = app.anonymous().post("/api/v1/auth/login", &json!({"email": user.email, "password": user.password})).await;
+    assert_eq!(
+        other_device.client.get("/api/v1/users/me").await.status,
+        401
+    );
+    let old = app
+        .anonymous()
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": user.email, "password": user.password}),
+        )
+        .await;
     assert_eq!(old.status, 401);
     app.login(&user.email, "a brand new secret phrase").await;
     let again = app
         .anonymous()
-        .post("/api/v1/auth/reset-password", &json!({"token": token, "newPassword": "yet another secret phrase"}))
+        .post(
+            "/api/v1/auth/reset-password",
+            &json!({"token": token, "newPassword": "yet another secret phrase"}),
+        )
         .await;
     assert_eq!(again.status, 400, "single use");
     assert_eq!(again.error_code(), "INVALID_TOKEN");
@@ -51,14 +92,26 @@ async fn a_reset_link_sets_the_password_once_and_signs_out_everywhere() {
 async fn a_reset_link_expires() {
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
-    app.anonymous().post("/api/v1/auth/forgot-password", &json!({"email": user.email})).await;
-    let token = app.mail_to(&user.email, "Reset").await.token(&app.base_url).unwrap();
+    app.anonymous()
+        .post(
+            "/api/v1/auth/forgot-password",
+            &json!({"email": user.email}),
+        )
+        .await;
+    let token = app
+        .mail_to(&user.email, "Reset")
+        .await
+        .token(&app.base_url)
+        .unwrap();
 
     app.clock.advance(time::Duration::minutes(61));
 
     let res = app
         .anonymous()
-        .post("/api/v1/auth/reset-password", &json!({"token": token, "newPassword": "a brand new secret phrase"}))
+        .post(
+            "/api/v1/auth/reset-password",
+            &json!({"token": token, "newPassword": "a brand new secret phrase"}),
+        )
         .await;
     assert_eq!(res.status, 400);
     assert_eq!(res.error_code(), "INVALID_TOKEN");
@@ -69,18 +122,43 @@ async fn a_reset_link_expires() {
 async fn a_reset_with_a_weak_password_changes_nothing() {
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
-    app.anonymous().post("/api/v1/auth/forgot-password", &json!({"email": user.email})).await;
-    let token = app.mail_to(&user.email, "Reset").await.token(&app.base_url).unwrap();
+    app.anonymous()
+        .post(
+            "/api/v1/auth/forgot-password",
+            &json!({"email": user.email}),
+        )
+        .await;
+    let token = app
+        .mail_to(&user.email, "Reset")
+        .await
+        .token(&app.base_url)
+        .unwrap();
 
-    let res = app.anonymous().post("/api/v1/auth/reset-password", &json!({"token": token, "newPassword": "123456789"})).await;
-
-    assert_eq!(res.status, 422);
-    assert_eq!(user.client.get("/api/v1/users/me").await.status, 200, "sessions are untouched");
     let res = app
         .anonymous()
-        .post("/api/v1/auth/reset-password", &json!({"token": token, "newPassword": "a brand new secret phrase"}))
+        .post(
+            "/api/v1/auth/reset-password",
+            &json!({"token": token, "newPassword": "123456789"}),
+        )
         .await;
-    assert_eq!(res.status, 200, "the token was not spent by the failed attempt");
+
+    assert_eq!(res.status, 422);
+    assert_eq!(
+        user.client.get("/api/v1/users/me").await.status,
+        200,
+        "sessions are untouched"
+    );
+    let res = app
+        .anonymous()
+        .post(
+            "/api/v1/auth/reset-password",
+            &json!({"token": token, "newPassword": "a brand new secret phrase"}),
+        )
+        .await;
+    assert_eq!(
+        res.status, 200,
+        "the token was not spent by the failed attempt"
+    );
 }
 
 #[tokio::test]
@@ -91,7 +169,10 @@ async fn changing_the_password_keeps_this_session_and_ends_the_others() {
 
     let res = user
         .client
-        .post("/api/v1/auth/change-password", &json!({"currentPassword": user.password, "newPassword": "a brand new secret phrase"}))
+        .post(
+            "/api/v1/auth/change-password",
+            &json!({"currentPassword": user.password, "newPassword": "a brand new secret phrase"}),
+        )
         .await;
 
     assert_eq!(res.status, 200, "{}", res.text);
@@ -107,15 +188,24 @@ async fn changing_the_password_needs_the_current_one() {
 
     let res = user
         .client
-        .post("/api/v1/auth/change-password", &json!({"currentPassword": "wrong guess", "newPassword": "a brand new secret phrase"}))
+        .post(
+            "/api/v1/auth/change-password",
+            &json!({"currentPassword": "wrong guess", "newPassword": "a brand new secret phrase"}),
+        )
         .await;
 
     assert_eq!(res.status, 422);
-    assert_eq!(res.json["error"]["details"]["fields"][0]["field"], "currentPassword");
+    assert_eq!(
+        res.json["error"]["details"]["fields"][0]["field"],
+        "currentPassword"
+    );
     app.login(&user.email, &user.password).await;
     let res = app
         .anonymous()
-        .post("/api/v1/auth/change-password", &json!({"currentPassword": "x", "newPassword": "a brand new secret phrase"}))
+        .post(
+            "/api/v1/auth/change-password",
+            &json!({"currentPassword": "x", "newPassword": "a brand new secret phrase"}),
+        )
         .await;
     assert_eq!(res.status, 401);
 }
@@ -124,11 +214,16 @@ async fn changing_the_password_needs_the_current_one() {
 async fn passwords_never_reach_the_logs_or_the_database_in_clear() {
     use sea_orm::{ConnectionTrait, Statement};
     let app = spawn_app().await;
-    let user = app.register_and_login("secretive@example.test", "plain text never stored 42").await;
+    let user = app
+        .register_and_login("secretive@example.test", "plain text never stored 42")
+        .await;
 
     let db = &app.core.db.conn;
     let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT password_hash FROM users".to_owned()))
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT password_hash FROM users".to_owned(),
+        ))
         .await
         .unwrap();
     for row in rows {
@@ -137,12 +232,18 @@ async fn passwords_never_reach_the_logs_or_the_database_in_clear() {
         assert!(!hash.contains("plain text"));
     }
     let refresh_rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT token_hash FROM refresh_tokens".to_owned()))
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT token_hash FROM refresh_tokens".to_owned(),
+        ))
         .await
         .unwrap();
     for row in refresh_rows {
         let stored: String = row.try_get("", "token_hash").unwrap();
-        assert_ne!(stored, user.refresh_token, "refresh tokens are stored hashed");
+        assert_ne!(
+            stored, user.refresh_token,
+            "refresh tokens are stored hashed"
+        );
         assert_eq!(stored.len(), 64);
     }
 }
