@@ -16,7 +16,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::config::{DataConfig, DatabaseConfig};
 
 /// Key of the advisory lock that serializes migrations across nodes.
-const MIGRATION_LOCK: i64 = 0x7465_7373_6572_61; // "tessera"
+const MIGRATION_LOCK: i64 = 0x0074_6573_7365_7261; // "tessera"
 
 /// The application's database: the pool plus, on SQLite, a gate that lets one
 /// write transaction run at a time inside this process (SQLite allows one writer;

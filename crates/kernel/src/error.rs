@@ -15,9 +15,13 @@ use crate::request_id;
 /// Result of a handler or service: the value or an [`ApiError`].
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// A failure as the client sees it.
+/// A failure as the client sees it (boxed: errors travel in every `Result`).
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorParts>);
+
+/// What an [`ApiError`] says; its fields are reachable through the error.
+#[derive(Debug, Clone)]
+pub struct ErrorParts {
     pub status: StatusCode,
     pub code: Cow<'static, str>,
     pub message: Cow<'static, str>,
@@ -26,6 +30,19 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// The limit that refused the request, for `RateLimit-Limit`/`-Remaining`/`-Reset`.
     pub rate: Option<(u32, u64)>,
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = ErrorParts;
+    fn deref(&self) -> &ErrorParts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorParts {
+        &mut self.0
+    }
 }
 
 /// One field that failed validation, reported under `details.fields`.
@@ -88,14 +105,14 @@ impl ApiError {
         code: impl Into<Cow<'static, str>>,
         message: impl Into<Cow<'static, str>>,
     ) -> Self {
-        Self {
+        Self(Box::new(ErrorParts {
             status,
             code: code.into(),
             message: message.into(),
             details: None,
             retry_after: None,
             rate: None,
-        }
+        }))
     }
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);

@@ -66,7 +66,7 @@ pub enum StartError {
 
 impl From<ApiError> for StartError {
     fn from(e: ApiError) -> Self {
-        Self::Other(e.message.into_owned())
+        Self::Other(e.message.to_string())
     }
 }
 

@@ -36,7 +36,7 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<u64, DbE
 }
 
 /// Filters and order of the administrators' user list.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ListFilter {
     pub status: Option<&'static str>,
     pub role: Option<&'static str>,
@@ -46,12 +46,6 @@ pub struct ListFilter {
     pub descending: bool,
     pub page: u64,
     pub limit: u64,
-}
-
-impl Default for Column {
-    fn default() -> Self {
-        Column::CreatedAt
-    }
 }
 
 /// One page of users and the total matching the filter.
