@@ -62,6 +62,8 @@ pub struct Tokens {
     validation: Validation,
     /// Verified tokens, so a token is checked cryptographically once, not per request.
     verified: moka::sync::Cache<String, Arc<Claims>>,
+    /// Key ids looked up and not found.
+    unknown_kids: moka::sync::Cache<String, ()>,
 }
 
 impl Tokens {
@@ -93,6 +95,10 @@ impl Tokens {
             validation,
             verified: moka::sync::Cache::builder()
                 .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            unknown_kids: moka::sync::Cache::builder()
+                .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(60))
                 .build(),
         };
@@ -258,8 +264,8 @@ impl Tokens {
             .kid
             .ok_or_else(|| invalid("the token has no key id"))?;
         let mut set = self.keyset();
-        if !set.keys.contains_key(&kid) && set.loaded.elapsed() > Duration::from_secs(1) {
-            // Another node may have rotated keys since we last looked.
+        if !set.keys.contains_key(&kid) && self.is_new_key(&kid).await? {
+            // Another node rotated keys since we last looked.
             self.reload().await?;
             set = self.keyset();
         }
@@ -275,6 +281,22 @@ impl Tokens {
                 ErrorKind::InvalidSignature => invalid("the token signature is invalid"),
                 _ => invalid("the token is invalid"),
             })
+    }
+
+    /// Whether `kid` names a key in the database this node has not loaded yet.
+    /// Unknown ids are remembered for a minute, so made-up ones cost one lookup each.
+    async fn is_new_key(&self, kid: &str) -> Result<bool, ApiError> {
+        if kid.len() > 64 || self.unknown_kids.contains_key(kid) {
+            return Ok(false);
+        }
+        let found = Entity::find_by_id(kid.to_owned())
+            .one(&self.core.db.conn)
+            .await?
+            .is_some();
+        if !found {
+            self.unknown_kids.insert(kid.to_owned(), ());
+        }
+        Ok(found)
     }
 
     /// The JSON Web Key Set of every key that may have signed a live token.

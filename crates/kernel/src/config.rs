@@ -39,9 +39,34 @@ impl ConfigError {
 
 impl From<figment::Error> for ConfigError {
     fn from(err: figment::Error) -> Self {
-        // figment's own message names the key path and the source of the bad value.
-        Self(err.to_string())
+        describe(err, None)
     }
+}
+
+/// Names the key of each error plainly (figment's own rendering depends on the
+/// source). Inside a section, figment lists the section name last in the path.
+fn describe(err: figment::Error, section: Option<&str>) -> ConfigError {
+    let mut out = Vec::new();
+    for e in err {
+        let source = e
+            .metadata
+            .as_ref()
+            .map(|m| format!(" (from {})", m.name))
+            .unwrap_or_default();
+        let mut path = e.path.clone();
+        if let Some(name) = section {
+            if path.last().is_some_and(|p| p == name) {
+                path.pop();
+            }
+            path.insert(0, name.to_owned());
+        }
+        if path.is_empty() {
+            out.push(format!("{}{source}", e.kind));
+        } else {
+            out.push(format!("`{}`: {}{source}", path.join("."), e.kind));
+        }
+    }
+    ConfigError(out.join("; "))
 }
 
 /// The merged configuration source, from which each module extracts its section.
@@ -96,7 +121,9 @@ impl Settings {
 
     /// Extracts one section; errors name `section.key`.
     pub fn section<T: DeserializeOwned>(&self, name: &str) -> Result<T, ConfigError> {
-        Ok(self.figment.extract_inner::<T>(name)?)
+        self.figment
+            .extract_inner::<T>(name)
+            .map_err(|e| describe(e, Some(name)))
     }
 
     /// Every key and value, with secrets redacted, for `tessera config`.
@@ -360,7 +387,7 @@ mod tests {
         let err = KernelConfig::from_settings(&settings)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("server.bind"), "{err}");
+        assert!(err.contains("`server.bind`"), "{err}");
         let settings = Settings::for_test(
             &[DEFAULT_CONFIG],
             &[("database.url", serde_json::json!("oracle://x"))],
@@ -368,7 +395,7 @@ mod tests {
         let err = KernelConfig::from_settings(&settings)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("database.url"), "{err}");
+        assert!(err.contains("`database.url`"), "{err}");
     }
 
     #[test]

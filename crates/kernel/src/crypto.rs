@@ -161,16 +161,18 @@ impl Keyring {
     }
 }
 
-/// Writes a file readable by its owner only (0600), creating its folder (0700).
+/// Creates a file readable by its owner only (0600) in a folder only it can enter
+/// (0700). The file appears whole or not at all, and an existing file is never
+/// replaced: when two processes race, the first one's content wins for both.
 pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-        }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
+    let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::now_v7().simple()));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -178,9 +180,17 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut file = opts.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
+    let written = opts.open(&tmp).and_then(|mut file| {
+        file.write_all(contents)?;
+        file.sync_all()
+    });
+    // A hard link never overwrites: exactly one racer publishes its file.
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -215,6 +225,21 @@ mod tests {
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn racing_creators_agree_on_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let rings: Vec<Keyring> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| Keyring::load_or_create(dir.path()).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let sealed = rings[0].seal("p", b"same");
+        for ring in &rings {
+            assert_eq!(&ring.open("p", &sealed).unwrap()[..], b"same");
         }
     }
 

@@ -25,6 +25,8 @@ const MIGRATION_LOCK: i64 = 0x0074_6573_7365_7261; // "tessera"
 pub struct Db {
     pub conn: DatabaseConnection,
     write_gate: Option<Arc<Mutex<()>>>,
+    /// The SQLite file, when the database is one.
+    sqlite_path: Option<String>,
 }
 
 /// A write transaction: commit it, or drop it to roll back.
@@ -95,9 +97,12 @@ impl Db {
             });
         }
         let conn = Database::connect(opts).await?;
+        let file = sqlite_file(&url);
         Ok(Self {
             conn,
             write_gate: sqlite.then(|| Arc::new(Mutex::new(()))),
+            sqlite_path: (sqlite && !file.is_empty() && file != ":memory:")
+                .then(|| file.to_owned()),
         })
     }
 
@@ -176,12 +181,15 @@ impl Db {
                 result
             }
             _ => {
-                // One process owns a SQLite file; the write gate covers its own tasks.
-                let _gate = match &self.write_gate {
-                    Some(gate) => Some(gate.lock().await),
+                // Another process (a second `tessera` on the same file, or `tessera
+                // migrate` beside `serve`) waits on a lock file next to the database.
+                let lock = match &self.sqlite_path {
+                    Some(path) => Some(lock_file(&format!("{path}.migrate.lock")).await?),
                     None => None,
                 };
-                M::up(&self.conn, None).await
+                let result = M::up(&self.conn, None).await;
+                drop(lock);
+                result
             }
         }
     }
@@ -191,12 +199,37 @@ fn sqlx_err(err: sqlx::Error) -> DbErr {
     DbErr::Custom(format!("database lock: {err}"))
 }
 
-/// Creates the folder that will hold a SQLite file.
-fn create_sqlite_parent(url: &str) -> Result<(), DbErr> {
+/// The file path of a SQLite URL.
+fn sqlite_file(url: &str) -> &str {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    let path = path.split('?').next().unwrap_or_default();
+    path.split('?').next().unwrap_or_default()
+}
+
+/// Takes an exclusive lock on `path` (created if needed), released when dropped.
+async fn lock_file(path: &str) -> Result<std::fs::File, DbErr> {
+    let path = path.to_owned();
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await;
+    match locked {
+        Ok(Ok(file)) => Ok(file),
+        Ok(Err(e)) => Err(DbErr::Custom(format!("migration lock: {e}"))),
+        Err(e) => Err(DbErr::Custom(format!("migration lock: {e}"))),
+    }
+}
+
+/// Creates the folder that will hold a SQLite file.
+fn create_sqlite_parent(url: &str) -> Result<(), DbErr> {
+    let path = sqlite_file(url);
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }

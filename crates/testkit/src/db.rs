@@ -40,13 +40,15 @@ impl Engine {
     }
 }
 
-pub(crate) struct TestDatabase {
+/// A database made for one test, dropped with this value.
+pub struct TestDatabase {
     pub url: String,
     engine: Engine,
     name: String,
 }
 
 impl TestDatabase {
+    /// Creates an empty database on `engine` (SQLite: a file under `dir`).
     pub async fn create(engine: Engine, dir: &Path) -> Self {
         if engine == Engine::Sqlite {
             let url = format!("sqlite://{}/tessera.db", dir.display());

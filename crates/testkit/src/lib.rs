@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use client::{Client, TestResponse};
-pub use db::Engine;
+pub use db::{Engine, TestDatabase};
 pub use mail::{ReceivedMail, SmtpSink};
 use serde_json::{Value, json};
 use tessera_identity::Identity;
@@ -29,6 +29,8 @@ pub struct TestApp {
     pub core: Core,
     pub identity: Arc<Identity>,
     pub data_dir: PathBuf,
+    /// The database URL this app uses.
+    pub database_url: String,
     /// Where the file mail transport writes, unless an SMTP sink is used.
     pub mail_dir: PathBuf,
     http: reqwest::Client,
@@ -86,6 +88,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut TestConfig)) -> TestApp 
         .iter()
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
+    let last = |key: &str| {
+        overrides
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let (database_url, data_dir) = (last("database.url"), PathBuf::from(last("data.dir")));
     let settings = Settings::for_test(&tessera_server::default_configs(), &overrides);
     let clock = Clock::system();
     let app = tessera_server::build(settings, clock.clone())
@@ -108,7 +119,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut TestConfig)) -> TestApp 
         clock,
         core,
         identity,
-        data_dir: dir.path().to_path_buf(),
+        data_dir,
+        database_url,
         mail_dir,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -6,6 +6,7 @@ mod bad_input;
 mod brute_force;
 mod mail_flows;
 mod me;
+mod nodes;
 mod passwords;
 mod refresh;
 mod register_login;

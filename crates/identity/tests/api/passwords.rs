@@ -247,3 +247,83 @@ async fn passwords_never_reach_the_logs_or_the_database_in_clear() {
         assert_eq!(stored.len(), 64);
     }
 }
+
+async fn stored_hash(app: &tessera_testkit::TestApp, email: &str) -> String {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use tessera_identity::entity::users;
+    let user = users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .one(&app.core.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    user.password_hash.unwrap()
+}
+
+async fn store_hash(app: &tessera_testkit::TestApp, email: &str, hash: &str) {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use tessera_identity::entity::users;
+    users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(hash))
+        .filter(users::Column::Email.eq(email))
+        .exec(&app.core.db.conn)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_imported_bcrypt_hash_signs_in_and_is_upgraded_to_argon2id() {
+    let app = spawn_app().await;
+    let user = app.signed_up_user().await;
+    // As if imported from a system that used bcrypt.
+    store_hash(
+        &app,
+        &user.email,
+        &bcrypt::hash("imported bcrypt password", 4).unwrap(),
+    )
+    .await;
+
+    let wrong = app
+        .anonymous()
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": user.email, "password": "nope nope nope"}),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(
+        stored_hash(&app, &user.email).await.starts_with("$2"),
+        "a failed sign-in changes nothing"
+    );
+    app.login(&user.email, "imported bcrypt password").await;
+
+    let hash = stored_hash(&app, &user.email).await;
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    app.login(&user.email, "imported bcrypt password").await;
+}
+
+#[tokio::test]
+async fn a_hash_made_with_older_parameters_is_upgraded_at_the_next_sign_in() {
+    use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
+    let app = spawn_app().await;
+    let user = app.signed_up_user().await;
+    let old = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(32, 1, 1, None).unwrap(),
+    )
+    .hash_password(user.password.as_bytes())
+    .unwrap()
+    .to_string();
+    store_hash(&app, &user.email, &old).await;
+
+    app.login(&user.email, &user.password).await;
+
+    let hash = stored_hash(&app, &user.email).await;
+    assert_ne!(hash, old);
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"),
+        "re-hashed with the configured parameters: {hash}"
+    );
+}
