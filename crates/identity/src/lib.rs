@@ -23,8 +23,10 @@ pub use service::{Identity, IdentityAuthenticator};
 use tessera_kernel::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
-/// The module's routers: `(under /api/v1, at the root)`.
+/// The module's routers: `(under /api/v1, at the root)`; the root one includes
+/// the pages behind e-mailed links, which stay out of the API document.
 pub fn routes(app: AppState, id: Arc<Identity>) -> (OpenApiRouter, OpenApiRouter) {
     let state = IdentityState { app, id };
-    (http::api_routes(state.clone()), http::root_routes(state))
+    let root = http::root_routes(state.clone()).merge(OpenApiRouter::from(http::pages::routes()));
+    (http::api_routes(state), root)
 }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod pages;
 pub mod sessions;
 pub mod users;
 pub mod wellknown;

@@ -33,6 +33,23 @@ async fn register_verify_sign_in_reset_through_a_real_smtp_server() {
         .unwrap()
         .1
         .into_owned();
+    // The link opens a page served by tessera itself, whose script posts the token.
+    let path = link.trim_start_matches(&app.base_url);
+    let page = app
+        .anonymous()
+        .send(app.anonymous().request(reqwest::Method::GET, path))
+        .await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        page.text.contains("/assets/account.js") && !page.text.contains(&token),
+        "the token is not echoed"
+    );
+    let script = app.anonymous().get("/assets/account.js").await;
+    assert!(script.text.contains("/api/v1/auth/") && script.text.contains("verify-email"));
 
     let res = app
         .anonymous()
