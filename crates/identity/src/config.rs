@@ -56,20 +56,11 @@ impl IdentityConfig {
                 (30..=86_400).contains(&cfg.access_token_ttl_secs),
                 "must be 30..=86400",
             ),
-            (
-                "identity.refresh_token_ttl_days",
-                (1..=365).contains(&cfg.refresh_token_ttl_days),
-                "must be 1..=365",
-            ),
-            (
-                "identity.password.min_length",
-                (6..=128).contains(&cfg.password.min_length),
-                "must be 6..=128",
-            ),
+            ("identity.refresh_token_ttl_days", (1..=365).contains(&cfg.refresh_token_ttl_days), "must be 1..=365"),
+            ("identity.password.min_length", (6..=128).contains(&cfg.password.min_length), "must be 6..=128"),
             (
                 "identity.password.max_length",
-                cfg.password.max_length >= cfg.password.min_length
-                    && cfg.password.max_length <= 4096,
+                cfg.password.max_length >= cfg.password.min_length && cfg.password.max_length <= 4096,
                 "must be at least min_length and at most 4096",
             ),
             (
@@ -77,26 +68,10 @@ impl IdentityConfig {
                 cfg.password.argon2_memory_kib >= 8 * cfg.password.argon2_parallelism.max(1),
                 "must be at least 8 × parallelism",
             ),
-            (
-                "identity.password.argon2_iterations",
-                cfg.password.argon2_iterations >= 1,
-                "must be at least 1",
-            ),
-            (
-                "identity.lockout.max_failures",
-                cfg.lockout.max_failures >= 1,
-                "must be at least 1",
-            ),
-            (
-                "identity.verify_email_link",
-                cfg.verify_email_link.contains("{token}"),
-                "must contain {token}",
-            ),
-            (
-                "identity.reset_password_link",
-                cfg.reset_password_link.contains("{token}"),
-                "must contain {token}",
-            ),
+            ("identity.password.argon2_iterations", cfg.password.argon2_iterations >= 1, "must be at least 1"),
+            ("identity.lockout.max_failures", cfg.lockout.max_failures >= 1, "must be at least 1"),
+            ("identity.verify_email_link", cfg.verify_email_link.contains("{token}"), "must contain {token}"),
+            ("identity.reset_password_link", cfg.reset_password_link.contains("{token}"), "must contain {token}"),
         ];
         for (key, ok, message) in checks {
             if !ok {

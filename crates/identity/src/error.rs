@@ -36,24 +36,16 @@ impl From<IdentityError> for ApiError {
         use IdentityError as E;
         let msg = err.to_string();
         match err {
-            E::InvalidCredentials => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", msg)
-            }
-            E::AccountLocked { retry_after } => {
-                ApiError::new(StatusCode::LOCKED, "ACCOUNT_LOCKED", msg)
-                    .with_retry_after(retry_after)
-                    .with_details(serde_json::json!({ "retryAfter": retry_after }))
-            }
+            E::InvalidCredentials => ApiError::new(StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", msg),
+            E::AccountLocked { retry_after } => ApiError::new(StatusCode::LOCKED, "ACCOUNT_LOCKED", msg)
+                .with_retry_after(retry_after)
+                .with_details(serde_json::json!({ "retryAfter": retry_after })),
             E::AccountDisabled => ApiError::new(StatusCode::FORBIDDEN, "ACCOUNT_DISABLED", msg),
             E::EmailNotVerified => ApiError::new(StatusCode::FORBIDDEN, "EMAIL_NOT_VERIFIED", msg),
             E::EmailTaken => ApiError::conflict("EMAIL_TAKEN", msg),
             E::InvalidToken => ApiError::new(StatusCode::BAD_REQUEST, "INVALID_TOKEN", msg),
-            E::InvalidRefreshToken => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "INVALID_REFRESH_TOKEN", msg)
-            }
-            E::RefreshTokenReused => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "REFRESH_TOKEN_REUSED", msg)
-            }
+            E::InvalidRefreshToken => ApiError::new(StatusCode::UNAUTHORIZED, "INVALID_REFRESH_TOKEN", msg),
+            E::RefreshTokenReused => ApiError::new(StatusCode::UNAUTHORIZED, "REFRESH_TOKEN_REUSED", msg),
             E::SessionRevoked => ApiError::new(StatusCode::UNAUTHORIZED, "SESSION_REVOKED", msg),
             E::UserNotFound => ApiError::not_found("user"),
             E::SessionNotFound => ApiError::not_found("session"),

@@ -14,14 +14,8 @@ pub const USER_PASSWORD_CHANGED: &str = "user.password_changed";
 pub const SESSION_REVOKED: &str = "session.revoked";
 
 /// Every event type of this module.
-pub const ALL: &[&str] = &[
-    USER_CREATED,
-    USER_UPDATED,
-    USER_DELETED,
-    USER_LOGGED_IN,
-    USER_PASSWORD_CHANGED,
-    SESSION_REVOKED,
-];
+pub const ALL: &[&str] =
+    &[USER_CREATED, USER_UPDATED, USER_DELETED, USER_LOGGED_IN, USER_PASSWORD_CHANGED, SESSION_REVOKED];
 
 /// `user.updated`: the user as it is now and the fields that changed.
 #[derive(Debug, Serialize, ToSchema)]

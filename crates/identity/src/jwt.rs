@@ -67,12 +67,7 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    pub async fn new(
-        core: Core,
-        issuer: String,
-        audience: String,
-        ttl_secs: i64,
-    ) -> Result<Self, ApiError> {
+    pub async fn new(core: Core, issuer: String, audience: String, ttl_secs: i64) -> Result<Self, ApiError> {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer.as_str()]);
         validation.set_audience(&[audience.as_str()]);
@@ -81,11 +76,7 @@ impl Tokens {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.leeway = 0;
-        let empty = KeySet {
-            current: None,
-            keys: HashMap::new(),
-            loaded: Instant::now(),
-        };
+        let empty = KeySet { current: None, keys: HashMap::new(), loaded: Instant::now() };
         let tokens = Self {
             core,
             issuer,
@@ -93,10 +84,7 @@ impl Tokens {
             ttl_secs,
             set: RwLock::new(Arc::new(empty)),
             validation,
-            verified: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(60))
-                .build(),
+            verified: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(Duration::from_secs(60)).build(),
             unknown_kids: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(60))
@@ -114,10 +102,7 @@ impl Tokens {
     }
 
     fn keyset(&self) -> Arc<KeySet> {
-        self.set
-            .read()
-            .map(|s| s.clone())
-            .unwrap_or_else(|p| p.into_inner().clone())
+        self.set.read().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
     }
 
     /// Re-reads the keys from the database: the current one and those retired
@@ -126,40 +111,21 @@ impl Tokens {
         let horizon = self.core.clock.now_ms() - (self.ttl_secs + 120) * 1000;
         use sea_orm::ExprTrait;
         let rows = Entity::find()
-            .filter(
-                Column::RetiredAt
-                    .is_null()
-                    .or(Column::RetiredAt.gt(horizon)),
-            )
+            .filter(Column::RetiredAt.is_null().or(Column::RetiredAt.gt(horizon)))
             .order_by_asc(Column::CreatedAt)
             .all(&self.core.db.conn)
             .await?;
         let mut keys = HashMap::new();
         let mut current = None;
         for row in rows {
-            let decoding =
-                DecodingKey::from_ed_components(&row.public_x).map_err(ApiError::internal)?;
+            let decoding = DecodingKey::from_ed_components(&row.public_x).map_err(ApiError::internal)?;
             if row.retired_at.is_none() {
-                let der = self
-                    .core
-                    .keyring
-                    .open(PURPOSE, &row.private_sealed)
-                    .map_err(ApiError::internal)?;
+                let der = self.core.keyring.open(PURPOSE, &row.private_sealed).map_err(ApiError::internal)?;
                 current = Some((row.kid.clone(), EncodingKey::from_ed_der(&der)));
             }
-            keys.insert(
-                row.kid.clone(),
-                Key {
-                    decoding,
-                    public_x: row.public_x,
-                },
-            );
+            keys.insert(row.kid.clone(), Key { decoding, public_x: row.public_x });
         }
-        let set = Arc::new(KeySet {
-            current,
-            keys,
-            loaded: Instant::now(),
-        });
+        let set = Arc::new(KeySet { current, keys, loaded: Instant::now() });
         if let Ok(mut guard) = self.set.write() {
             *guard = set;
         }
@@ -177,10 +143,7 @@ impl Tokens {
         let kid = format!("k{}", &uuid::Uuid::now_v7().simple().to_string()[..16]);
         let txn = self.core.db.begin_write().await?;
         Entity::update_many()
-            .col_expr(
-                Column::RetiredAt,
-                sea_orm::sea_query::Expr::value(Some(now)),
-            )
+            .col_expr(Column::RetiredAt, sea_orm::sea_query::Expr::value(Some(now)))
             .filter(Column::RetiredAt.is_null())
             .exec(&*txn)
             .await?;
@@ -200,12 +163,7 @@ impl Tokens {
     }
 
     /// Signs an access token for a session.
-    pub fn issue(
-        &self,
-        user: UserId,
-        session: SessionId,
-        role: PlatformRole,
-    ) -> Result<(String, Claims), ApiError> {
+    pub fn issue(&self, user: UserId, session: SessionId, role: PlatformRole) -> Result<(String, Claims), ApiError> {
         let now = self.core.clock.now_secs();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -255,32 +213,26 @@ impl Tokens {
     }
 
     async fn verify_signature(&self, token: &str) -> Result<Claims, ApiError> {
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|_| invalid("the token is malformed"))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("the token is malformed"))?;
         if header.alg != Algorithm::EdDSA {
             return Err(invalid("the token algorithm is not accepted"));
         }
-        let kid = header
-            .kid
-            .ok_or_else(|| invalid("the token has no key id"))?;
+        let kid = header.kid.ok_or_else(|| invalid("the token has no key id"))?;
         let mut set = self.keyset();
         if !set.keys.contains_key(&kid) && self.is_new_key(&kid).await? {
             // Another node rotated keys since we last looked.
             self.reload().await?;
             set = self.keyset();
         }
-        let key = set
-            .keys
-            .get(&kid)
-            .ok_or_else(|| invalid("the token was signed by an unknown key"))?;
-        jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
+        let key = set.keys.get(&kid).ok_or_else(|| invalid("the token was signed by an unknown key"))?;
+        jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation).map(|data| data.claims).map_err(|e| {
+            match e.kind() {
                 ErrorKind::InvalidIssuer => invalid("the token has the wrong issuer"),
                 ErrorKind::InvalidAudience => invalid("the token has the wrong audience"),
                 ErrorKind::InvalidSignature => invalid("the token signature is invalid"),
                 _ => invalid("the token is invalid"),
-            })
+            }
+        })
     }
 
     /// Whether `kid` names a key in the database this node has not loaded yet.
@@ -289,10 +241,7 @@ impl Tokens {
         if kid.len() > 64 || self.unknown_kids.contains_key(kid) {
             return Ok(false);
         }
-        let found = Entity::find_by_id(kid.to_owned())
-            .one(&self.core.db.conn)
-            .await?
-            .is_some();
+        let found = Entity::find_by_id(kid.to_owned()).one(&self.core.db.conn).await?.is_some();
         if !found {
             self.unknown_kids.insert(kid.to_owned(), ());
         }

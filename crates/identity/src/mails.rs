@@ -7,10 +7,7 @@ use crate::service::Identity;
 
 impl Identity {
     fn link(&self, template: &str, token: &str) -> String {
-        self.core
-            .config
-            .server
-            .link(&template.replace("{token}", token))
+        self.core.config.server.link(&template.replace("{token}", token))
     }
 
     pub(crate) fn verification_mail(&self, to: &str, name: &str, token: &str) -> Mail {

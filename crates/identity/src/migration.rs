@@ -21,12 +21,7 @@ fn cascade(
     from: (&'static str, &'static str),
     to: (&'static str, &'static str),
 ) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+    ForeignKey::create().name(name).from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Cascade).to_owned()
 }
 
 #[async_trait::async_trait]
@@ -59,14 +54,7 @@ impl MigrationTrait for CreateIdentityTables {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_users_created")
-                .table("users")
-                .col("created_at")
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(Index::create().name("ix_users_created").table("users").col("created_at").to_owned()).await?;
         m.create_table(
             Table::create()
                 .table("sessions")
@@ -80,22 +68,11 @@ impl MigrationTrait for CreateIdentityTables {
                 .col(big_integer("expires_at"))
                 .col(big_integer_null("revoked_at"))
                 .col(string_len_null("revoke_reason", 64))
-                .foreign_key(&mut cascade(
-                    "fk_sessions_user",
-                    ("sessions", "user_id"),
-                    ("users", "id"),
-                ))
+                .foreign_key(&mut cascade("fk_sessions_user", ("sessions", "user_id"), ("users", "id")))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_sessions_user")
-                .table("sessions")
-                .col("user_id")
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(Index::create().name("ix_sessions_user").table("sessions").col("user_id").to_owned()).await?;
         m.create_table(
             Table::create()
                 .table("refresh_tokens")
@@ -113,11 +90,7 @@ impl MigrationTrait for CreateIdentityTables {
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("ix_refresh_tokens_session")
-                .table("refresh_tokens")
-                .col("session_id")
-                .to_owned(),
+            Index::create().name("ix_refresh_tokens_session").table("refresh_tokens").col("session_id").to_owned(),
         )
         .await?;
         m.create_table(
@@ -130,20 +103,12 @@ impl MigrationTrait for CreateIdentityTables {
                 .col(big_integer("expires_at"))
                 .col(big_integer_null("used_at"))
                 .col(big_integer("created_at"))
-                .foreign_key(&mut cascade(
-                    "fk_action_tokens_user",
-                    ("user_action_tokens", "user_id"),
-                    ("users", "id"),
-                ))
+                .foreign_key(&mut cascade("fk_action_tokens_user", ("user_action_tokens", "user_id"), ("users", "id")))
                 .to_owned(),
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("ix_action_tokens_user")
-                .table("user_action_tokens")
-                .col("user_id")
-                .to_owned(),
+            Index::create().name("ix_action_tokens_user").table("user_action_tokens").col("user_id").to_owned(),
         )
         .await?;
         m.create_table(
@@ -162,13 +127,7 @@ impl MigrationTrait for CreateIdentityTables {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in [
-            "signing_keys",
-            "user_action_tokens",
-            "refresh_tokens",
-            "sessions",
-            "users",
-        ] {
+        for t in ["signing_keys", "user_action_tokens", "refresh_tokens", "sessions", "users"] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

@@ -17,15 +17,8 @@ pub struct Email(String);
 impl Email {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         let normalized = raw.trim().to_lowercase();
-        if normalized.len() > 254
-            || normalized.parse::<lettre::Address>().is_err()
-            || !normalized.contains('.')
-        {
-            return Err(FieldError::new(
-                field,
-                "INVALID_EMAIL",
-                "must be a valid e-mail address",
-            ));
+        if normalized.len() > 254 || normalized.parse::<lettre::Address>().is_err() || !normalized.contains('.') {
+            return Err(FieldError::new(field, "INVALID_EMAIL", "must be a valid e-mail address"));
         }
         Ok(Self(normalized))
     }
@@ -82,11 +75,7 @@ pub fn preload_common_passwords() -> usize {
 pub struct NewPassword(pub Secret);
 
 impl NewPassword {
-    pub fn parse(
-        field: &'static str,
-        raw: &Secret,
-        policy: &PasswordConfig,
-    ) -> Result<Self, FieldError> {
+    pub fn parse(field: &'static str, raw: &Secret, policy: &PasswordConfig) -> Result<Self, FieldError> {
         let pw = raw.expose();
         let chars = pw.chars().count();
         if chars < policy.min_length {
@@ -145,11 +134,7 @@ impl UserStatus {
 pub fn parse_name(field: &'static str, raw: &str) -> Result<String, FieldError> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            field,
-            "INVALID_NAME",
-            "must be 1 to 200 printable characters",
-        ));
+        return Err(FieldError::new(field, "INVALID_NAME", "must be 1 to 200 printable characters"));
     }
     Ok(name.to_owned())
 }
@@ -157,14 +142,9 @@ pub fn parse_name(field: &'static str, raw: &str) -> Result<String, FieldError> 
 /// An avatar URL: http(s), at most 2048 characters.
 pub fn parse_avatar_url(field: &'static str, raw: &str) -> Result<String, FieldError> {
     let ok = raw.len() <= 2048
-        && url::Url::parse(raw)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        && url::Url::parse(raw).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
     if !ok {
-        return Err(FieldError::new(
-            field,
-            "INVALID_URL",
-            "must be an http or https URL",
-        ));
+        return Err(FieldError::new(field, "INVALID_URL", "must be an http or https URL"));
     }
     Ok(raw.to_owned())
 }
@@ -172,61 +152,33 @@ pub fn parse_avatar_url(field: &'static str, raw: &str) -> Result<String, FieldE
 /// A BCP 47 language tag such as `en` or `pt-BR`.
 pub fn parse_locale(field: &'static str, raw: &str) -> Result<String, FieldError> {
     let mut parts = raw.split('-');
-    let lang_ok = parts
-        .next()
-        .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
-    let rest_ok =
-        parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let lang_ok =
+        parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
+    let rest_ok = parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
     if !(lang_ok && rest_ok) || raw.len() > 35 {
-        return Err(FieldError::new(
-            field,
-            "INVALID_LOCALE",
-            "must be a language tag such as en or pt-BR",
-        ));
+        return Err(FieldError::new(field, "INVALID_LOCALE", "must be a language tag such as en or pt-BR"));
     }
     Ok(raw.to_owned())
 }
 
 /// An IANA time-zone name such as `Europe/Paris`, or `UTC`.
 pub fn parse_timezone(field: &'static str, raw: &str) -> Result<String, FieldError> {
-    let part_ok = |p: &str| {
-        !p.is_empty()
-            && p.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b))
-    };
+    let part_ok = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+-".contains(&b));
     let parts: Vec<&str> = raw.split('/').collect();
-    if raw.len() > 64
-        || parts.len() > 3
-        || !parts.iter().all(|p| part_ok(p))
-        || !raw.as_bytes()[0].is_ascii_uppercase()
+    if raw.len() > 64 || parts.len() > 3 || !parts.iter().all(|p| part_ok(p)) || !raw.as_bytes()[0].is_ascii_uppercase()
     {
-        return Err(FieldError::new(
-            field,
-            "INVALID_TIMEZONE",
-            "must be an IANA time zone such as Europe/Paris",
-        ));
+        return Err(FieldError::new(field, "INVALID_TIMEZONE", "must be an IANA time zone such as Europe/Paris"));
     }
     Ok(raw.to_owned())
 }
 
 /// A JSON object of at most 16 KiB (metadata, preferences).
-pub fn parse_json_object(
-    field: &'static str,
-    value: serde_json::Value,
-) -> Result<serde_json::Value, FieldError> {
+pub fn parse_json_object(field: &'static str, value: serde_json::Value) -> Result<serde_json::Value, FieldError> {
     if !value.is_object() {
-        return Err(FieldError::new(
-            field,
-            "INVALID_TYPE",
-            "must be a JSON object",
-        ));
+        return Err(FieldError::new(field, "INVALID_TYPE", "must be a JSON object"));
     }
     if value.to_string().len() > 16 * 1024 {
-        return Err(FieldError::new(
-            field,
-            "TOO_LARGE",
-            "must be at most 16 KiB",
-        ));
+        return Err(FieldError::new(field, "TOO_LARGE", "must be at most 16 KiB"));
     }
     Ok(value)
 }
@@ -250,20 +202,8 @@ mod tests {
 
     #[test]
     fn emails_are_normalized() {
-        assert_eq!(
-            Email::parse("email", "  Alice@Example.COM ")
-                .unwrap()
-                .as_str(),
-            "alice@example.com"
-        );
-        for bad in [
-            "",
-            "alice",
-            "alice@",
-            "@example.com",
-            "a b@example.com",
-            "alice@localhost",
-        ] {
+        assert_eq!(Email::parse("email", "  Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
+        for bad in ["", "alice", "alice@", "@example.com", "a b@example.com", "alice@localhost"] {
             assert!(Email::parse("email", bad).is_err(), "{bad}");
         }
     }
@@ -271,38 +211,20 @@ mod tests {
     #[test]
     fn password_policy_rejects_short_long_and_common() {
         let p = policy();
+        assert_eq!(NewPassword::parse("password", &Secret::new("short"), &p).unwrap_err().code, "PASSWORD_TOO_SHORT");
         assert_eq!(
-            NewPassword::parse("password", &Secret::new("short"), &p)
-                .unwrap_err()
-                .code,
-            "PASSWORD_TOO_SHORT"
-        );
-        assert_eq!(
-            NewPassword::parse("password", &Secret::new("x".repeat(300)), &p)
-                .unwrap_err()
-                .code,
+            NewPassword::parse("password", &Secret::new("x".repeat(300)), &p).unwrap_err().code,
             "PASSWORD_TOO_LONG"
         );
         assert_eq!(
-            NewPassword::parse("password", &Secret::new("Password1"), &p)
-                .unwrap_err()
-                .code,
+            NewPassword::parse("password", &Secret::new("Password1"), &p).unwrap_err().code,
             "PASSWORD_TOO_COMMON"
         );
         assert_eq!(
-            NewPassword::parse("password", &Secret::new("qwertyuiop"), &p)
-                .unwrap_err()
-                .code,
+            NewPassword::parse("password", &Secret::new("qwertyuiop"), &p).unwrap_err().code,
             "PASSWORD_TOO_COMMON"
         );
-        assert!(
-            NewPassword::parse(
-                "password",
-                &Secret::new("correct horse battery staple 9"),
-                &p
-            )
-            .is_ok()
-        );
+        assert!(NewPassword::parse("password", &Secret::new("correct horse battery staple 9"), &p).is_ok());
     }
 
     #[test]
@@ -313,9 +235,7 @@ mod tests {
     #[test]
     fn profile_fields_are_checked() {
         assert!(parse_locale("l", "pt-BR").is_ok() && parse_locale("l", "english!").is_err());
-        assert!(
-            parse_timezone("t", "Europe/Paris").is_ok() && parse_timezone("t", "../etc").is_err()
-        );
+        assert!(parse_timezone("t", "Europe/Paris").is_ok() && parse_timezone("t", "../etc").is_err());
         assert!(parse_avatar_url("a", "https://cdn.example.com/a.png").is_ok());
         assert!(parse_avatar_url("a", "javascript:alert(1)").is_err());
     }

@@ -7,9 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
-};
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version};
 use tessera_kernel::ApiError;
 use tokio::sync::Semaphore;
 
@@ -37,17 +35,10 @@ pub struct Hasher {
 
 impl Hasher {
     pub fn new(cfg: &PasswordConfig) -> Result<Self, String> {
-        let params = Params::new(
-            cfg.argon2_memory_kib,
-            cfg.argon2_iterations,
-            cfg.argon2_parallelism,
-            None,
-        )
-        .map_err(|e| format!("identity.password.argon2_*: {e}"))?;
+        let params = Params::new(cfg.argon2_memory_kib, cfg.argon2_iterations, cfg.argon2_parallelism, None)
+            .map_err(|e| format!("identity.password.argon2_*: {e}"))?;
         let workers = if cfg.hash_concurrency == 0 {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
         } else {
             cfg.hash_concurrency
         };
@@ -68,52 +59,33 @@ impl Hasher {
     pub async fn hash(&self, password: &Secret) -> Result<String, ApiError> {
         let params = self.params.clone();
         let pw = password.clone();
-        self.run(move || {
-            argon(&params)
-                .hash_password(pw.expose().as_bytes())
-                .map(|h| h.to_string())
-        })
-        .await?
-        .map_err(ApiError::internal)
+        self.run(move || argon(&params).hash_password(pw.expose().as_bytes()).map(|h| h.to_string()))
+            .await?
+            .map_err(ApiError::internal)
     }
 
     /// Checks `password` against `stored` (argon2 or bcrypt PHC/MCF string). With no
     /// stored hash, spends the same time on a decoy and answers "no".
-    pub async fn verify(
-        &self,
-        password: &Secret,
-        stored: Option<&str>,
-    ) -> Result<Verified, ApiError> {
+    pub async fn verify(&self, password: &Secret, stored: Option<&str>) -> Result<Verified, ApiError> {
         let pw = password.clone();
         let (stored, real) = match stored {
             Some(s) => (s.to_owned(), true),
             None => (self.decoy.clone(), false),
         };
         let params = self.params.clone();
-        let verified = self
-            .run(move || check(&params, pw.expose(), &stored))
-            .await?;
-        Ok(Verified {
-            ok: verified.ok && real,
-            needs_rehash: verified.needs_rehash && real,
-        })
+        let verified = self.run(move || check(&params, pw.expose(), &stored)).await?;
+        Ok(Verified { ok: verified.ok && real, needs_rehash: verified.needs_rehash && real })
     }
 
     /// Runs `f` on a blocking thread once a permit is free, shedding load past the queue bound.
-    async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
         let permit = match self.permits.clone().try_acquire_owned() {
             Ok(p) => p,
             Err(_) => {
                 if self.queued.fetch_add(1, Ordering::AcqRel) >= self.max_queued {
                     self.queued.fetch_sub(1, Ordering::AcqRel);
                     metrics::counter!("tessera_password_hash_shed_total").increment(1);
-                    return Err(
-                        ApiError::unavailable("the server is busy; try again in a moment")
-                            .with_retry_after(1),
-                    );
+                    return Err(ApiError::unavailable("the server is busy; try again in a moment").with_retry_after(1));
                 }
                 let p = self.permits.clone().acquire_owned().await;
                 self.queued.fetch_sub(1, Ordering::AcqRel);
@@ -137,30 +109,17 @@ fn argon(params: &Params) -> Argon2<'static> {
 fn check(params: &Params, password: &str, stored: &str) -> Verified {
     if stored.starts_with("$2") {
         let ok = bcrypt::verify(password, stored).unwrap_or(false);
-        return Verified {
-            ok,
-            needs_rehash: true,
-        };
+        return Verified { ok, needs_rehash: true };
     }
     let Ok(parsed) = PasswordHash::new(stored) else {
-        return Verified {
-            ok: false,
-            needs_rehash: false,
-        };
+        return Verified { ok: false, needs_rehash: false };
     };
-    let ok = argon(params)
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
+    let ok = argon(params).verify_password(password.as_bytes(), &parsed).is_ok();
     let current = parsed.algorithm.as_str() == "argon2id"
         && Params::try_from(&parsed).is_ok_and(|p| {
-            p.m_cost() == params.m_cost()
-                && p.t_cost() == params.t_cost()
-                && p.p_cost() == params.p_cost()
+            p.m_cost() == params.m_cost() && p.t_cost() == params.t_cost() && p.p_cost() == params.p_cost()
         });
-    Verified {
-        ok,
-        needs_rehash: !current,
-    }
+    Verified { ok, needs_rehash: !current }
 }
 
 #[cfg(test)]
@@ -187,30 +146,10 @@ mod tests {
         let pw = Secret::new("a long enough password");
         let hash = old.hash(&pw).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert_eq!(
-            old.verify(&pw, Some(&hash)).await.unwrap(),
-            Verified {
-                ok: true,
-                needs_rehash: false
-            }
-        );
-        assert_eq!(
-            new.verify(&pw, Some(&hash)).await.unwrap(),
-            Verified {
-                ok: true,
-                needs_rehash: true
-            }
-        );
-        assert!(
-            !new.verify(&Secret::new("wrong"), Some(&hash))
-                .await
-                .unwrap()
-                .ok
-        );
-        assert!(
-            !new.verify(&pw, None).await.unwrap().ok,
-            "no account never verifies"
-        );
+        assert_eq!(old.verify(&pw, Some(&hash)).await.unwrap(), Verified { ok: true, needs_rehash: false });
+        assert_eq!(new.verify(&pw, Some(&hash)).await.unwrap(), Verified { ok: true, needs_rehash: true });
+        assert!(!new.verify(&Secret::new("wrong"), Some(&hash)).await.unwrap().ok);
+        assert!(!new.verify(&pw, None).await.unwrap().ok, "no account never verifies");
     }
 
     #[tokio::test]
@@ -218,13 +157,8 @@ mod tests {
         let h = Hasher::new(&cfg(64)).unwrap();
         let bc = bcrypt::hash("imported password", 4).unwrap();
         assert_eq!(
-            h.verify(&Secret::new("imported password"), Some(&bc))
-                .await
-                .unwrap(),
-            Verified {
-                ok: true,
-                needs_rehash: true
-            }
+            h.verify(&Secret::new("imported password"), Some(&bc)).await.unwrap(),
+            Verified { ok: true, needs_rehash: true }
         );
         assert!(!h.verify(&Secret::new("other"), Some(&bc)).await.unwrap().ok);
     }

@@ -90,10 +90,7 @@ pub trait Authenticator: Send + Sync + 'static {
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 impl<S> FromRequestParts<S> for Actor
@@ -108,9 +105,8 @@ where
             return Ok(actor.clone());
         }
         let app = AppState::from_ref(state);
-        let token = bearer(&parts.headers).ok_or_else(|| {
-            ApiError::unauthorized("sign in first: send Authorization: Bearer <token>")
-        })?;
+        let token = bearer(&parts.headers)
+            .ok_or_else(|| ApiError::unauthorized("sign in first: send Authorization: Bearer <token>"))?;
         let actor = app.auth.authenticate(token).await?;
         parts.extensions.insert(actor.clone());
         Ok(actor)
@@ -152,16 +148,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ClientIp>()
-            .map(|c| c.0)
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(512).collect());
+        let ip = parts.extensions.get::<ClientIp>().map(|c| c.0).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let user_agent =
+            parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect());
         Ok(ClientInfo { ip, user_agent })
     }
 }

@@ -25,9 +25,7 @@ impl Default for Clock {
 impl Clock {
     /// The real time; tests move it forward with [`Clock::advance`].
     pub fn system() -> Self {
-        Self {
-            offset: Arc::new(AtomicI64::new(0)),
-        }
+        Self { offset: Arc::new(AtomicI64::new(0)) }
     }
 
     /// The current time in milliseconds since the epoch.
@@ -61,8 +59,7 @@ pub fn to_millis(t: OffsetDateTime) -> Millis {
 
 /// Converts storage milliseconds to a time (clamped to the representable range).
 pub fn from_millis(ms: Millis) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// Serde helpers to write storage milliseconds as RFC 3339 strings in DTOs.

@@ -48,11 +48,7 @@ impl From<figment::Error> for ConfigError {
 fn describe(err: figment::Error, section: Option<&str>) -> ConfigError {
     let mut out = Vec::new();
     for e in err {
-        let source = e
-            .metadata
-            .as_ref()
-            .map(|m| format!(" (from {})", m.name))
-            .unwrap_or_default();
+        let source = e.metadata.as_ref().map(|m| format!(" (from {})", m.name)).unwrap_or_default();
         let mut path = e.path.clone();
         if let Some(name) = section {
             if path.last().is_some_and(|p| p == name) {
@@ -89,15 +85,10 @@ impl Settings {
         }
         match file {
             Some(path) if !path.exists() => {
-                return Err(ConfigError(format!(
-                    "config file {} does not exist",
-                    path.display()
-                )));
+                return Err(ConfigError(format!("config file {} does not exist", path.display())));
             }
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
-            None if Path::new("tessera.toml").exists() => {
-                figment = figment.merge(Toml::file_exact("tessera.toml"))
-            }
+            None if Path::new("tessera.toml").exists() => figment = figment.merge(Toml::file_exact("tessera.toml")),
             None => {}
         }
         figment = figment.merge(env_provider());
@@ -121,9 +112,7 @@ impl Settings {
 
     /// Extracts one section; errors name `section.key`.
     pub fn section<T: DeserializeOwned>(&self, name: &str) -> Result<T, ConfigError> {
-        self.figment
-            .extract_inner::<T>(name)
-            .map_err(|e| describe(e, Some(name)))
+        self.figment.extract_inner::<T>(name).map_err(|e| describe(e, Some(name)))
     }
 
     /// Every key and value, with secrets redacted, for `tessera config`.
@@ -159,10 +148,7 @@ fn redact(value: &mut serde_json::Value, key: &str) {
         }
         serde_json::Value::String(s) => {
             let lower = key.to_ascii_lowercase();
-            if ["secret", "password", "token", "private"]
-                .iter()
-                .any(|w| lower.contains(w))
-            {
+            if ["secret", "password", "token", "private"].iter().any(|w| lower.contains(w)) {
                 *s = "***".into();
             } else if let Ok(mut url) = Url::parse(s)
                 && url.password().is_some()
@@ -213,11 +199,7 @@ fn list_or_csv<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error
     }
     Ok(match Raw::deserialize(de)? {
         Raw::List(v) => v,
-        Raw::Csv(s) => s
-            .split(',')
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect(),
+        Raw::Csv(s) => s.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
     })
 }
 
@@ -303,47 +285,26 @@ impl KernelConfig {
 
     fn validate(&self) -> Result<(), ConfigError> {
         if !matches!(self.server.public_url.scheme(), "http" | "https") {
-            return Err(ConfigError::key(
-                "server.public_url",
-                "must be an http or https URL",
-            ));
+            return Err(ConfigError::key("server.public_url", "must be an http or https URL"));
         }
         if self.server.body_limit < 1024 {
-            return Err(ConfigError::key(
-                "server.body_limit",
-                "must be at least 1024 bytes",
-            ));
+            return Err(ConfigError::key("server.body_limit", "must be at least 1024 bytes"));
         }
         if self.server.request_timeout_secs == 0 {
-            return Err(ConfigError::key(
-                "server.request_timeout_secs",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::key("server.request_timeout_secs", "must be at least 1"));
         }
         let url = self.database.effective_url(&self.data);
-        if !["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"]
-            .iter()
-            .any(|p| url.starts_with(p))
-        {
-            return Err(ConfigError::key(
-                "database.url",
-                "must start with sqlite://, postgres:// or mysql://",
-            ));
+        if !["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"].iter().any(|p| url.starts_with(p)) {
+            return Err(ConfigError::key("database.url", "must start with sqlite://, postgres:// or mysql://"));
         }
         if self.database.max_connections == 0 {
-            return Err(ConfigError::key(
-                "database.max_connections",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::key("database.max_connections", "must be at least 1"));
         }
         if !(self.mail.url.starts_with("file://")
             || self.mail.url.starts_with("smtp://")
             || self.mail.url.starts_with("smtps://"))
         {
-            return Err(ConfigError::key(
-                "mail.url",
-                "must start with smtp://, smtps:// or file://",
-            ));
+            return Err(ConfigError::key("mail.url", "must start with smtp://, smtps:// or file://"));
         }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::key("mail.from", "is not a valid mailbox"));
@@ -353,10 +314,7 @@ impl KernelConfig {
         }
         for origin in &self.server.cors_origins {
             if origin.parse::<axum::http::HeaderValue>().is_err() || Url::parse(origin).is_err() {
-                return Err(ConfigError::key(
-                    "server.cors_origins",
-                    format!("{origin} is not an origin"),
-                ));
+                return Err(ConfigError::key("server.cors_origins", format!("{origin} is not an origin")));
             }
         }
         Ok(())
@@ -372,29 +330,16 @@ mod tests {
         let settings = Settings::for_test(&[DEFAULT_CONFIG], &[]);
         let cfg = KernelConfig::from_settings(&settings).unwrap();
         assert!(cfg.server.runs("identity"));
-        assert_eq!(
-            cfg.database.effective_url(&cfg.data),
-            "sqlite://./tessera-data/tessera.db"
-        );
+        assert_eq!(cfg.database.effective_url(&cfg.data), "sqlite://./tessera-data/tessera.db");
     }
 
     #[test]
     fn a_bad_value_names_its_key() {
-        let settings = Settings::for_test(
-            &[DEFAULT_CONFIG],
-            &[("server.bind", serde_json::json!("not an address"))],
-        );
-        let err = KernelConfig::from_settings(&settings)
-            .unwrap_err()
-            .to_string();
+        let settings = Settings::for_test(&[DEFAULT_CONFIG], &[("server.bind", serde_json::json!("not an address"))]);
+        let err = KernelConfig::from_settings(&settings).unwrap_err().to_string();
         assert!(err.contains("`server.bind`"), "{err}");
-        let settings = Settings::for_test(
-            &[DEFAULT_CONFIG],
-            &[("database.url", serde_json::json!("oracle://x"))],
-        );
-        let err = KernelConfig::from_settings(&settings)
-            .unwrap_err()
-            .to_string();
+        let settings = Settings::for_test(&[DEFAULT_CONFIG], &[("database.url", serde_json::json!("oracle://x"))]);
+        let err = KernelConfig::from_settings(&settings).unwrap_err().to_string();
         assert!(err.contains("`database.url`"), "{err}");
     }
 
@@ -402,10 +347,7 @@ mod tests {
     fn passwords_are_redacted() {
         let settings = Settings::for_test(
             &[DEFAULT_CONFIG],
-            &[(
-                "database.url",
-                serde_json::json!("postgres://app:hunter2@db/x"),
-            )],
+            &[("database.url", serde_json::json!("postgres://app:hunter2@db/x"))],
         );
         let shown = settings.redacted().unwrap().to_string();
         assert!(!shown.contains("hunter2"));
@@ -414,10 +356,8 @@ mod tests {
 
     #[test]
     fn modules_accept_a_comma_list() {
-        let settings = Settings::for_test(
-            &[DEFAULT_CONFIG],
-            &[("server.modules", serde_json::json!("identity, orgs"))],
-        );
+        let settings =
+            Settings::for_test(&[DEFAULT_CONFIG], &[("server.modules", serde_json::json!("identity, orgs"))]);
         let cfg = KernelConfig::from_settings(&settings).unwrap();
         assert_eq!(cfg.server.modules, vec!["identity", "orgs"]);
         assert!(!cfg.server.runs("webhooks"));

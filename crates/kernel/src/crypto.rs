@@ -49,10 +49,7 @@ pub struct Keyring {
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keyring")
-            .field("current", &self.current)
-            .field("keys", &"<redacted>")
-            .finish()
+        f.debug_struct("Keyring").field("current", &self.current).field("keys", &"<redacted>").finish()
     }
 }
 
@@ -61,10 +58,7 @@ impl Keyring {
     /// Each line is `<kid> <base64 key>`; the last line is the current key.
     pub fn load_or_create(data_dir: &Path) -> Result<Self, KeyError> {
         let path = data_dir.join("keys").join("data.key");
-        let err = |message: String| KeyError::File {
-            path: path.clone(),
-            message,
-        };
+        let err = |message: String| KeyError::File { path: path.clone(), message };
         if !path.exists() {
             let mut key = Zeroizing::new([0u8; 32]);
             rand::fill(&mut key[..]);
@@ -79,22 +73,10 @@ impl Keyring {
     fn parse(text: &str) -> Result<Self, String> {
         let mut keys = HashMap::new();
         let mut current = None;
-        for line in text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
-            let (kid, b64) = line
-                .split_once(' ')
-                .ok_or("each line must be `<kid> <base64 key>`")?;
-            let raw = Zeroizing::new(
-                STANDARD
-                    .decode(b64.trim())
-                    .map_err(|e| format!("key {kid}: {e}"))?,
-            );
-            let key: [u8; 32] = raw[..]
-                .try_into()
-                .map_err(|_| format!("key {kid} must be 32 bytes"))?;
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let (kid, b64) = line.split_once(' ').ok_or("each line must be `<kid> <base64 key>`")?;
+            let raw = Zeroizing::new(STANDARD.decode(b64.trim()).map_err(|e| format!("key {kid}: {e}"))?);
+            let key: [u8; 32] = raw[..].try_into().map_err(|_| format!("key {kid} must be 32 bytes"))?;
             keys.insert(kid.to_owned(), Zeroizing::new(key));
             current = Some(kid.to_owned());
         }
@@ -106,10 +88,7 @@ impl Keyring {
     pub fn ephemeral() -> Self {
         let mut key = Zeroizing::new([0u8; 32]);
         rand::fill(&mut key[..]);
-        Self {
-            current: "dk-test".into(),
-            keys: HashMap::from([("dk-test".into(), key)]),
-        }
+        Self { current: "dk-test".into(), keys: HashMap::from([("dk-test".into(), key)]) }
     }
 
     /// Encrypts `plain`, bound to `purpose`: `v1.<kid>.<base64 nonce‖ciphertext>`.
@@ -120,15 +99,8 @@ impl Keyring {
         let cipher = Aes256Gcm::new(&(**key).into());
         let mut nonce = [0u8; 12];
         rand::fill(&mut nonce);
-        let sealed = cipher
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: plain,
-                    aad: purpose.as_bytes(),
-                },
-            )
-            .unwrap_or_default();
+        let sealed =
+            cipher.encrypt(&Nonce::from(nonce), Payload { msg: plain, aad: purpose.as_bytes() }).unwrap_or_default();
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&sealed);
         format!("v1.{}.{}", self.current, STANDARD.encode(blob))
@@ -149,13 +121,7 @@ impl Keyring {
         let nonce: [u8; 12] = nonce.try_into().map_err(|_| KeyError::Unsealable)?;
         let cipher = Aes256Gcm::new(&(**key).into());
         cipher
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: ct,
-                    aad: purpose.as_bytes(),
-                },
-            )
+            .decrypt(&Nonce::from(nonce), Payload { msg: ct, aad: purpose.as_bytes() })
             .map(Zeroizing::new)
             .map_err(|_| KeyError::Unsealable)
     }
@@ -220,10 +186,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("keys/data.key"))
-                .unwrap()
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(dir.path().join("keys/data.key")).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
@@ -232,9 +195,7 @@ mod tests {
     fn racing_creators_agree_on_one_key() {
         let dir = tempfile::tempdir().unwrap();
         let rings: Vec<Keyring> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..8)
-                .map(|_| s.spawn(|| Keyring::load_or_create(dir.path()).unwrap()))
-                .collect();
+            let handles: Vec<_> = (0..8).map(|_| s.spawn(|| Keyring::load_or_create(dir.path()).unwrap())).collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         let sealed = rings[0].seal("p", b"same");

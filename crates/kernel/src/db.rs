@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx;
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -101,8 +101,7 @@ impl Db {
         Ok(Self {
             conn,
             write_gate: sqlite.then(|| Arc::new(Mutex::new(()))),
-            sqlite_path: (sqlite && !file.is_empty() && file != ":memory:")
-                .then(|| file.to_owned()),
+            sqlite_path: (sqlite && !file.is_empty() && file != ":memory:").then(|| file.to_owned()),
         })
     }
 
@@ -127,10 +126,7 @@ impl Db {
         } else {
             self.conn.begin().await?
         };
-        Ok(WriteTxn {
-            txn: Some(txn),
-            gate,
-        })
+        Ok(WriteTxn { txn: Some(txn), gate })
     }
 
     /// Checks that the database answers.
@@ -143,12 +139,7 @@ impl Db {
     pub async fn migrate<M: MigratorTrait>(&self) -> Result<(), DbErr> {
         match self.backend() {
             DatabaseBackend::Postgres => {
-                let mut lock = self
-                    .conn
-                    .get_postgres_connection_pool()
-                    .acquire()
-                    .await
-                    .map_err(sqlx_err)?;
+                let mut lock = self.conn.get_postgres_connection_pool().acquire().await.map_err(sqlx_err)?;
                 sqlx::query("SELECT pg_advisory_lock($1)")
                     .bind(MIGRATION_LOCK)
                     .execute(&mut *lock)
@@ -163,21 +154,13 @@ impl Db {
                 result
             }
             DatabaseBackend::MySql => {
-                let mut lock = self
-                    .conn
-                    .get_mysql_connection_pool()
-                    .acquire()
-                    .await
-                    .map_err(sqlx_err)?;
+                let mut lock = self.conn.get_mysql_connection_pool().acquire().await.map_err(sqlx_err)?;
                 sqlx::query("SELECT GET_LOCK('tessera_migrations', 600)")
                     .execute(&mut *lock)
                     .await
                     .map_err(sqlx_err)?;
                 let result = M::up(&self.conn, None).await;
-                sqlx::query("SELECT RELEASE_LOCK('tessera_migrations')")
-                    .execute(&mut *lock)
-                    .await
-                    .map_err(sqlx_err)?;
+                sqlx::query("SELECT RELEASE_LOCK('tessera_migrations')").execute(&mut *lock).await.map_err(sqlx_err)?;
                 result
             }
             _ => {
@@ -201,9 +184,7 @@ fn sqlx_err(err: sqlx::Error) -> DbErr {
 
 /// The file path of a SQLite URL.
 fn sqlite_file(url: &str) -> &str {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     path.split('?').next().unwrap_or_default()
 }
 
@@ -211,11 +192,7 @@ fn sqlite_file(url: &str) -> &str {
 async fn lock_file(path: &str) -> Result<std::fs::File, DbErr> {
     let path = path.to_owned();
     let locked = tokio::task::spawn_blocking(move || {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)?;
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
         file.lock()?;
         Ok::<_, std::io::Error>(file)
     })

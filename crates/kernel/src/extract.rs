@@ -30,9 +30,7 @@ where
                 "expected a body with content-type application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(bytes_rejection)?;
+        let bytes = Bytes::from_request(req, state).await.map_err(bytes_rejection)?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -40,11 +38,7 @@ where
 /// Parses a JSON document, reporting the path of the first bad field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_JSON",
-            "the request body is empty",
-        ));
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", "the request body is empty"));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
@@ -53,75 +47,41 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         // A data error can surface before a syntax error further on; syntax wins.
         let syntax_ok = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
         match inner.classify() {
-            serde_json::error::Category::Data if syntax_ok => {
-                field_error(&path, &inner.to_string())
-            }
-            _ => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "INVALID_JSON",
-                "the request body is not valid JSON",
-            ),
+            serde_json::error::Category::Data if syntax_ok => field_error(&path, &inner.to_string()),
+            _ => ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", "the request body is not valid JSON"),
         }
     })?;
     de.end().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_JSON",
-            "the request body has trailing characters",
-        )
+        ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", "the request body has trailing characters")
     })?;
     Ok(value)
 }
 
 /// Maps a serde data error to a 422 that names the field and the kind of problem.
 fn field_error(path: &str, message: &str) -> ApiError {
-    let named = |prefix: &str| {
-        message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split('`').next())
-    };
+    let named = |prefix: &str| message.strip_prefix(prefix).and_then(|rest| rest.split('`').next());
     let (field, code) = if let Some(name) = named("missing field `") {
         // The path stops at the object that lacks the field.
-        let field = if path == "." {
-            name.to_owned()
-        } else {
-            format!("{path}.{name}")
-        };
+        let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
         (field, "REQUIRED")
     } else if let Some(name) = named("unknown field `") {
         // The path already ends at the unknown field.
-        let field = if path == "." {
-            name.to_owned()
-        } else {
-            path.to_owned()
-        };
+        let field = if path == "." { name.to_owned() } else { path.to_owned() };
         (field, "UNKNOWN_FIELD")
     } else if message.starts_with("invalid type") {
         (path.to_owned(), "INVALID_TYPE")
     } else {
         (path.to_owned(), "INVALID")
     };
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(message)
-        .to_owned();
+    let message = message.split(" at line ").next().unwrap_or(message).to_owned();
     ApiError::validation(vec![FieldError::new(field, code, message)])
 }
 
 fn is_json(headers: &axum::http::HeaderMap) -> bool {
-    let Some(ct) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let mime = ct
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let mime = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
@@ -129,10 +89,7 @@ fn bytes_rejection(rej: BytesRejection) -> ApiError {
     if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::payload_too_large()
     } else {
-        ApiError::bad_request(format!(
-            "could not read the request body: {}",
-            rej.body_text()
-        ))
+        ApiError::bad_request(format!("could not read the request body: {}", rej.body_text()))
     }
 }
 
@@ -150,12 +107,10 @@ where
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
         let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
-        serde_path_to_error::deserialize(de)
-            .map(Query)
-            .map_err(|err| {
-                let path = err.path().to_string();
-                field_error(&path, &err.into_inner().to_string())
-            })
+        serde_path_to_error::deserialize(de).map(Query).map_err(|err| {
+            let path = err.path().to_string();
+            field_error(&path, &err.into_inner().to_string())
+        })
     }
 }
 
@@ -175,15 +130,10 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Path(v)| Path(v))
-            .map_err(|rej: PathRejection| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
-                    format!("invalid path: {}", rej.body_text()),
-                )
-            })
+        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|axum::extract::Path(v)| Path(v)).map_err(
+            |rej: PathRejection| {
+                ApiError::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", format!("invalid path: {}", rej.body_text()))
+            },
+        )
     }
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -89,14 +89,7 @@ impl Jobs {
     pub fn new(db: Db, clock: Clock, cfg: JobsConfig) -> Self {
         let node = format!("node-{}", uuid::Uuid::now_v7());
         Self {
-            inner: Arc::new(Inner {
-                db,
-                clock,
-                cfg,
-                node,
-                wake: Notify::new(),
-                handlers: RwLock::new(HashMap::new()),
-            }),
+            inner: Arc::new(Inner { db, clock, cfg, node, wake: Notify::new(), handlers: RwLock::new(HashMap::new()) }),
         }
     }
 
@@ -151,11 +144,7 @@ impl Jobs {
                     break;
                 }
                 let free = slots.available_permits();
-                let claimed = if free > 0 {
-                    jobs.claim(free).await
-                } else {
-                    Ok(Vec::new())
-                };
+                let claimed = if free > 0 { jobs.claim(free).await } else { Ok(Vec::new()) };
                 match claimed {
                     Ok(batch) => {
                         let got = batch.len();
@@ -194,10 +183,7 @@ impl Jobs {
             .eq("pending")
             .and(Column::RunAt.lte(now))
             .or(Column::Status.eq("running").and(Column::LeaseUntil.lt(now)));
-        let mut query = Entity::find()
-            .filter(due)
-            .order_by_asc(Column::RunAt)
-            .limit(n as u64);
+        let mut query = Entity::find().filter(due).order_by_asc(Column::RunAt).limit(n as u64);
         if txn.get_database_backend() != DatabaseBackend::Sqlite {
             query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
@@ -216,18 +202,10 @@ impl Jobs {
     }
 
     async fn execute(&self, job: entity::Model) {
-        let handler = self
-            .inner
-            .handlers
-            .read()
-            .ok()
-            .and_then(|m| m.get(&job.kind).cloned());
+        let handler = self.inner.handlers.read().ok().and_then(|m| m.get(&job.kind).cloned());
         let result = match handler {
             Some(h) => h.run(job.payload.clone()).await,
-            None => Err(JobError::Retry(format!(
-                "no handler for job kind {} on this node",
-                job.kind
-            ))),
+            None => Err(JobError::Retry(format!("no handler for job kind {} on this node", job.kind))),
         };
         if let Err(err) = self.finish(&job, result).await {
             tracing::warn!(job = %job.id, error = %err, "recording a job outcome failed; its lease will expire");
@@ -236,31 +214,22 @@ impl Jobs {
 
     async fn finish(&self, job: &entity::Model, result: Result<(), JobError>) -> Result<(), DbErr> {
         use sea_orm::ExprTrait;
-        let mine = Column::Id
-            .eq(job.id)
-            .and(Column::LeasedBy.eq(self.inner.node.clone()));
+        let mine = Column::Id.eq(job.id).and(Column::LeasedBy.eq(self.inner.node.clone()));
         let db = &self.inner.db.conn;
         match result {
             Ok(()) => {
                 Entity::delete_many().filter(mine).exec(db).await?;
             }
             Err(err) => {
-                let give_up =
-                    matches!(err, JobError::Permanent(_)) || job.attempts >= job.max_attempts;
+                let give_up = matches!(err, JobError::Permanent(_)) || job.attempts >= job.max_attempts;
                 tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, give_up, error = %err, "job failed");
                 let run_at = self.inner.clock.now_ms() + backoff_ms(job.attempts);
                 Entity::update_many()
-                    .col_expr(
-                        Column::Status,
-                        Expr::value(if give_up { "failed" } else { "pending" }),
-                    )
+                    .col_expr(Column::Status, Expr::value(if give_up { "failed" } else { "pending" }))
                     .col_expr(Column::RunAt, Expr::value(run_at))
                     .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
                     .col_expr(Column::LeasedBy, Expr::value(Option::<String>::None))
-                    .col_expr(
-                        Column::LastError,
-                        Expr::value(err.to_string().chars().take(2000).collect::<String>()),
-                    )
+                    .col_expr(Column::LastError, Expr::value(err.to_string().chars().take(2000).collect::<String>()))
                     .filter(mine)
                     .exec(db)
                     .await?;
@@ -273,9 +242,7 @@ impl Jobs {
 /// Delay before retry `attempt` (1-based): 5 s doubling to at most 1 h, ±20% jitter.
 pub fn backoff_ms(attempt: i32) -> Millis {
     let exp = u32::try_from(attempt.clamp(1, 20) - 1).unwrap_or(0);
-    let base = 5_000_i64
-        .saturating_mul(1_i64 << exp.min(10))
-        .min(3_600_000);
+    let base = 5_000_i64.saturating_mul(1_i64 << exp.min(10)).min(3_600_000);
     let jitter = rand::random_range(-0.2..=0.2);
     base + (base as f64 * jitter) as i64
 }

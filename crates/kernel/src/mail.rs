@@ -49,19 +49,11 @@ pub enum MailError {
 impl Mailer {
     /// Builds the transport named by `mail.url`.
     pub fn new(cfg: &MailConfig, data: &DataConfig) -> Result<Self, MailError> {
-        let from: Mailbox = cfg
-            .from
-            .parse()
-            .map_err(|e| MailError::Config(format!("mail.from: {e}")))?;
+        let from: Mailbox = cfg.from.parse().map_err(|e| MailError::Config(format!("mail.from: {e}")))?;
         let transport = if let Some(dir) = cfg.url.strip_prefix("file://") {
-            let dir = if dir.is_empty() {
-                data.dir.join("mail")
-            } else {
-                PathBuf::from(dir)
-            };
-            std::fs::create_dir_all(&dir).map_err(|e| {
-                MailError::Config(format!("mail.url: cannot create {}: {e}", dir.display()))
-            })?;
+            let dir = if dir.is_empty() { data.dir.join("mail") } else { PathBuf::from(dir) };
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| MailError::Config(format!("mail.url: cannot create {}: {e}", dir.display())))?;
             Transport::File(AsyncFileTransport::new(dir))
         } else {
             let smtp = AsyncSmtpTransport::<Tokio1Executor>::from_url(&cfg.url)
@@ -70,67 +62,35 @@ impl Mailer {
                 .build();
             Transport::Smtp(smtp)
         };
-        Ok(Self {
-            from,
-            transport,
-            max_attempts: cfg.max_attempts,
-        })
+        Ok(Self { from, transport, max_attempts: cfg.max_attempts })
     }
 
     /// The folder `.eml` files go to, when the file transport is in use.
     pub fn file_dir(cfg: &MailConfig, data: &DataConfig) -> Option<PathBuf> {
-        cfg.url.strip_prefix("file://").map(|d| {
-            if d.is_empty() {
-                data.dir.join("mail")
-            } else {
-                Path::new(d).to_path_buf()
-            }
-        })
+        cfg.url
+            .strip_prefix("file://")
+            .map(|d| if d.is_empty() { data.dir.join("mail") } else { Path::new(d).to_path_buf() })
     }
 
     /// Queues `mail` on `conn` (the caller's transaction); wake `jobs` after commit.
-    pub async fn enqueue<C: ConnectionTrait>(
-        &self,
-        jobs: &Jobs,
-        conn: &C,
-        mail: &Mail,
-    ) -> Result<(), DbErr> {
-        jobs.enqueue(conn, JOB_KIND, mail, self.max_attempts)
-            .await
-            .map(|_| ())
+    pub async fn enqueue<C: ConnectionTrait>(&self, jobs: &Jobs, conn: &C, mail: &Mail) -> Result<(), DbErr> {
+        jobs.enqueue(conn, JOB_KIND, mail, self.max_attempts).await.map(|_| ())
     }
 
     /// Sends one message now.
     pub async fn send(&self, mail: &Mail) -> Result<(), JobError> {
-        let to: Mailbox = mail
-            .to
-            .parse()
-            .map_err(|e| JobError::Permanent(format!("bad recipient: {e}")))?;
-        let builder = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(mail.subject.clone());
+        let to: Mailbox = mail.to.parse().map_err(|e| JobError::Permanent(format!("bad recipient: {e}")))?;
+        let builder = Message::builder().from(self.from.clone()).to(to).subject(mail.subject.clone());
         let message = match &mail.html {
-            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-                mail.text.clone(),
-                html.clone(),
-            )),
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.text.clone(), html.clone())),
             None => builder.body(mail.text.clone()),
         }
         .map_err(|e| JobError::Permanent(format!("cannot build message: {e}")))?;
         match &self.transport {
             Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() {
-                    JobError::Permanent(e.to_string())
-                } else {
-                    JobError::Retry(e.to_string())
-                }
+                if e.is_permanent() { JobError::Permanent(e.to_string()) } else { JobError::Retry(e.to_string()) }
             }),
-            Transport::File(t) => t
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| JobError::Retry(e.to_string())),
+            Transport::File(t) => t.send(message).await.map(|_| ()).map_err(|e| JobError::Retry(e.to_string())),
         }
     }
 
@@ -145,8 +105,7 @@ struct SendMail(Arc<Mailer>);
 #[async_trait::async_trait]
 impl JobHandler for SendMail {
     async fn run(&self, payload: Value) -> Result<(), JobError> {
-        let mail: Mail =
-            serde_json::from_value(payload).map_err(|e| JobError::Permanent(e.to_string()))?;
+        let mail: Mail = serde_json::from_value(payload).map_err(|e| JobError::Permanent(e.to_string()))?;
         self.0.send(&mail).await
     }
 }

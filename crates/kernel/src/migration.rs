@@ -33,12 +33,7 @@ impl MigrationTrait for CreateOutboxAndJobs {
         )
         .await?;
         m.create_index(
-            Index::create()
-                .name("ix_outbox_events_org")
-                .table("outbox_events")
-                .col("org_id")
-                .col("id")
-                .to_owned(),
+            Index::create().name("ix_outbox_events_org").table("outbox_events").col("org_id").col("id").to_owned(),
         )
         .await?;
         m.create_table(
@@ -59,20 +54,11 @@ impl MigrationTrait for CreateOutboxAndJobs {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_jobs_due")
-                .table("jobs")
-                .col("status")
-                .col("run_at")
-                .to_owned(),
-        )
-        .await
+        m.create_index(Index::create().name("ix_jobs_due").table("jobs").col("status").col("run_at").to_owned()).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("jobs").to_owned()).await?;
-        m.drop_table(Table::drop().table("outbox_events").to_owned())
-            .await
+        m.drop_table(Table::drop().table("outbox_events").to_owned()).await
     }
 }

@@ -47,21 +47,12 @@ pub struct NewEvent {
 impl NewEvent {
     /// An event with a serializable payload.
     pub fn new(event_type: &'static str, actor: ActorRef, data: impl Serialize) -> Self {
-        Self {
-            event_type,
-            org_id: None,
-            actor,
-            data: serde_json::to_value(data).unwrap_or(Value::Null),
-        }
+        Self { event_type, org_id: None, actor, data: serde_json::to_value(data).unwrap_or(Value::Null) }
     }
 }
 
 /// Writes `event` on `conn`, which should be the transaction of the change it describes.
-pub async fn record<C: ConnectionTrait>(
-    conn: &C,
-    now: Millis,
-    event: NewEvent,
-) -> Result<EventId, DbErr> {
+pub async fn record<C: ConnectionTrait>(conn: &C, now: Millis, event: NewEvent) -> Result<EventId, DbErr> {
     let id = EventId::new();
     entity::ActiveModel {
         id: Set(id),

@@ -33,9 +33,7 @@ pub struct Decision {
 impl Decision {
     /// The refusal to send when this hit was not allowed.
     pub fn into_error(self) -> Option<crate::ApiError> {
-        (!self.allowed).then(|| {
-            crate::ApiError::rate_limited(self.reset_secs).with_rate(self.limit, self.reset_secs)
-        })
+        (!self.allowed).then(|| crate::ApiError::rate_limited(self.reset_secs).with_rate(self.limit, self.reset_secs))
     }
 }
 
@@ -54,27 +52,15 @@ pub async fn enforce(core: &crate::Core, rule: Rule, key: &str) -> Result<(), cr
 impl crate::config::RateLimitConfig {
     /// Every request, per client address.
     pub fn global_rule(&self) -> Rule {
-        Rule {
-            name: "global_ip",
-            limit: self.global_per_ip,
-            window: Duration::from_secs(60),
-        }
+        Rule { name: "global_ip", limit: self.global_per_ip, window: Duration::from_secs(60) }
     }
     /// Sign-in, sign-up and password routes, per client address.
     pub fn auth_ip_rule(&self) -> Rule {
-        Rule {
-            name: "auth_ip",
-            limit: self.auth_per_ip,
-            window: Duration::from_secs(60),
-        }
+        Rule { name: "auth_ip", limit: self.auth_per_ip, window: Duration::from_secs(60) }
     }
     /// Sign-in and password routes, per account (e-mail).
     pub fn auth_account_rule(&self) -> Rule {
-        Rule {
-            name: "auth_account",
-            limit: self.auth_per_account,
-            window: Duration::from_secs(60),
-        }
+        Rule { name: "auth_account", limit: self.auth_per_account, window: Duration::from_secs(60) }
     }
 }
 
@@ -126,11 +112,7 @@ impl MemoryRateLimiter {
     }
 
     fn sweep(&self) {
-        let tables: Vec<_> = self
-            .tables
-            .read()
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default();
+        let tables: Vec<_> = self.tables.read().map(|m| m.values().cloned().collect()).unwrap_or_default();
         for t in tables {
             t.retain_recent();
             t.shrink_to_fit();
@@ -174,11 +156,7 @@ mod tests {
     #[tokio::test]
     async fn refuses_past_the_limit_and_says_when_to_retry() {
         let limiter = MemoryRateLimiter::new();
-        let rule = Rule {
-            name: "t",
-            limit: 3,
-            window: Duration::from_secs(60),
-        };
+        let rule = Rule { name: "t", limit: 3, window: Duration::from_secs(60) };
         for left in [2, 1, 0] {
             let d = limiter.hit(rule, "k").await;
             assert!(d.allowed);
@@ -187,9 +165,6 @@ mod tests {
         let d = limiter.hit(rule, "k").await;
         assert!(!d.allowed);
         assert!((1..=20).contains(&d.reset_secs), "{}", d.reset_secs);
-        assert!(
-            limiter.hit(rule, "other").await.allowed,
-            "keys are independent"
-        );
+        assert!(limiter.hit(rule, "other").await.allowed, "keys are independent");
     }
 }

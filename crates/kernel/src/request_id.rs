@@ -19,8 +19,5 @@ pub async fn scope<F: Future>(id: String, fut: F) -> F::Output {
 
 /// Accepts a client-supplied id only when it is short and printable, so it is safe in logs.
 pub fn is_acceptable(raw: &str) -> bool {
-    (1..=128).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    (1..=128).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }

@@ -16,10 +16,7 @@ pub struct Data<T> {
 
 impl<T> Data<T> {
     pub fn new(data: T) -> Self {
-        Self {
-            success: true,
-            data,
-        }
+        Self { success: true, data }
     }
 }
 
@@ -77,11 +74,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn new(data: Vec<T>, meta: PageMeta) -> Self {
-        Self {
-            success: true,
-            data,
-            meta,
-        }
+        Self { success: true, data, meta }
     }
 }
 

@@ -20,10 +20,7 @@ pub fn prometheus() -> Option<PrometheusHandle> {
             PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Full("http_request_duration_seconds".into()),
-                    &[
-                        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-                        5.0, 10.0,
-                    ],
+                    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
                 )
                 .ok()?
                 .install_recorder()
@@ -49,17 +46,12 @@ async fn health() -> impl IntoResponse {
 /// Readiness: the database answers.
 async fn ready(State(app): State<AppState>) -> impl IntoResponse {
     match app.db.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(json!({ "status": "ready", "checks": { "database": "ok" } })),
-        ),
+        Ok(()) => (StatusCode::OK, axum::Json(json!({ "status": "ready", "checks": { "database": "ok" } }))),
         Err(e) => {
             tracing::warn!(error = %e, "readiness: database unreachable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(
-                    json!({ "status": "unavailable", "checks": { "database": "unreachable" } }),
-                ),
+                axum::Json(json!({ "status": "unavailable", "checks": { "database": "unreachable" } })),
             )
         }
     }

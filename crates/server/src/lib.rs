@@ -47,10 +47,7 @@ impl MigratorTrait for Migrator {
 
 /// The embedded default configuration of the kernel and every module.
 pub fn default_configs() -> Vec<&'static str> {
-    vec![
-        tessera_kernel::config::DEFAULT_CONFIG,
-        tessera_identity::DEFAULT_CONFIG,
-    ]
+    vec![tessera_kernel::config::DEFAULT_CONFIG, tessera_identity::DEFAULT_CONFIG]
 }
 
 /// Why start-up failed.
@@ -90,12 +87,9 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
     health::prometheus(); // record from the first request on
     let identity_cfg = IdentityConfig::from_settings(&settings)?;
     db.migrate::<Migrator>().await?;
-    let keyring =
-        Keyring::load_or_create(&config.data.dir).map_err(|e| StartError::Other(e.to_string()))?;
+    let keyring = Keyring::load_or_create(&config.data.dir).map_err(|e| StartError::Other(e.to_string()))?;
     let jobs = Jobs::new(db.clone(), clock.clone(), config.jobs.clone());
-    let mailer = Arc::new(
-        Mailer::new(&config.mail, &config.data).map_err(|e| StartError::Other(e.to_string()))?,
-    );
+    let mailer = Arc::new(Mailer::new(&config.mail, &config.data).map_err(|e| StartError::Other(e.to_string()))?);
     mailer.register(&jobs);
     let core = Core {
         db,
@@ -108,16 +102,9 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
         keyring: Arc::new(keyring),
     };
     let identity = Identity::new(core.clone(), identity_cfg).await?;
-    let app = AppState {
-        core: core.clone(),
-        auth: Arc::new(IdentityAuthenticator(identity.clone())),
-    };
+    let app = AppState { core: core.clone(), auth: Arc::new(IdentityAuthenticator(identity.clone())) };
     let router = compose(app, identity.clone());
-    Ok(Tessera {
-        core,
-        identity,
-        router,
-    })
+    Ok(Tessera { core, identity, router })
 }
 
 /// Mounts the modules that run, the docs, health and metrics, and the middleware.
@@ -130,10 +117,7 @@ fn compose(app: AppState, identity: Arc<Identity>) -> Router {
         api = api.merge(a);
         root = root.merge(r);
     }
-    let (router, doc) = OpenApiRouter::new()
-        .nest("/api/v1", api)
-        .merge(root)
-        .split_for_parts();
+    let (router, doc) = OpenApiRouter::new().nest("/api/v1", api).merge(root).split_for_parts();
     let doc = openapi::finish(doc);
     let mut router = router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
@@ -148,21 +132,11 @@ fn compose(app: AppState, identity: Arc<Identity>) -> Router {
             Duration::from_secs(server.request_timeout_secs),
         ));
     if !server.cors_origins.is_empty() {
-        let origins = server
-            .cors_origins
-            .iter()
-            .filter_map(|o| o.parse().ok())
-            .collect::<Vec<_>>();
+        let origins = server.cors_origins.iter().filter_map(|o| o.parse().ok()).collect::<Vec<_>>();
         router = router.layer(
             CorsLayer::new()
                 .allow_origin(AllowOrigin::list(origins))
-                .allow_methods([
-                    Method::GET,
-                    Method::POST,
-                    Method::PUT,
-                    Method::PATCH,
-                    Method::DELETE,
-                ])
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
                 .allow_headers([
                     header::AUTHORIZATION,
                     header::CONTENT_TYPE,
@@ -203,12 +177,8 @@ pub async fn serve(
         tracing::info!("shutting down: draining in-flight requests");
         let _ = drain_tx.send(true);
     };
-    let server = axum::serve(
-        listener,
-        app.router
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal);
+    let server = axum::serve(listener, app.router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(signal);
     let server = tokio::spawn(async move { server.await });
     let result = tokio::select! {
         r = server => r.unwrap_or_else(|e| Err(std::io::Error::other(e))),
@@ -227,10 +197,7 @@ pub async fn serve(
 }
 
 /// Picks up keys rotated by another node or by `tessera keys rotate`.
-fn spawn_key_refresh(
-    identity: Arc<Identity>,
-    mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
+fn spawn_key_refresh(identity: Arc<Identity>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::select! {

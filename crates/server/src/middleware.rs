@@ -28,11 +28,8 @@ pub async fn observe(req: Request, next: Next) -> Response {
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let span = tracing::info_span!("request", request_id = %id);
     let started = Instant::now();
     let mut res = request_id::scope(id.clone(), next.run(req).instrument(span.clone())).await;
@@ -49,35 +46,21 @@ pub async fn observe(req: Request, next: Next) -> Response {
             "request"
         );
     });
-    let labels = [
-        ("method", method.to_string()),
-        ("route", route),
-        ("status", status.to_string()),
-    ];
+    let labels = [("method", method.to_string()), ("route", route), ("status", status.to_string())];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels[..2])
-        .record(elapsed.as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels[..2]).record(elapsed.as_secs_f64());
     res
 }
 
 /// Resolves the client address: the socket peer, or — behind a trusted proxy —
 /// the right-most `X-Forwarded-For` entry (the one that proxy added).
 pub async fn client_ip(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let peer =
+        req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let mut ip = peer;
     if app.config.server.trust_forwarded_for
-        && let Some(fwd) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-        && let Some(last) = fwd
-            .rsplit(',')
-            .next()
-            .and_then(|s| s.trim().parse::<IpAddr>().ok())
+        && let Some(fwd) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(last) = fwd.rsplit(',').next().and_then(|s| s.trim().parse::<IpAddr>().ok())
     {
         ip = last;
     }
@@ -90,11 +73,7 @@ pub async fn global_limit(State(app): State<AppState>, req: Request, next: Next)
     if !app.config.rate_limit.enabled {
         return next.run(req).await;
     }
-    let ip = req
-        .extensions()
-        .get::<ClientIp>()
-        .map(|c| c.0.to_string())
-        .unwrap_or_default();
+    let ip = req.extensions().get::<ClientIp>().map(|c| c.0.to_string()).unwrap_or_default();
     let rule = app.config.rate_limit.global_rule();
     let decision = app.limiter.hit(rule, &ip).await;
     if let Some(err) = decision.into_error() {
@@ -129,11 +108,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     set(h, "cross-origin-resource-policy", "same-origin");
     set(h, "origin-agent-cluster", "?1");
     set(h, "referrer-policy", "no-referrer");
-    set(
-        h,
-        "strict-transport-security",
-        "max-age=31536000; includeSubDomains",
-    );
+    set(h, "strict-transport-security", "max-age=31536000; includeSubDomains");
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-dns-prefetch-control", "off");
     set(h, "x-download-options", "noopen");
@@ -161,21 +136,15 @@ pub async fn envelope_errors(req: Request, next: Next) -> Response {
     }
     let err = match status {
         StatusCode::NOT_FOUND => ApiError::new(status, "NOT_FOUND", "no such route"),
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
-            status,
-            "METHOD_NOT_ALLOWED",
-            "this method is not allowed here",
-        ),
-        StatusCode::REQUEST_TIMEOUT => {
-            ApiError::new(status, "REQUEST_TIMEOUT", "the request took too long")
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::new(status, "METHOD_NOT_ALLOWED", "this method is not allowed here")
         }
+        StatusCode::REQUEST_TIMEOUT => ApiError::new(status, "REQUEST_TIMEOUT", "the request took too long"),
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             ApiError::new(status, "UNSUPPORTED_MEDIA_TYPE", "unsupported content type")
         }
-        s if s.is_server_error() => {
-            ApiError::new(status, "INTERNAL", "something went wrong on our side")
-        }
+        s if s.is_server_error() => ApiError::new(status, "INTERNAL", "something went wrong on our side"),
         s => ApiError::new(s, "BAD_REQUEST", "the request could not be understood"),
     };
     let mut out = err.into_response();

@@ -6,11 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "tessera",
-    version,
-    about = "One fast, secure backend for user platforms"
-)]
+#[command(name = "tessera", version, about = "One fast, secure backend for user platforms")]
 pub struct Cli {
     /// Configuration file (default: ./tessera.toml when present).
     #[arg(long, global = true, env = "TESSERA_CONFIG")]

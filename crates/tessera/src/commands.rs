@@ -24,35 +24,22 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
     if let Command::Serve(args) = &cli.command {
         serve_overrides(args, &mut overrides);
     }
-    let settings = Settings::load(
-        &tessera_server::default_configs(),
-        cli.config.as_deref(),
-        &overrides,
-    )?;
+    let settings = Settings::load(&tessera_server::default_configs(), cli.config.as_deref(), &overrides)?;
     match cli.command {
         Command::Serve(_) => serve(settings).await,
-        Command::Migrate { action } => {
-            migrate(settings, action.unwrap_or(MigrateAction::Apply)).await
-        }
+        Command::Migrate { action } => migrate(settings, action.unwrap_or(MigrateAction::Apply)).await,
         Command::Config => {
             let shown = settings.redacted()?;
-            println!(
-                "{}",
-                toml::to_string_pretty(&shown).map_err(|e| StartError::Other(e.to_string()))?
-            );
+            println!("{}", toml::to_string_pretty(&shown).map_err(|e| StartError::Other(e.to_string()))?);
             Ok(())
         }
-        Command::Users {
-            action: UsersAction::Create { email, name, admin },
-        } => create_user(settings, email, name, admin).await,
-        Command::Keys {
-            action: KeysAction::Rotate,
-        } => {
+        Command::Users { action: UsersAction::Create { email, name, admin } } => {
+            create_user(settings, email, name, admin).await
+        }
+        Command::Keys { action: KeysAction::Rotate } => {
             let app = tessera_server::build(settings, Clock::system()).await?;
             let kid = app.identity.tokens().rotate().await?;
-            println!(
-                "new signing key {kid} is current; the previous key verifies until its tokens expire"
-            );
+            println!("new signing key {kid} is current; the previous key verifies until its tokens expire");
             Ok(())
         }
     }
@@ -71,8 +58,7 @@ fn serve_overrides(args: &ServeArgs, overrides: &mut Vec<(&'static str, Value)>)
 }
 
 fn init_logging() {
-    let filter =
-        std::env::var("TESSERA_LOG").unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+    let filter = std::env::var("TESSERA_LOG").unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
     let _ = tracing_subscriber::fmt()
         .json()
         .with_current_span(true)
@@ -88,18 +74,14 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
     let listener = tokio::net::TcpListener::bind(server.bind)
         .await
         .map_err(|e| StartError::Other(format!("`server.bind` {}: {e}", server.bind)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| StartError::Other(e.to_string()))?;
+    let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
     tracing::info!(
         listening = %addr,
         docs = %server.link("/docs"),
         "tessera is ready; API docs at {}",
         server.link("/docs")
     );
-    tessera_server::serve(app, listener, shutdown_signal())
-        .await
-        .map_err(|e| StartError::Other(e.to_string()))
+    tessera_server::serve(app, listener, shutdown_signal()).await.map_err(|e| StartError::Other(e.to_string()))
 }
 
 async fn shutdown_signal() {
@@ -132,51 +114,28 @@ async fn migrate(settings: Settings, action: MigrateAction) -> Result<(), StartE
         }
         MigrateAction::Status => {
             for m in Migrator::get_migration_with_status(&db.conn).await? {
-                println!(
-                    "{:<10} {}",
-                    format!("{:?}", m.status()).to_lowercase(),
-                    m.name()
-                );
+                println!("{:<10} {}", format!("{:?}", m.status()).to_lowercase(), m.name());
             }
         }
     }
     Ok(())
 }
 
-async fn create_user(
-    settings: Settings,
-    email: String,
-    name: Option<String>,
-    admin: bool,
-) -> Result<(), StartError> {
+async fn create_user(settings: Settings, email: String, name: Option<String>, admin: bool) -> Result<(), StartError> {
     let app = tessera_server::build(settings, Clock::system()).await?;
-    let bad =
-        |e: tessera_kernel::FieldError| StartError::Other(format!("{}: {}", e.field, e.message));
+    let bad = |e: tessera_kernel::FieldError| StartError::Other(format!("{}: {}", e.field, e.message));
     let email = Email::parse("--email", &email).map_err(bad)?;
-    let name = name.unwrap_or_else(|| {
-        email
-            .as_str()
-            .split('@')
-            .next()
-            .unwrap_or("user")
-            .to_owned()
-    });
+    let name = name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("user").to_owned());
     let password = read_password_from_stdin()?;
     let password = match password {
-        Some(p) => {
-            Some(NewPassword::parse("password", &p, &app.identity.config().password).map_err(bad)?)
-        }
+        Some(p) => Some(NewPassword::parse("password", &p, &app.identity.config().password).map_err(bad)?),
         None => None,
     };
     let new = NewUser {
         email,
         name,
         password,
-        role: if admin {
-            PlatformRole::Admin
-        } else {
-            PlatformRole::User
-        },
+        role: if admin { PlatformRole::Admin } else { PlatformRole::User },
         email_verified: true,
     };
     let created = app.identity.create_user(&ActorRef::System, new).await?;
@@ -187,10 +146,7 @@ async fn create_user(
         if admin { " (platform admin)" } else { "" }
     );
     if let Some(token) = created.set_password_token {
-        println!(
-            "one-time link to choose the password: {}",
-            app.identity.set_password_link(&token)
-        );
+        println!("one-time link to choose the password: {}", app.identity.set_password_link(&token));
     }
     Ok(())
 }
@@ -202,10 +158,7 @@ fn read_password_from_stdin() -> Result<Option<Secret>, StartError> {
         return Ok(None);
     }
     let mut raw = String::new();
-    stdin
-        .lock()
-        .read_to_string(&mut raw)
-        .map_err(|e| StartError::Other(format!("reading stdin: {e}")))?;
+    stdin.lock().read_to_string(&mut raw).map_err(|e| StartError::Other(format!("reading stdin: {e}")))?;
     let pw = raw.trim_end_matches(['\n', '\r']).to_owned();
     Ok((!pw.is_empty()).then(|| Secret::new(pw)))
 }

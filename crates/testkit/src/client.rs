@@ -23,32 +23,14 @@ pub struct TestResponse {
 impl TestResponse {
     /// `data` of a success envelope.
     pub fn data(&self) -> &Value {
-        assert_eq!(
-            self.json["success"],
-            Value::Bool(true),
-            "not a success envelope: {}",
-            self.text
-        );
+        assert_eq!(self.json["success"], Value::Bool(true), "not a success envelope: {}", self.text);
         &self.json["data"]
     }
     /// `error.code` of a failure envelope (checking the envelope's shape).
     pub fn error_code(&self) -> &str {
-        assert_eq!(
-            self.json["success"],
-            Value::Bool(false),
-            "not a failure envelope: {}",
-            self.text
-        );
-        assert!(
-            self.json["error"]["message"].is_string(),
-            "error without message: {}",
-            self.text
-        );
-        assert!(
-            self.json["error"]["requestId"].is_string(),
-            "error without requestId: {}",
-            self.text
-        );
+        assert_eq!(self.json["success"], Value::Bool(false), "not a failure envelope: {}", self.text);
+        assert!(self.json["error"]["message"].is_string(), "error without message: {}", self.text);
+        assert!(self.json["error"]["requestId"].is_string(), "error without requestId: {}", self.text);
         self.json["error"]["code"].as_str().unwrap_or_default()
     }
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -63,10 +45,7 @@ impl Client {
 
     /// The same client with another token.
     pub fn with_token(&self, token: &str) -> Self {
-        Self {
-            token: Some(token.to_owned()),
-            ..self.clone()
-        }
+        Self { token: Some(token.to_owned()), ..self.clone() }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -86,8 +65,7 @@ impl Client {
         self.send(self.request(Method::POST, path)).await
     }
     pub async fn patch(&self, path: &str, body: &Value) -> TestResponse {
-        self.send(self.request(Method::PATCH, path).json(body))
-            .await
+        self.send(self.request(Method::PATCH, path).json(body)).await
     }
     /// Sends a raw body with the given content type (malformed JSON, huge bodies…).
     pub async fn send_raw(
@@ -97,12 +75,7 @@ impl Client {
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> TestResponse {
-        self.send(
-            self.request(method, path)
-                .header("content-type", content_type)
-                .body(body),
-        )
-        .await
+        self.send(self.request(method, path).header("content-type", content_type).body(body)).await
     }
 
     /// A request builder with the token set, for anything unusual.
@@ -120,11 +93,6 @@ impl Client {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        TestResponse {
-            status,
-            headers,
-            text,
-            json,
-        }
+        TestResponse { status, headers, text, json }
     }
 }

@@ -17,11 +17,7 @@ pub enum Engine {
 impl Engine {
     /// `TESSERA_TEST_DB` = `sqlite` (default), `postgres` or `mysql`.
     pub fn from_env() -> Self {
-        match std::env::var("TESSERA_TEST_DB")
-            .unwrap_or_default()
-            .to_ascii_lowercase()
-            .as_str()
-        {
+        match std::env::var("TESSERA_TEST_DB").unwrap_or_default().to_ascii_lowercase().as_str() {
             "postgres" | "postgresql" | "pg" => Self::Postgres,
             "mysql" | "mariadb" => Self::Mysql,
             _ => Self::Sqlite,
@@ -33,8 +29,9 @@ impl Engine {
         match self {
             Self::Postgres => std::env::var("TESSERA_TEST_POSTGRES_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
-            Self::Mysql => std::env::var("TESSERA_TEST_MYSQL_URL")
-                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into()),
+            Self::Mysql => {
+                std::env::var("TESSERA_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into())
+            }
             Self::Sqlite => String::new(),
         }
     }
@@ -52,34 +49,23 @@ impl TestDatabase {
     pub async fn create(engine: Engine, dir: &Path) -> Self {
         if engine == Engine::Sqlite {
             let url = format!("sqlite://{}/tessera.db", dir.display());
-            return Self {
-                url,
-                engine,
-                name: String::new(),
-            };
+            return Self { url, engine, name: String::new() };
         }
         let name = format!("tessera_t_{}", uuid::Uuid::now_v7().simple());
         let admin = engine.admin_url();
-        let conn = Database::connect(&admin)
-            .await
-            .unwrap_or_else(|e| panic!("cannot reach {engine:?} at {admin}: {e}"));
+        let conn =
+            Database::connect(&admin).await.unwrap_or_else(|e| panic!("cannot reach {engine:?} at {admin}: {e}"));
         let sql = match engine {
             Engine::Mysql => {
                 format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
             }
             _ => format!("CREATE DATABASE \"{name}\""),
         };
-        conn.execute_unprepared(&sql)
-            .await
-            .unwrap_or_else(|e| panic!("create {name}: {e}"));
+        conn.execute_unprepared(&sql).await.unwrap_or_else(|e| panic!("create {name}: {e}"));
         let _ = conn.close().await;
         let mut url = url::Url::parse(&admin).expect("admin URL");
         url.set_path(&format!("/{name}"));
-        Self {
-            url: url.to_string(),
-            engine,
-            name,
-        }
+        Self { url: url.to_string(), engine, name }
     }
 }
 
@@ -91,10 +77,7 @@ impl Drop for TestDatabase {
         let (engine, name) = (self.engine, self.name.clone());
         // Drop runs inside the test's runtime; use a thread with its own.
         let done = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
             rt.block_on(async move {

@@ -62,9 +62,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(configure: impl FnOnce(&mut TestConfig)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database = db::TestDatabase::create(Engine::from_env(), dir.path()).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let base_url = format!("http://{addr}");
     let mail_dir = dir.path().join("mail");
@@ -83,11 +81,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut TestConfig)) -> TestApp 
         .set("identity.password.argon2_iterations", json!(1))
         .set("identity.lockout.ip_max_failures", json!(100_000));
     configure(&mut cfg);
-    let overrides: Vec<(&str, Value)> = cfg
-        .overrides
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.clone()))
-        .collect();
+    let overrides: Vec<(&str, Value)> = cfg.overrides.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     let last = |key: &str| {
         overrides
             .iter()
@@ -99,9 +93,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut TestConfig)) -> TestApp 
     let (database_url, data_dir) = (last("database.url"), PathBuf::from(last("data.dir")));
     let settings = Settings::for_test(&tessera_server::default_configs(), &overrides);
     let clock = Clock::system();
-    let app = tessera_server::build(settings, clock.clone())
-        .await
-        .expect("the application builds");
+    let app = tessera_server::build(settings, clock.clone()).await.expect("the application builds");
     let core = app.core.clone();
     let identity = app.identity.clone();
     let (tx, rx) = oneshot::channel();
@@ -122,10 +114,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut TestConfig)) -> TestApp 
         data_dir,
         database_url,
         mail_dir,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
+        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
         shutdown: Some(tx),
         server: Some(server),
         _db: database,
@@ -141,11 +130,7 @@ impl TestApp {
 
     /// A client sending `Authorization: Bearer <token>`.
     pub fn with_token(&self, token: &str) -> Client {
-        Client::new(
-            self.http.clone(),
-            self.base_url.clone(),
-            Some(token.to_owned()),
-        )
+        Client::new(self.http.clone(), self.base_url.clone(), Some(token.to_owned()))
     }
 
     /// Stops the server, waiting for in-flight requests, as SIGTERM would.
@@ -161,18 +146,14 @@ impl TestApp {
     /// Registers a new account through the API and signs it in.
     pub async fn signed_up_user(&self) -> TestUser {
         let email = format!("user-{}@example.test", uuid::Uuid::now_v7().simple());
-        self.register_and_login(&email, "correct horse battery staple")
-            .await
+        self.register_and_login(&email, "correct horse battery staple").await
     }
 
     /// Registers `email` with `password` and signs in.
     pub async fn register_and_login(&self, email: &str, password: &str) -> TestUser {
         let res = self
             .anonymous()
-            .post(
-                "/api/v1/auth/register",
-                &json!({ "email": email, "password": password, "name": "Test User" }),
-            )
+            .post("/api/v1/auth/register", &json!({ "email": email, "password": password, "name": "Test User" }))
             .await;
         assert_eq!(res.status, 201, "register: {}", res.text);
         self.login(email, password).await
@@ -180,13 +161,7 @@ impl TestApp {
 
     /// Signs in an existing account.
     pub async fn login(&self, email: &str, password: &str) -> TestUser {
-        let res = self
-            .anonymous()
-            .post(
-                "/api/v1/auth/login",
-                &json!({ "email": email, "password": password }),
-            )
-            .await;
+        let res = self.anonymous().post("/api/v1/auth/login", &json!({ "email": email, "password": password })).await;
         assert_eq!(res.status, 200, "login: {}", res.text);
         TestUser::from_login(self, email, password, &res)
     }
@@ -201,20 +176,12 @@ impl TestApp {
             email: Email::parse("email", &email).unwrap(),
             name: "Admin".into(),
             password: Some(
-                NewPassword::parse(
-                    "password",
-                    &Secret::new(password),
-                    &self.identity.config().password,
-                )
-                .unwrap(),
+                NewPassword::parse("password", &Secret::new(password), &self.identity.config().password).unwrap(),
             ),
             role: tessera_kernel::PlatformRole::Admin,
             email_verified: true,
         };
-        self.identity
-            .create_user(&tessera_kernel::ActorRef::System, new)
-            .await
-            .unwrap();
+        self.identity.create_user(&tessera_kernel::ActorRef::System, new).await.unwrap();
         self.login(&email, password).await
     }
 

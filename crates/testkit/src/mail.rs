@@ -27,20 +27,13 @@ impl ReceivedMail {
     /// The `token` query parameter of the first link starting with `prefix`.
     pub fn token(&self, prefix: &str) -> Option<String> {
         let link = url::Url::parse(&self.link(prefix)?).ok()?;
-        link.query_pairs()
-            .find(|(k, _)| k == "token")
-            .map(|(_, v)| v.into_owned())
+        link.query_pairs().find(|(k, _)| k == "token").map(|(_, v)| v.into_owned())
     }
 }
 
 fn parse(bytes: &[u8]) -> Option<ReceivedMail> {
     let msg = MessageParser::default().parse(bytes)?;
-    let to = msg
-        .to()
-        .and_then(|a| a.first())
-        .and_then(|a| a.address())
-        .unwrap_or_default()
-        .to_owned();
+    let to = msg.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned();
     Some(ReceivedMail {
         to,
         subject: msg.subject().unwrap_or_default().to_owned(),
@@ -61,33 +54,20 @@ pub(crate) fn read_dir(dir: &Path) -> Vec<ReceivedMail> {
             if p.is_dir() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "eml")
-                || p.parent()
-                    .and_then(|d| d.file_name())
-                    .is_some_and(|n| n == "new" || n == "cur")
+                || p.parent().and_then(|d| d.file_name()).is_some_and(|n| n == "new" || n == "cur")
             {
                 files.push(p);
             }
         }
     }
     files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-    files
-        .iter()
-        .filter_map(|p| std::fs::read(p).ok())
-        .filter_map(|b| parse(&b))
-        .collect()
+    files.iter().filter_map(|p| std::fs::read(p).ok()).filter_map(|b| parse(&b)).collect()
 }
 
 /// Polls `read` for up to 10 s until a matching message arrives.
-pub(crate) async fn wait_for(
-    read: impl Fn() -> Vec<ReceivedMail>,
-    to: &str,
-    subject: &str,
-) -> ReceivedMail {
+pub(crate) async fn wait_for(read: impl Fn() -> Vec<ReceivedMail>, to: &str, subject: &str) -> ReceivedMail {
     for _ in 0..200 {
-        if let Some(m) = read()
-            .into_iter()
-            .rev()
-            .find(|m| m.to.eq_ignore_ascii_case(to) && m.subject.contains(subject))
+        if let Some(m) = read().into_iter().rev().find(|m| m.to.eq_ignore_ascii_case(to) && m.subject.contains(subject))
         {
             return m;
         }
@@ -112,28 +92,15 @@ impl SmtpSink {
         let dir = tempfile::tempdir().expect("maildir");
         let port = free_port();
         let child = Command::new(&python)
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
             .arg(dir.path().join("maildir"))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start the SMTP sink with {python} -m aiosmtpd: {e}")
-            });
+            .unwrap_or_else(|e| panic!("cannot start the SMTP sink with {python} -m aiosmtpd: {e}"));
         let sink = Self { port, dir, child };
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
                 return sink;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -164,8 +131,5 @@ impl Drop for SmtpSink {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }

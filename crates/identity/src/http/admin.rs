@@ -5,8 +5,8 @@ use axum::extract::State;
 use serde::Deserialize;
 use tessera_kernel::ids::UserId;
 use tessera_kernel::{
-    ApiError, ApiResult, Created, Data, Done, FieldError, FieldErrors, Json, NoContent, Page,
-    PageMeta, Path, PlatformAdmin, PlatformRole, Query,
+    ApiError, ApiResult, Created, Data, Done, FieldError, FieldErrors, Json, NoContent, Page, PageMeta, Path,
+    PlatformAdmin, PlatformRole, Query,
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -55,11 +55,7 @@ impl ListUsersQuery {
         }
         let page = self.page.unwrap_or(1);
         if page == 0 {
-            errors.push(FieldError::new(
-                "page",
-                "OUT_OF_RANGE",
-                "must be at least 1",
-            ));
+            errors.push(FieldError::new("page", "OUT_OF_RANGE", "must be at least 1"));
         }
         let sort = self.sort.unwrap_or_else(|| "-createdAt".into());
         let (descending, key) = match sort.strip_prefix('-') {
@@ -84,10 +80,7 @@ impl ListUsersQuery {
         Ok(ListFilter {
             status: self.status.map(UserStatus::as_str),
             role: self.role.map(PlatformRole::as_str),
-            q: self
-                .q
-                .map(|q| q.trim().to_lowercase())
-                .filter(|q| !q.is_empty()),
+            q: self.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()),
             sort: column.unwrap_or(Column::CreatedAt),
             descending,
             page,
@@ -106,11 +99,7 @@ async fn list_users(
 ) -> ApiResult<Page<UserOut>> {
     let filter = q.parse()?;
     let (rows, total) = crate::store::users::list(&s.app.db.conn, &filter).await?;
-    let meta = PageMeta {
-        page: filter.page,
-        limit: filter.limit,
-        total,
-    };
+    let meta = PageMeta { page: filter.page, limit: filter.limit, total };
     Ok(Page::new(rows.iter().map(UserOut::from).collect(), meta))
 }
 
@@ -140,9 +129,7 @@ async fn create_user(
     let email = errors.check(Email::parse("email", &input.email));
     let name = errors.check(model::parse_name("name", &input.name));
     let password = match &input.password {
-        Some(p) => errors
-            .check(NewPassword::parse("password", p, &s.id.cfg.password))
-            .map(Some),
+        Some(p) => errors.check(NewPassword::parse("password", p, &s.id.cfg.password)).map(Some),
         None => Some(None),
     };
     errors.finish()?;
@@ -199,21 +186,11 @@ async fn update_user(
         return Err(IdentityError::SelfAdministration.into());
     }
     let mut errors = FieldErrors::new();
-    let email = input
-        .email
-        .and_then(|e| errors.check(Email::parse("email", &e)));
-    let metadata = input
-        .metadata
-        .and_then(|m| errors.check(model::parse_json_object("metadata", m)));
+    let email = input.email.and_then(|e| errors.check(Email::parse("email", &e)));
+    let metadata = input.metadata.and_then(|m| errors.check(model::parse_json_object("metadata", m)));
     let profile = input.profile.parse(&mut errors);
     errors.finish()?;
-    let patch = AdminPatch {
-        profile,
-        email,
-        role: input.role,
-        email_verified: input.email_verified,
-        metadata,
-    };
+    let patch = AdminPatch { profile, email, role: input.role, email_verified: input.email_verified, metadata };
     let user = s.id.update_user(&admin.0, id, patch).await?;
     Ok(Data::new(UserOut::from(&user)))
 }
@@ -265,9 +242,7 @@ async fn disable_user(
     admin: PlatformAdmin,
     Path(id): Path<UserId>,
 ) -> ApiResult<Data<UserOut>> {
-    Ok(Data::new(UserOut::from(
-        &s.id.set_disabled(&admin.0, id, true).await?,
-    )))
+    Ok(Data::new(UserOut::from(&s.id.set_disabled(&admin.0, id, true).await?)))
 }
 
 /// Re-enables a disabled account (platform administrators).
@@ -279,7 +254,5 @@ async fn enable_user(
     admin: PlatformAdmin,
     Path(id): Path<UserId>,
 ) -> ApiResult<Data<UserOut>> {
-    Ok(Data::new(UserOut::from(
-        &s.id.set_disabled(&admin.0, id, false).await?,
-    )))
+    Ok(Data::new(UserOut::from(&s.id.set_disabled(&admin.0, id, false).await?)))
 }

@@ -8,8 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tessera_kernel::ratelimit::enforce;
 use tessera_kernel::{
-    Accepted, Actor, ApiError, ApiResult, ClientInfo, Created, Data, Done, FieldErrors, Json,
-    PlatformAdmin,
+    Accepted, Actor, ApiError, ApiResult, ClientInfo, Created, Data, Done, FieldErrors, Json, PlatformAdmin,
 };
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -101,10 +100,7 @@ pub struct AcceptedOut {
 }
 
 fn origin(client: &ClientInfo) -> Origin {
-    Origin {
-        ip: Some(client.ip.to_string()),
-        user_agent: client.user_agent.clone(),
-    }
+    Origin { ip: Some(client.ip.to_string()), user_agent: client.user_agent.clone() }
 }
 
 /// Per-address limit of the sign-in, sign-up and password routes.
@@ -138,13 +134,7 @@ async fn register(
     let (Some(email), Some(password), Some(name)) = (email, password, name) else {
         return Err(ApiError::bad_request("invalid registration"));
     };
-    let user =
-        s.id.register(Registration {
-            email,
-            password,
-            name,
-        })
-        .await?;
+    let user = s.id.register(Registration { email, password, name }).await?;
     Ok(Created(UserOut::from(&user)))
 }
 
@@ -162,23 +152,15 @@ async fn login(
     limit_ip(&s, &client).await?;
     let email = Email::parse("email", &input.email)?;
     limit_account(&s, &email).await?;
-    let signed =
-        s.id.login(&email, &input.password, &origin(&client), client.ip)
-            .await?;
-    Ok(Data::new(LoginOut {
-        tokens: signed.tokens,
-        user: UserOut::from(&signed.user),
-    }))
+    let signed = s.id.login(&email, &input.password, &origin(&client), client.ip).await?;
+    Ok(Data::new(LoginOut { tokens: signed.tokens, user: UserOut::from(&signed.user) }))
 }
 
 /// Trades a refresh token for a new pair; the old one stops working.
 #[utoipa::path(post, path = "/auth/refresh", tag = "auth", operation_id = "identity.auth.refresh",
     request_body = RefreshIn,
     responses((status = 200, body = Data<TokenPair>), (status = 401, description = "INVALID_REFRESH_TOKEN or REFRESH_TOKEN_REUSED")))]
-async fn refresh(
-    State(s): State<IdentityState>,
-    Json(input): Json<RefreshIn>,
-) -> ApiResult<Data<TokenPair>> {
+async fn refresh(State(s): State<IdentityState>, Json(input): Json<RefreshIn>) -> ApiResult<Data<TokenPair>> {
     Ok(Data::new(s.id.refresh(input.refresh_token.trim()).await?))
 }
 
@@ -231,9 +213,7 @@ async fn resend_verification(
     let email = Email::parse("email", &input.email)?;
     limit_account(&s, &email).await?;
     s.id.resend_verification(email);
-    Ok(Accepted(AcceptedOut {
-        message: SENT_IF_EXISTS,
-    }))
+    Ok(Accepted(AcceptedOut { message: SENT_IF_EXISTS }))
 }
 
 /// Mails a password-reset link; answers 202 at once whether the account exists or not.
@@ -248,9 +228,7 @@ async fn forgot_password(
     let email = Email::parse("email", &input.email)?;
     limit_account(&s, &email).await?;
     s.id.forgot_password(email);
-    Ok(Accepted(AcceptedOut {
-        message: SENT_IF_EXISTS,
-    }))
+    Ok(Accepted(AcceptedOut { message: SENT_IF_EXISTS }))
 }
 
 /// Sets a new password with the token from a reset link; every session ends.
@@ -280,8 +258,7 @@ async fn change_password(
     let rule = s.app.config.rate_limit.auth_account_rule();
     enforce(&s.app, rule, &actor.user_id().to_string()).await?;
     let password = NewPassword::parse("newPassword", &input.new_password, &s.id.cfg.password)?;
-    s.id.change_password(&actor, &input.current_password, password)
-        .await?;
+    s.id.change_password(&actor, &input.current_password, password).await?;
     Ok(Done::ok())
 }
 
@@ -296,17 +273,11 @@ pub struct VerifiedToken {
 #[utoipa::path(get, path = "/auth/verify-token", tag = "auth", operation_id = "identity.auth.verify_token",
     responses((status = 200, body = Data<VerifiedToken>), (status = 401, description = "UNAUTHORIZED or TOKEN_EXPIRED")),
     security(("bearer" = [])))]
-async fn verify_token(
-    State(s): State<IdentityState>,
-    headers: HeaderMap,
-) -> ApiResult<Data<VerifiedToken>> {
+async fn verify_token(State(s): State<IdentityState>, headers: HeaderMap) -> ApiResult<Data<VerifiedToken>> {
     let token = tessera_kernel::actor::bearer(&headers)
         .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
     let (claims, _) = s.id.authenticate_token(token).await?;
-    Ok(Data::new(VerifiedToken {
-        valid: true,
-        claims: (*claims).clone(),
-    }))
+    Ok(Data::new(VerifiedToken { valid: true, claims: (*claims).clone() }))
 }
 
 /// RFC 7662 request: the token to inspect.
@@ -357,8 +328,7 @@ async fn introspect(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     let input: IntrospectIn = if form {
-        serde_urlencoded::from_bytes(&body)
-            .map_err(|e| ApiError::bad_request(format!("invalid form: {e}")))?
+        serde_urlencoded::from_bytes(&body).map_err(|e| ApiError::bad_request(format!("invalid form: {e}")))?
     } else {
         tessera_kernel::extract::parse_json(&body)?
     };

@@ -46,26 +46,16 @@ impl SessionOut {
 }
 
 pub fn routes() -> OpenApiRouter<IdentityState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_sessions))
-        .routes(routes!(revoke_session))
+    OpenApiRouter::new().routes(routes!(list_sessions)).routes(routes!(revoke_session))
 }
 
 /// The caller's live sessions, newest first.
 #[utoipa::path(get, path = "/sessions", tag = "sessions", operation_id = "identity.sessions.list",
     responses((status = 200, body = Data<Vec<SessionOut>>), (status = 401)), security(("bearer" = [])))]
-async fn list_sessions(
-    State(s): State<IdentityState>,
-    actor: Actor,
-) -> ApiResult<Data<Vec<SessionOut>>> {
+async fn list_sessions(State(s): State<IdentityState>, actor: Actor) -> ApiResult<Data<Vec<SessionOut>>> {
     let Actor::User(me) = &actor;
     let sessions = s.id.my_sessions(&actor).await?;
-    Ok(Data::new(
-        sessions
-            .iter()
-            .map(|x| SessionOut::new(x, me.session_id))
-            .collect(),
-    ))
+    Ok(Data::new(sessions.iter().map(|x| SessionOut::new(x, me.session_id)).collect()))
 }
 
 /// Revokes one of the caller's sessions.

@@ -86,29 +86,17 @@ impl ProfilePatchIn {
                    f: fn(&'static str, &str) -> Result<String, tessera_kernel::FieldError>,
                    name| {
             match v {
-                Some(Some(s)) => errors
-                    .check(f(name, &s))
-                    .map(|s| Some(Some(s)))
-                    .unwrap_or(None),
+                Some(Some(s)) => errors.check(f(name, &s)).map(|s| Some(Some(s))).unwrap_or(None),
                 Some(None) => Some(None),
                 None => None,
             }
         };
         ProfilePatch {
-            name: self
-                .name
-                .and_then(|n| errors.check(model::parse_name("name", &n))),
-            avatar_url: opt(
-                errors,
-                self.avatar_url,
-                model::parse_avatar_url,
-                "avatarUrl",
-            ),
+            name: self.name.and_then(|n| errors.check(model::parse_name("name", &n))),
+            avatar_url: opt(errors, self.avatar_url, model::parse_avatar_url, "avatarUrl"),
             locale: opt(errors, self.locale, model::parse_locale, "locale"),
             timezone: opt(errors, self.timezone, model::parse_timezone, "timezone"),
-            preferences: self
-                .preferences
-                .and_then(|p| errors.check(model::parse_json_object("preferences", p))),
+            preferences: self.preferences.and_then(|p| errors.check(model::parse_json_object("preferences", p))),
         }
     }
 }

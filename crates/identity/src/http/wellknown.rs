@@ -18,10 +18,7 @@ pub fn routes() -> OpenApiRouter<IdentityState> {
     responses((status = 200, description = "JWK Set", content_type = "application/jwk-set+json")))]
 async fn jwks(State(s): State<IdentityState>) -> impl IntoResponse {
     (
-        [
-            (header::CONTENT_TYPE, "application/jwk-set+json"),
-            (header::CACHE_CONTROL, "public, max-age=60"),
-        ],
+        [(header::CONTENT_TYPE, "application/jwk-set+json"), (header::CACHE_CONTROL, "public, max-age=60")],
         s.id.tokens().jwks().to_string(),
     )
 }

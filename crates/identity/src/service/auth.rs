@@ -47,41 +47,21 @@ impl Identity {
     #[tracing::instrument(skip_all)]
     pub async fn register(&self, reg: Registration) -> Result<users::Model, ApiError> {
         let db = &self.core.db;
-        if store::users::find_by_email(&db.conn, reg.email.as_str())
-            .await?
-            .is_some()
-        {
+        if store::users::find_by_email(&db.conn, reg.email.as_str()).await?.is_some() {
             return Err(IdentityError::EmailTaken.into());
         }
         let hash = self.hasher.hash(&reg.password.0).await?;
         let now = self.now();
-        let user = self.new_user_row(
-            reg.email,
-            reg.name,
-            Some(hash),
-            UserStatus::PendingVerification,
-            PlatformRole::User,
-        );
+        let user =
+            self.new_user_row(reg.email, reg.name, Some(hash), UserStatus::PendingVerification, PlatformRole::User);
         let txn = db.begin_write().await?;
-        let user = store::users::insert(&*txn, user)
-            .await
-            .map_err(email_taken)?;
+        let user = store::users::insert(&*txn, user).await.map_err(email_taken)?;
         let expires = now + self.cfg.verify_email_ttl_hours * 3_600_000;
-        let token =
-            action_tokens::create(&*txn, user.id, Purpose::VerifyEmail, now, expires).await?;
+        let token = action_tokens::create(&*txn, user.id, Purpose::VerifyEmail, now, expires).await?;
         let mail = self.verification_mail(&user.email, &user.name, &token);
-        self.core
-            .mailer
-            .enqueue(&self.core.jobs, &*txn, &mail)
-            .await?;
+        self.core.mailer.enqueue(&self.core.jobs, &*txn, &mail).await?;
         let actor = ActorRef::User { id: user.id };
-        self.emit(
-            &*txn,
-            events::USER_CREATED,
-            actor,
-            crate::http::users::UserOut::from(&user),
-        )
-        .await?;
+        self.emit(&*txn, events::USER_CREATED, actor, crate::http::users::UserOut::from(&user)).await?;
         txn.commit().await?;
         self.core.jobs.wake();
         metrics::counter!("tessera_registrations_total").increment(1);
@@ -121,11 +101,7 @@ impl Identity {
             }
             _ => {}
         }
-        let rehash = if verified.needs_rehash {
-            Some(self.hasher.hash(password).await?)
-        } else {
-            None
-        };
+        let rehash = if verified.needs_rehash { Some(self.hasher.hash(password).await?) } else { None };
         let txn = db.begin_write().await?;
         throttle::clear(&*txn, user.id).await?;
         let mut active: users::ActiveModel = user.clone().into();
@@ -141,13 +117,7 @@ impl Identity {
             ip: origin.ip.clone(),
             user_agent: origin.user_agent.clone(),
         };
-        self.emit(
-            &*txn,
-            events::USER_LOGGED_IN,
-            ActorRef::User { id: user.id },
-            data,
-        )
-        .await?;
+        self.emit(&*txn, events::USER_LOGGED_IN, ActorRef::User { id: user.id }, data).await?;
         txn.commit().await?;
         metrics::counter!("tessera_logins_total").increment(1);
         Ok(SignedIn { tokens, user })
@@ -161,9 +131,7 @@ impl Identity {
         let db = &self.core.db;
         // Re-read: the counters may have moved while the hash was computed.
         let locked = match store::users::find_by_email(&db.conn, email.as_str()).await {
-            Ok(Some(user)) => {
-                throttle::record_failure(&db.conn, &self.cfg.lockout, &user, now).await
-            }
+            Ok(Some(user)) => throttle::record_failure(&db.conn, &self.cfg.lockout, &user, now).await,
             Ok(None) => Ok(None),
             Err(e) => Err(e),
         };
@@ -213,15 +181,12 @@ impl Identity {
         if row.used_at.is_some() {
             return Err(self.refresh_reused(row.session_id).await);
         }
-        let session = store::sessions::find(&db.conn, row.session_id)
-            .await?
-            .ok_or(IdentityError::InvalidRefreshToken)?;
+        let session =
+            store::sessions::find(&db.conn, row.session_id).await?.ok_or(IdentityError::InvalidRefreshToken)?;
         if session.revoked_at.is_some() || session.expires_at <= now {
             return Err(IdentityError::InvalidRefreshToken.into());
         }
-        let user = store::users::find(&db.conn, session.user_id)
-            .await?
-            .ok_or(IdentityError::InvalidRefreshToken)?;
+        let user = store::users::find(&db.conn, session.user_id).await?.ok_or(IdentityError::InvalidRefreshToken)?;
         if UserStatus::parse(&user.status) == Some(UserStatus::Disabled) {
             return Err(IdentityError::AccountDisabled.into());
         }
@@ -246,17 +211,9 @@ impl Identity {
         let result: Result<(), ApiError> = async {
             let txn = self.core.db.begin_write().await?;
             if let Some(s) = store::sessions::find(&*txn, session).await?
-                && store::sessions::revoke(&*txn, session, "refresh_token_reuse", self.now())
-                    .await?
+                && store::sessions::revoke(&*txn, session, "refresh_token_reuse", self.now()).await?
             {
-                self.emit_revoked(
-                    &*txn,
-                    &ActorRef::System,
-                    s.user_id,
-                    &[session],
-                    "refresh_token_reuse",
-                )
-                .await?;
+                self.emit_revoked(&*txn, &ActorRef::System, s.user_id, &[session], "refresh_token_reuse").await?;
             }
             txn.commit().await?;
             Ok(())
@@ -274,8 +231,7 @@ impl Identity {
         let Actor::User(u) = actor;
         let txn = self.core.db.begin_write().await?;
         if store::sessions::revoke(&*txn, u.session_id, "logout", self.now()).await? {
-            self.emit_revoked(&*txn, &actor.as_ref(), u.user_id, &[u.session_id], "logout")
-                .await?;
+            self.emit_revoked(&*txn, &actor.as_ref(), u.user_id, &[u.session_id], "logout").await?;
         }
         txn.commit().await?;
         self.forget_sessions(&[u.session_id]);
@@ -285,8 +241,7 @@ impl Identity {
     /// Ends every session of the caller; returns how many.
     pub async fn logout_all(&self, actor: &Actor) -> Result<usize, ApiError> {
         let user = actor.user_id();
-        self.revoke_user_sessions(&actor.as_ref(), user, None, "logout_all")
-            .await
+        self.revoke_user_sessions(&actor.as_ref(), user, None, "logout_all").await
     }
 
     /// Revokes the user's sessions (all, or all but `except`) in one transaction.
@@ -341,9 +296,5 @@ impl Identity {
 
 /// A unique violation on insert means another request took the address first.
 pub(crate) fn email_taken(err: sea_orm::DbErr) -> ApiError {
-    if tessera_kernel::db::is_unique_violation(&err) {
-        IdentityError::EmailTaken.into()
-    } else {
-        err.into()
-    }
+    if tessera_kernel::db::is_unique_violation(&err) { IdentityError::EmailTaken.into() } else { err.into() }
 }

@@ -47,22 +47,11 @@ impl Identity {
     /// Builds the module: loads (or creates) the signing keys.
     pub async fn new(core: Core, cfg: IdentityConfig) -> Result<Arc<Self>, ApiError> {
         let issuer = if cfg.issuer.trim().is_empty() {
-            core.config
-                .server
-                .public_url
-                .as_str()
-                .trim_end_matches('/')
-                .to_owned()
+            core.config.server.public_url.as_str().trim_end_matches('/').to_owned()
         } else {
             cfg.issuer.clone()
         };
-        let tokens = Tokens::new(
-            core.clone(),
-            issuer,
-            cfg.audience.clone(),
-            cfg.access_token_ttl_secs,
-        )
-        .await?;
+        let tokens = Tokens::new(core.clone(), issuer, cfg.audience.clone(), cfg.access_token_ttl_secs).await?;
         let hasher = Hasher::new(&cfg.password).map_err(ApiError::internal)?;
         crate::model::preload_common_passwords();
         let sessions = moka::sync::Cache::builder()
@@ -70,14 +59,7 @@ impl Identity {
             .time_to_live(Duration::from_secs(cfg.session_cache_secs))
             .build();
         let ip_strikes = throttle::IpStrikes::new(cfg.lockout.clone());
-        Ok(Arc::new(Self {
-            core,
-            cfg,
-            hasher,
-            tokens,
-            sessions,
-            ip_strikes,
-        }))
+        Ok(Arc::new(Self { core, cfg, hasher, tokens, sessions, ip_strikes }))
     }
 
     /// The module's configuration.
@@ -132,22 +114,14 @@ impl Identity {
         reason: &'static str,
     ) -> Result<(), ApiError> {
         for id in ids {
-            let data = events::SessionRevoked {
-                session_id: *id,
-                user_id: user,
-                reason,
-            };
-            self.emit(conn, events::SESSION_REVOKED, actor.clone(), data)
-                .await?;
+            let data = events::SessionRevoked { session_id: *id, user_id: user, reason };
+            self.emit(conn, events::SESSION_REVOKED, actor.clone(), data).await?;
         }
         Ok(())
     }
 
     /// Checks an access token and the session behind it.
-    pub async fn authenticate_token(
-        &self,
-        token: &str,
-    ) -> Result<(Arc<crate::jwt::Claims>, Actor), ApiError> {
+    pub async fn authenticate_token(&self, token: &str) -> Result<(Arc<crate::jwt::Claims>, Actor), ApiError> {
         let claims = self.tokens.verify(token).await?;
         let view = match self.sessions.get(&claims.sid) {
             Some(v) => v,
@@ -160,11 +134,7 @@ impl Identity {
         if !view.live || view.expires_at <= self.now() || view.user_id != claims.sub {
             return Err(IdentityError::SessionRevoked.into());
         }
-        let actor = Actor::User(UserActor {
-            user_id: claims.sub,
-            session_id: claims.sid,
-            role: view.role,
-        });
+        let actor = Actor::User(UserActor { user_id: claims.sub, session_id: claims.sid, role: view.role });
         Ok((claims, actor))
     }
 
@@ -181,18 +151,12 @@ impl Identity {
         let user = store::users::find(db, session.user_id).await?;
         let (live, role) = match user {
             Some(u) => (
-                session.revoked_at.is_none()
-                    && UserStatus::parse(&u.status) != Some(UserStatus::Disabled),
+                session.revoked_at.is_none() && UserStatus::parse(&u.status) != Some(UserStatus::Disabled),
                 PlatformRole::parse(&u.role).unwrap_or(PlatformRole::User),
             ),
             None => (false, PlatformRole::User),
         };
-        Ok(SessionView {
-            user_id: session.user_id,
-            role,
-            live,
-            expires_at: session.expires_at,
-        })
+        Ok(SessionView { user_id: session.user_id, role, live, expires_at: session.expires_at })
     }
 }
 
@@ -202,9 +166,6 @@ pub struct IdentityAuthenticator(pub Arc<Identity>);
 #[async_trait::async_trait]
 impl Authenticator for IdentityAuthenticator {
     async fn authenticate(&self, credential: &str) -> Result<Actor, ApiError> {
-        self.0
-            .authenticate_token(credential)
-            .await
-            .map(|(_, actor)| actor)
+        self.0.authenticate_token(credential).await.map(|(_, actor)| actor)
     }
 }

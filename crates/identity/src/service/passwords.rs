@@ -23,9 +23,7 @@ impl Identity {
         let user_id = action_tokens::consume(&*txn, token, &[Purpose::VerifyEmail], now)
             .await?
             .ok_or(IdentityError::InvalidToken)?;
-        let user = store::users::find(&*txn, user_id)
-            .await?
-            .ok_or(IdentityError::InvalidToken)?;
+        let user = store::users::find(&*txn, user_id).await?.ok_or(IdentityError::InvalidToken)?;
         let mut active: users::ActiveModel = user.clone().into();
         active.email_verified_at = Set(Some(now));
         if user.status == UserStatus::PendingVerification.as_str() {
@@ -33,17 +31,8 @@ impl Identity {
         }
         active.updated_at = Set(now);
         let user = store::users::update(&*txn, active).await?;
-        let data = events::UserUpdated {
-            user: UserOut::from(&user),
-            changed: vec!["emailVerified", "status"],
-        };
-        self.emit(
-            &*txn,
-            events::USER_UPDATED,
-            ActorRef::User { id: user.id },
-            data,
-        )
-        .await?;
+        let data = events::UserUpdated { user: UserOut::from(&user), changed: vec!["emailVerified", "status"] };
+        self.emit(&*txn, events::USER_UPDATED, ActorRef::User { id: user.id }, data).await?;
         txn.commit().await?;
         Ok(user)
     }
@@ -71,15 +60,10 @@ impl Identity {
         let txn = db.begin_write().await?;
         action_tokens::void(&*txn, user.id, &[Purpose::VerifyEmail], now).await?;
         let expires = now + self.cfg.verify_email_ttl_hours * 3_600_000;
-        let token =
-            action_tokens::create(&*txn, user.id, Purpose::VerifyEmail, now, expires).await?;
+        let token = action_tokens::create(&*txn, user.id, Purpose::VerifyEmail, now, expires).await?;
         self.core
             .mailer
-            .enqueue(
-                &self.core.jobs,
-                &*txn,
-                &self.verification_mail(&user.email, &user.name, &token),
-            )
+            .enqueue(&self.core.jobs, &*txn, &self.verification_mail(&user.email, &user.name, &token))
             .await?;
         txn.commit().await?;
         self.core.jobs.wake();
@@ -108,16 +92,8 @@ impl Identity {
         let now = self.now();
         let txn = db.begin_write().await?;
         let expires = now + self.cfg.reset_password_ttl_minutes * 60_000;
-        let token =
-            action_tokens::create(&*txn, user.id, Purpose::ResetPassword, now, expires).await?;
-        self.core
-            .mailer
-            .enqueue(
-                &self.core.jobs,
-                &*txn,
-                &self.reset_mail(&user.email, &user.name, &token),
-            )
-            .await?;
+        let token = action_tokens::create(&*txn, user.id, Purpose::ResetPassword, now, expires).await?;
+        self.core.mailer.enqueue(&self.core.jobs, &*txn, &self.reset_mail(&user.email, &user.name, &token)).await?;
         txn.commit().await?;
         self.core.jobs.wake();
         Ok(())
@@ -135,12 +111,8 @@ impl Identity {
         let new_hash = self.hasher.hash(&password.0).await?;
         let now = self.now();
         let txn = self.core.db.begin_write().await?;
-        let user_id = action_tokens::consume(&*txn, token, &purposes, now)
-            .await?
-            .ok_or(IdentityError::InvalidToken)?;
-        let user = store::users::find(&*txn, user_id)
-            .await?
-            .ok_or(IdentityError::InvalidToken)?;
+        let user_id = action_tokens::consume(&*txn, token, &purposes, now).await?.ok_or(IdentityError::InvalidToken)?;
+        let user = store::users::find(&*txn, user_id).await?.ok_or(IdentityError::InvalidToken)?;
         let mut active: users::ActiveModel = user.clone().into();
         active.password_hash = Set(Some(new_hash));
         active.password_changed_at = Set(Some(now));
@@ -158,16 +130,10 @@ impl Identity {
         store::users::update(&*txn, active).await?;
         action_tokens::void(&*txn, user_id, &purposes, now).await?;
         let actor = ActorRef::User { id: user_id };
-        let revoked =
-            store::sessions::revoke_for_user(&*txn, user_id, None, "password_reset", now).await?;
-        self.emit_revoked(&*txn, &actor, user_id, &revoked, "password_reset")
-            .await?;
-        let data = events::PasswordChanged {
-            user_id,
-            via: "reset",
-        };
-        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor, data)
-            .await?;
+        let revoked = store::sessions::revoke_for_user(&*txn, user_id, None, "password_reset", now).await?;
+        self.emit_revoked(&*txn, &actor, user_id, &revoked, "password_reset").await?;
+        let data = events::PasswordChanged { user_id, via: "reset" };
+        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor, data).await?;
         txn.commit().await?;
         self.forget_sessions(&revoked);
         Ok(())
@@ -184,20 +150,10 @@ impl Identity {
     ) -> Result<(), ApiError> {
         let Actor::User(me) = actor;
         let db = &self.core.db;
-        let user = store::users::find(&db.conn, me.user_id)
-            .await?
-            .ok_or(IdentityError::UserNotFound)?;
-        let verified = self
-            .hasher
-            .verify(current, user.password_hash.as_deref())
-            .await?;
+        let user = store::users::find(&db.conn, me.user_id).await?.ok_or(IdentityError::UserNotFound)?;
+        let verified = self.hasher.verify(current, user.password_hash.as_deref()).await?;
         if !verified.ok {
-            return Err(FieldError::new(
-                "currentPassword",
-                "INCORRECT",
-                "the current password is incorrect",
-            )
-            .into());
+            return Err(FieldError::new("currentPassword", "INCORRECT", "the current password is incorrect").into());
         }
         let new_hash = self.hasher.hash(&password.0).await?;
         let now = self.now();
@@ -207,35 +163,12 @@ impl Identity {
         active.password_changed_at = Set(Some(now));
         active.updated_at = Set(now);
         store::users::update(&*txn, active).await?;
-        action_tokens::void(
-            &*txn,
-            me.user_id,
-            &[Purpose::ResetPassword, Purpose::SetPassword],
-            now,
-        )
-        .await?;
-        let revoked = store::sessions::revoke_for_user(
-            &*txn,
-            me.user_id,
-            Some(me.session_id),
-            "password_changed",
-            now,
-        )
-        .await?;
-        self.emit_revoked(
-            &*txn,
-            &actor.as_ref(),
-            me.user_id,
-            &revoked,
-            "password_changed",
-        )
-        .await?;
-        let data = events::PasswordChanged {
-            user_id: me.user_id,
-            via: "change",
-        };
-        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), data)
-            .await?;
+        action_tokens::void(&*txn, me.user_id, &[Purpose::ResetPassword, Purpose::SetPassword], now).await?;
+        let revoked =
+            store::sessions::revoke_for_user(&*txn, me.user_id, Some(me.session_id), "password_changed", now).await?;
+        self.emit_revoked(&*txn, &actor.as_ref(), me.user_id, &revoked, "password_changed").await?;
+        let data = events::PasswordChanged { user_id: me.user_id, via: "change" };
+        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), data).await?;
         txn.commit().await?;
         self.forget_sessions(&revoked);
         Ok(())

@@ -11,30 +11,18 @@ use crate::store;
 impl Identity {
     /// The caller's live sessions, newest first.
     pub async fn my_sessions(&self, actor: &Actor) -> Result<Vec<Model>, ApiError> {
-        Ok(
-            store::sessions::active_for_user(&self.core.db.conn, actor.user_id(), self.now())
-                .await?,
-        )
+        Ok(store::sessions::active_for_user(&self.core.db.conn, actor.user_id(), self.now()).await?)
     }
 
     /// Revokes one of the caller's sessions; someone else's is "not found".
     pub async fn revoke_my_session(&self, actor: &Actor, id: SessionId) -> Result<(), ApiError> {
         let txn = self.core.db.begin_write().await?;
         let session = store::sessions::find(&*txn, id).await?;
-        let Some(session) =
-            session.filter(|s| s.user_id == actor.user_id() && s.revoked_at.is_none())
-        else {
+        let Some(session) = session.filter(|s| s.user_id == actor.user_id() && s.revoked_at.is_none()) else {
             return Err(IdentityError::SessionNotFound.into());
         };
         store::sessions::revoke(&*txn, session.id, "revoked_by_user", self.now()).await?;
-        self.emit_revoked(
-            &*txn,
-            &actor.as_ref(),
-            session.user_id,
-            &[session.id],
-            "revoked_by_user",
-        )
-        .await?;
+        self.emit_revoked(&*txn, &actor.as_ref(), session.user_id, &[session.id], "revoked_by_user").await?;
         txn.commit().await?;
         self.forget_sessions(&[session.id]);
         Ok(())

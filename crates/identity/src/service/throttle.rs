@@ -34,25 +34,16 @@ pub async fn record_failure<C: ConnectionTrait>(
     now: Millis,
 ) -> Result<Option<u64>, DbErr> {
     use sea_orm::ExprTrait;
-    let stale = user
-        .last_failed_login_at
-        .is_none_or(|t| now - t > FAILURE_WINDOW_MS);
+    let stale = user.last_failed_login_at.is_none_or(|t| now - t > FAILURE_WINDOW_MS);
     // Increment in SQL so parallel guesses cannot lose counts.
-    let failed = if stale {
-        Expr::value(1)
-    } else {
-        Expr::col(Column::FailedLogins).add(1)
-    };
+    let failed = if stale { Expr::value(1) } else { Expr::col(Column::FailedLogins).add(1) };
     Entity::update_many()
         .col_expr(Column::FailedLogins, failed)
         .col_expr(Column::LastFailedLoginAt, Expr::value(now))
         .filter(Column::Id.eq(user.id))
         .exec(conn)
         .await?;
-    let lock_secs = Ord::min(
-        cfg.base_lock_secs << user.lockouts.clamp(0, 20),
-        cfg.max_lock_secs,
-    );
+    let lock_secs = Ord::min(cfg.base_lock_secs << user.lockouts.clamp(0, 20), cfg.max_lock_secs);
     let locked = Entity::update_many()
         .col_expr(Column::LockedUntil, Expr::value(now + lock_secs * 1000))
         .col_expr(Column::Lockouts, Expr::col(Column::Lockouts).add(1))
@@ -112,14 +103,8 @@ impl IpStrikes {
     /// Counts one failure from `ip`.
     pub fn strike(&self, ip: IpAddr, now: Millis) {
         let next = match self.map.get(&ip) {
-            Some(s) if now - s.last <= FAILURE_WINDOW_MS => Strikes {
-                count: s.count + 1,
-                last: now,
-            },
-            _ => Strikes {
-                count: 1,
-                last: now,
-            },
+            Some(s) if now - s.last <= FAILURE_WINDOW_MS => Strikes { count: s.count + 1, last: now },
+            _ => Strikes { count: 1, last: now },
         };
         self.map.insert(ip, next);
     }
@@ -130,12 +115,7 @@ mod tests {
     use super::*;
 
     fn cfg() -> LockoutConfig {
-        LockoutConfig {
-            max_failures: 5,
-            base_lock_secs: 60,
-            max_lock_secs: 900,
-            ip_max_failures: 3,
-        }
+        LockoutConfig { max_failures: 5, base_lock_secs: 60, max_lock_secs: 900, ip_max_failures: 3 }
     }
 
     #[test]

@@ -54,40 +54,19 @@ pub struct CreatedUser {
 
 impl Identity {
     pub async fn get_user(&self, id: UserId) -> Result<users::Model, ApiError> {
-        Ok(store::users::find(&self.core.db.conn, id)
-            .await?
-            .ok_or(IdentityError::UserNotFound)?)
+        Ok(store::users::find(&self.core.db.conn, id).await?.ok_or(IdentityError::UserNotFound)?)
     }
 
     /// Applies a profile change to the caller.
-    pub async fn update_me(
-        &self,
-        actor: &Actor,
-        patch: ProfilePatch,
-    ) -> Result<users::Model, ApiError> {
-        self.update_user(
-            actor,
-            actor.user_id(),
-            AdminPatch {
-                profile: patch,
-                ..Default::default()
-            },
-        )
-        .await
+    pub async fn update_me(&self, actor: &Actor, patch: ProfilePatch) -> Result<users::Model, ApiError> {
+        self.update_user(actor, actor.user_id(), AdminPatch { profile: patch, ..Default::default() }).await
     }
 
     /// Applies `patch` to `id` and records `user.updated` with the changed fields.
-    pub async fn update_user(
-        &self,
-        actor: &Actor,
-        id: UserId,
-        patch: AdminPatch,
-    ) -> Result<users::Model, ApiError> {
+    pub async fn update_user(&self, actor: &Actor, id: UserId, patch: AdminPatch) -> Result<users::Model, ApiError> {
         let now = self.now();
         let txn = self.core.db.begin_write().await?;
-        let user = store::users::find(&*txn, id)
-            .await?
-            .ok_or(IdentityError::UserNotFound)?;
+        let user = store::users::find(&*txn, id).await?.ok_or(IdentityError::UserNotFound)?;
         let mut changed = Vec::new();
         let mut active: users::ActiveModel = user.clone().into();
         let p = patch.profile;
@@ -122,10 +101,7 @@ impl Identity {
             active.role = Set(role.as_str().into());
             changed.push("role");
         }
-        if let Some(verified) = patch
-            .email_verified
-            .filter(|v| *v != user.email_verified_at.is_some())
-        {
+        if let Some(verified) = patch.email_verified.filter(|v| *v != user.email_verified_at.is_some()) {
             active.email_verified_at = Set(verified.then_some(now));
             if verified && user.status == UserStatus::PendingVerification.as_str() {
                 active.status = Set(UserStatus::Active.as_str().into());
@@ -140,16 +116,10 @@ impl Identity {
             return Ok(user);
         }
         active.updated_at = Set(now);
-        let user = store::users::update(&*txn, active)
-            .await
-            .map_err(super::auth::email_taken)?;
+        let user = store::users::update(&*txn, active).await.map_err(super::auth::email_taken)?;
         let role_changed = changed.contains(&"role");
-        let data = events::UserUpdated {
-            user: UserOut::from(&user),
-            changed,
-        };
-        self.emit(&*txn, events::USER_UPDATED, actor.as_ref(), data)
-            .await?;
+        let data = events::UserUpdated { user: UserOut::from(&user), changed };
+        self.emit(&*txn, events::USER_UPDATED, actor.as_ref(), data).await?;
         txn.commit().await?;
         if role_changed {
             self.forget_user(user.id).await?;
@@ -160,92 +130,52 @@ impl Identity {
     /// Deletes an account with its sessions and tokens.
     pub async fn delete_user(&self, actor: &ActorRef, id: UserId) -> Result<(), ApiError> {
         let txn = self.core.db.begin_write().await?;
-        let user = store::users::find(&*txn, id)
-            .await?
-            .ok_or(IdentityError::UserNotFound)?;
-        let sessions =
-            store::sessions::revoke_for_user(&*txn, id, None, "user_deleted", self.now()).await?;
+        let user = store::users::find(&*txn, id).await?.ok_or(IdentityError::UserNotFound)?;
+        let sessions = store::sessions::revoke_for_user(&*txn, id, None, "user_deleted", self.now()).await?;
         store::users::delete(&*txn, id).await?;
-        let data = events::UserDeleted {
-            id,
-            email: user.email,
-        };
-        self.emit(&*txn, events::USER_DELETED, actor.clone(), data)
-            .await?;
+        let data = events::UserDeleted { id, email: user.email };
+        self.emit(&*txn, events::USER_DELETED, actor.clone(), data).await?;
         txn.commit().await?;
         self.forget_sessions(&sessions);
         Ok(())
     }
 
     /// Creates an account for someone else; without a password, mails them a link.
-    pub async fn create_user(
-        &self,
-        actor: &ActorRef,
-        new: NewUser,
-    ) -> Result<CreatedUser, ApiError> {
+    pub async fn create_user(&self, actor: &ActorRef, new: NewUser) -> Result<CreatedUser, ApiError> {
         let db = &self.core.db;
-        if store::users::find_by_email(&db.conn, new.email.as_str())
-            .await?
-            .is_some()
-        {
+        if store::users::find_by_email(&db.conn, new.email.as_str()).await?.is_some() {
             return Err(IdentityError::EmailTaken.into());
         }
         let hash = match &new.password {
             Some(p) => Some(self.hasher.hash(&p.0).await?),
             None => None,
         };
-        let status = if new.email_verified {
-            UserStatus::Active
-        } else {
-            UserStatus::PendingVerification
-        };
+        let status = if new.email_verified { UserStatus::Active } else { UserStatus::PendingVerification };
         let now = self.now();
         let row = self.new_user_row(new.email, new.name, hash, status, new.role);
         let txn = db.begin_write().await?;
-        let user = store::users::insert(&*txn, row)
-            .await
-            .map_err(super::auth::email_taken)?;
+        let user = store::users::insert(&*txn, row).await.map_err(super::auth::email_taken)?;
         let mut set_password_token = None;
         if new.password.is_none() {
             let expires = now + self.cfg.set_password_ttl_hours * 3_600_000;
-            let token =
-                action_tokens::create(&*txn, user.id, Purpose::SetPassword, now, expires).await?;
+            let token = action_tokens::create(&*txn, user.id, Purpose::SetPassword, now, expires).await?;
             let mail = self.set_password_mail(&user.email, &user.name, &token);
-            self.core
-                .mailer
-                .enqueue(&self.core.jobs, &*txn, &mail)
-                .await?;
+            self.core.mailer.enqueue(&self.core.jobs, &*txn, &mail).await?;
             set_password_token = Some(token);
         }
-        self.emit(
-            &*txn,
-            events::USER_CREATED,
-            actor.clone(),
-            UserOut::from(&user),
-        )
-        .await?;
+        self.emit(&*txn, events::USER_CREATED, actor.clone(), UserOut::from(&user)).await?;
         txn.commit().await?;
         self.core.jobs.wake();
-        Ok(CreatedUser {
-            user,
-            set_password_token,
-        })
+        Ok(CreatedUser { user, set_password_token })
     }
 
     /// An administrator sets a user's password; the user is signed out everywhere.
-    pub async fn set_password(
-        &self,
-        actor: &Actor,
-        id: UserId,
-        password: NewPassword,
-    ) -> Result<(), ApiError> {
+    pub async fn set_password(&self, actor: &Actor, id: UserId, password: NewPassword) -> Result<(), ApiError> {
         self.get_user(id).await?;
         let hash = self.hasher.hash(&password.0).await?;
         let now = self.now();
         let txn = self.core.db.begin_write().await?;
-        let user = store::users::find(&*txn, id)
-            .await?
-            .ok_or(IdentityError::UserNotFound)?;
+        let user = store::users::find(&*txn, id).await?.ok_or(IdentityError::UserNotFound)?;
         let mut active: users::ActiveModel = user.into();
         active.password_hash = Set(Some(hash));
         active.password_changed_at = Set(Some(now));
@@ -253,24 +183,13 @@ impl Identity {
         active.locked_until = Set(None);
         active.updated_at = Set(now);
         store::users::update(&*txn, active).await?;
-        let revoked =
-            store::sessions::revoke_for_user(&*txn, id, None, "password_set_by_admin", now).await?;
-        self.emit_revoked(
-            &*txn,
-            &actor.as_ref(),
-            id,
-            &revoked,
-            "password_set_by_admin",
-        )
-        .await?;
+        let revoked = store::sessions::revoke_for_user(&*txn, id, None, "password_set_by_admin", now).await?;
+        self.emit_revoked(&*txn, &actor.as_ref(), id, &revoked, "password_set_by_admin").await?;
         self.emit(
             &*txn,
             events::USER_PASSWORD_CHANGED,
             actor.as_ref(),
-            events::PasswordChanged {
-                user_id: id,
-                via: "admin",
-            },
+            events::PasswordChanged { user_id: id, via: "admin" },
         )
         .await?;
         txn.commit().await?;
@@ -279,20 +198,13 @@ impl Identity {
     }
 
     /// Disables (revoking every session) or re-enables an account.
-    pub async fn set_disabled(
-        &self,
-        actor: &Actor,
-        id: UserId,
-        disabled: bool,
-    ) -> Result<users::Model, ApiError> {
+    pub async fn set_disabled(&self, actor: &Actor, id: UserId, disabled: bool) -> Result<users::Model, ApiError> {
         if id == actor.user_id() {
             return Err(IdentityError::SelfAdministration.into());
         }
         let now = self.now();
         let txn = self.core.db.begin_write().await?;
-        let user = store::users::find(&*txn, id)
-            .await?
-            .ok_or(IdentityError::UserNotFound)?;
+        let user = store::users::find(&*txn, id).await?.ok_or(IdentityError::UserNotFound)?;
         let target = match (disabled, user.email_verified_at.is_some()) {
             (true, _) => UserStatus::Disabled,
             (false, true) => UserStatus::Active,
@@ -307,17 +219,11 @@ impl Identity {
         let user = store::users::update(&*txn, active).await?;
         let mut revoked = Vec::new();
         if disabled {
-            revoked =
-                store::sessions::revoke_for_user(&*txn, id, None, "user_disabled", now).await?;
-            self.emit_revoked(&*txn, &actor.as_ref(), id, &revoked, "user_disabled")
-                .await?;
+            revoked = store::sessions::revoke_for_user(&*txn, id, None, "user_disabled", now).await?;
+            self.emit_revoked(&*txn, &actor.as_ref(), id, &revoked, "user_disabled").await?;
         }
-        let data = events::UserUpdated {
-            user: UserOut::from(&user),
-            changed: vec!["status"],
-        };
-        self.emit(&*txn, events::USER_UPDATED, actor.as_ref(), data)
-            .await?;
+        let data = events::UserUpdated { user: UserOut::from(&user), changed: vec!["status"] };
+        self.emit(&*txn, events::USER_UPDATED, actor.as_ref(), data).await?;
         txn.commit().await?;
         self.forget_sessions(&revoked);
         Ok(user)
@@ -326,9 +232,7 @@ impl Identity {
 
 /// JSON merge: keys of `patch` replace those of `base`; null removes a key.
 fn merge(base: serde_json::Value, patch: serde_json::Value) -> serde_json::Value {
-    let (serde_json::Value::Object(mut base), serde_json::Value::Object(patch)) =
-        (base, patch.clone())
-    else {
+    let (serde_json::Value::Object(mut base), serde_json::Value::Object(patch)) = (base, patch.clone()) else {
         return patch;
     };
     for (k, v) in patch {

@@ -1,9 +1,7 @@
 //! Queries on `user_action_tokens`: single-use, expiring tokens sent by e-mail.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use tessera_kernel::Millis;
 use tessera_kernel::crypto::{random_token, token_hash};
 use tessera_kernel::ids::UserId;
@@ -58,10 +56,7 @@ pub async fn usable<C: ConnectionTrait>(
     now: Millis,
 ) -> Result<bool, DbErr> {
     let names: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
-    let row = Entity::find_by_id(token_hash(token))
-        .filter(Column::Purpose.is_in(names))
-        .one(conn)
-        .await?;
+    let row = Entity::find_by_id(token_hash(token)).filter(Column::Purpose.is_in(names)).one(conn).await?;
     Ok(row.is_some_and(|r| r.used_at.is_none() && r.expires_at > now))
 }
 
@@ -75,11 +70,7 @@ pub async fn consume<C: ConnectionTrait>(
 ) -> Result<Option<UserId>, DbErr> {
     let hash = token_hash(token);
     let names: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
-    let Some(row) = Entity::find_by_id(hash.clone())
-        .filter(Column::Purpose.is_in(names))
-        .one(conn)
-        .await?
-    else {
+    let Some(row) = Entity::find_by_id(hash.clone()).filter(Column::Purpose.is_in(names)).one(conn).await? else {
         return Ok(None);
     };
     if row.used_at.is_some() || row.expires_at <= now {
@@ -95,12 +86,7 @@ pub async fn consume<C: ConnectionTrait>(
 }
 
 /// Voids every unused token of `user` for `purposes` (after a password change…).
-pub async fn void<C: ConnectionTrait>(
-    conn: &C,
-    user: UserId,
-    purposes: &[Purpose],
-    now: Millis,
-) -> Result<(), DbErr> {
+pub async fn void<C: ConnectionTrait>(conn: &C, user: UserId, purposes: &[Purpose], now: Millis) -> Result<(), DbErr> {
     let names: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
     Entity::update_many()
         .col_expr(Column::UsedAt, Expr::value(now))

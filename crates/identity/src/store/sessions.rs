@@ -1,10 +1,7 @@
 //! Queries on `sessions` and `refresh_tokens`.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use tessera_kernel::Millis;
 use tessera_kernel::ids::{SessionId, UserId};
 
@@ -45,11 +42,7 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: SessionId) -> Result<Option<
 }
 
 /// The user's sessions that are neither revoked nor expired, newest first.
-pub async fn active_for_user<C: ConnectionTrait>(
-    conn: &C,
-    user: UserId,
-    now: Millis,
-) -> Result<Vec<Model>, DbErr> {
+pub async fn active_for_user<C: ConnectionTrait>(conn: &C, user: UserId, now: Millis) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::UserId.eq(user))
         .filter(Column::RevokedAt.is_null())
@@ -60,12 +53,7 @@ pub async fn active_for_user<C: ConnectionTrait>(
 }
 
 /// Moves the sliding expiry forward after a refresh.
-pub async fn touch<C: ConnectionTrait>(
-    conn: &C,
-    id: SessionId,
-    now: Millis,
-    expires_at: Millis,
-) -> Result<(), DbErr> {
+pub async fn touch<C: ConnectionTrait>(conn: &C, id: SessionId, now: Millis, expires_at: Millis) -> Result<(), DbErr> {
     Entity::update_many()
         .col_expr(Column::LastUsedAt, Expr::value(now))
         .col_expr(Column::ExpiresAt, Expr::value(expires_at))
@@ -83,16 +71,8 @@ pub async fn revoke_for_user<C: ConnectionTrait>(
     reason: &str,
     now: Millis,
 ) -> Result<Vec<SessionId>, DbErr> {
-    let live = Entity::find()
-        .filter(Column::UserId.eq(user))
-        .filter(Column::RevokedAt.is_null())
-        .all(conn)
-        .await?;
-    let ids: Vec<SessionId> = live
-        .into_iter()
-        .map(|s| s.id)
-        .filter(|id| Some(*id) != except)
-        .collect();
+    let live = Entity::find().filter(Column::UserId.eq(user)).filter(Column::RevokedAt.is_null()).all(conn).await?;
+    let ids: Vec<SessionId> = live.into_iter().map(|s| s.id).filter(|id| Some(*id) != except).collect();
     if !ids.is_empty() {
         revoke_many(conn, &ids, reason, now).await?;
     }
@@ -100,21 +80,11 @@ pub async fn revoke_for_user<C: ConnectionTrait>(
 }
 
 /// Revokes one session if it is still live; true when it was.
-pub async fn revoke<C: ConnectionTrait>(
-    conn: &C,
-    id: SessionId,
-    reason: &str,
-    now: Millis,
-) -> Result<bool, DbErr> {
+pub async fn revoke<C: ConnectionTrait>(conn: &C, id: SessionId, reason: &str, now: Millis) -> Result<bool, DbErr> {
     Ok(revoke_many(conn, &[id], reason, now).await? > 0)
 }
 
-async fn revoke_many<C: ConnectionTrait>(
-    conn: &C,
-    ids: &[SessionId],
-    reason: &str,
-    now: Millis,
-) -> Result<u64, DbErr> {
+async fn revoke_many<C: ConnectionTrait>(conn: &C, ids: &[SessionId], reason: &str, now: Millis) -> Result<u64, DbErr> {
     let res = Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(now))
         .col_expr(Column::RevokeReason, Expr::value(reason))
@@ -147,21 +117,12 @@ pub async fn insert_refresh<C: ConnectionTrait>(
     .map(|_| ())
 }
 
-pub async fn find_refresh<C: ConnectionTrait>(
-    conn: &C,
-    hash: &str,
-) -> Result<Option<refresh_tokens::Model>, DbErr> {
-    refresh_tokens::Entity::find_by_id(hash.to_owned())
-        .one(conn)
-        .await
+pub async fn find_refresh<C: ConnectionTrait>(conn: &C, hash: &str) -> Result<Option<refresh_tokens::Model>, DbErr> {
+    refresh_tokens::Entity::find_by_id(hash.to_owned()).one(conn).await
 }
 
 /// Marks a refresh token used; false when it already was (a concurrent use).
-pub async fn use_refresh<C: ConnectionTrait>(
-    conn: &C,
-    hash: &str,
-    now: Millis,
-) -> Result<bool, DbErr> {
+pub async fn use_refresh<C: ConnectionTrait>(conn: &C, hash: &str, now: Millis) -> Result<bool, DbErr> {
     let res = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
         .filter(refresh_tokens::Column::TokenHash.eq(hash))

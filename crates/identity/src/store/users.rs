@@ -2,8 +2,7 @@
 
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use tessera_kernel::ids::UserId;
 
@@ -13,14 +12,8 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<Option<Mod
     Entity::find_by_id(id).one(conn).await
 }
 
-pub async fn find_by_email<C: ConnectionTrait>(
-    conn: &C,
-    email: &str,
-) -> Result<Option<Model>, DbErr> {
-    Entity::find()
-        .filter(Column::Email.eq(email))
-        .one(conn)
-        .await
+pub async fn find_by_email<C: ConnectionTrait>(conn: &C, email: &str) -> Result<Option<Model>, DbErr> {
+    Entity::find().filter(Column::Email.eq(email)).one(conn).await
 }
 
 pub async fn insert<C: ConnectionTrait>(conn: &C, user: ActiveModel) -> Result<Model, DbErr> {
@@ -49,10 +42,7 @@ pub struct ListFilter {
 }
 
 /// One page of users and the total matching the filter.
-pub async fn list<C: ConnectionTrait>(
-    conn: &C,
-    f: &ListFilter,
-) -> Result<(Vec<Model>, u64), DbErr> {
+pub async fn list<C: ConnectionTrait>(conn: &C, f: &ListFilter) -> Result<(Vec<Model>, u64), DbErr> {
     use sea_orm::ExprTrait;
     let mut query = Entity::find();
     if let Some(status) = f.status {
@@ -71,11 +61,7 @@ pub async fn list<C: ConnectionTrait>(
         );
     }
     let total = query.clone().count(conn).await?;
-    let order = if f.descending {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
+    let order = if f.descending { Order::Desc } else { Order::Asc };
     let rows = query
         .order_by(f.sort, order.clone())
         .order_by(Column::Id, order)
@@ -87,7 +73,5 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 fn escape_like(raw: &str) -> String {
-    raw.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

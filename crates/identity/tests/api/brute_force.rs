@@ -2,12 +2,7 @@ use serde_json::json;
 use tessera_testkit::{TestApp, TestResponse, spawn_app, spawn_app_with};
 
 async fn attempt(app: &TestApp, email: &str, password: &str) -> TestResponse {
-    app.anonymous()
-        .post(
-            "/api/v1/auth/login",
-            &json!({"email": email, "password": password}),
-        )
-        .await
+    app.anonymous().post("/api/v1/auth/login", &json!({"email": email, "password": password})).await
 }
 
 #[tokio::test]
@@ -15,10 +10,7 @@ async fn five_failures_lock_the_account_and_the_right_password_reveals_nothing()
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
     for _ in 0..4 {
-        assert_eq!(
-            attempt(&app, &user.email, "wrong guess").await.error_code(),
-            "INVALID_CREDENTIALS"
-        );
+        assert_eq!(attempt(&app, &user.email, "wrong guess").await.error_code(), "INVALID_CREDENTIALS");
     }
 
     let fifth = attempt(&app, &user.email, "wrong guess").await;
@@ -29,14 +21,8 @@ async fn five_failures_lock_the_account_and_the_right_password_reveals_nothing()
     let wrong = attempt(&app, &user.email, "another guess").await;
     let right = attempt(&app, &user.email, &user.password).await;
     assert_eq!((wrong.status, right.status), (423, 423));
-    assert_eq!(
-        wrong.json["error"]["message"],
-        right.json["error"]["message"]
-    );
-    assert_eq!(
-        wrong.json["error"]["details"],
-        right.json["error"]["details"]
-    );
+    assert_eq!(wrong.json["error"]["message"], right.json["error"]["message"]);
+    assert_eq!(wrong.json["error"]["details"], right.json["error"]["details"]);
 
     // Hammering during the lock does not extend it.
     app.clock.advance(time::Duration::seconds(40));
@@ -46,11 +32,7 @@ async fn five_failures_lock_the_account_and_the_right_password_reveals_nothing()
     let res = attempt(&app, &user.email, &user.password).await;
     assert_eq!(res.header("retry-after"), Some("20"));
     app.clock.advance(time::Duration::seconds(21));
-    assert_eq!(
-        attempt(&app, &user.email, &user.password).await.status,
-        200,
-        "the lock ends on time"
-    );
+    assert_eq!(attempt(&app, &user.email, &user.password).await.status, 200, "the lock ends on time");
 }
 
 #[tokio::test]
@@ -79,11 +61,7 @@ async fn each_lock_in_a_row_doubles_up_to_the_cap_and_success_resets_it() {
         attempt(&app, &user.email, "wrong guess").await;
     }
     let res = attempt(&app, &user.email, "wrong guess").await;
-    assert_eq!(
-        res.header("retry-after"),
-        Some("60"),
-        "a success starts the series again"
-    );
+    assert_eq!(res.header("retry-after"), Some("60"), "a success starts the series again");
 }
 
 #[tokio::test]
@@ -106,12 +84,7 @@ async fn an_address_that_keeps_failing_must_wait_longer_and_longer() {
     let victim = app.signed_up_user().await;
     // A credential-stuffing run: a different account each time, from one address.
     for i in 0..3 {
-        assert_eq!(
-            attempt(&app, &format!("target{i}@example.test"), "123456")
-                .await
-                .status,
-            401
-        );
+        assert_eq!(attempt(&app, &format!("target{i}@example.test"), "123456").await.status, 401);
     }
 
     let res = attempt(&app, "target9@example.test", "123456").await;
@@ -119,19 +92,11 @@ async fn an_address_that_keeps_failing_must_wait_longer_and_longer() {
     assert_eq!(res.error_code(), "RATE_LIMITED");
     assert_eq!(res.header("retry-after"), Some("1"));
     app.clock.advance(time::Duration::seconds(2));
-    assert_eq!(
-        attempt(&app, "target10@example.test", "123456")
-            .await
-            .status,
-        401
-    );
+    assert_eq!(attempt(&app, "target10@example.test", "123456").await.status, 401);
     let res = attempt(&app, "target11@example.test", "123456").await;
     assert_eq!(res.header("retry-after"), Some("2"), "the wait doubles");
     // Even the right password must wait; it is not checked.
-    assert_eq!(
-        attempt(&app, &victim.email, &victim.password).await.status,
-        429
-    );
+    assert_eq!(attempt(&app, &victim.email, &victim.password).await.status, 429);
 }
 
 #[tokio::test]
@@ -154,11 +119,7 @@ async fn attempts_per_account_are_rate_limited() {
     assert_eq!(res.header("ratelimit-limit"), Some("3"));
     assert_eq!(res.header("ratelimit-remaining"), Some("0"));
     let other = app.signed_up_user().await;
-    assert_eq!(
-        other.client.get("/api/v1/users/me").await.status,
-        200,
-        "other accounts are unaffected"
-    );
+    assert_eq!(other.client.get("/api/v1/users/me").await.status, 200, "other accounts are unaffected");
 }
 
 #[tokio::test]

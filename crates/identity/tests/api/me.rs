@@ -21,33 +21,17 @@ async fn i_update_my_profile_and_preferences() {
     assert_eq!(me["avatarUrl"], "https://cdn.example.test/a.png");
     assert_eq!(me["locale"], "pt-BR");
     assert_eq!(me["timezone"], "Europe/Paris");
-    assert_eq!(
-        me["preferences"],
-        json!({"theme": "dark", "digest": "weekly"})
-    );
+    assert_eq!(me["preferences"], json!({"theme": "dark", "digest": "weekly"}));
 
     let res = user
         .client
-        .patch(
-            "/api/v1/users/me",
-            &json!({"avatarUrl": null, "preferences": {"digest": null, "lang": "fr"}}),
-        )
+        .patch("/api/v1/users/me", &json!({"avatarUrl": null, "preferences": {"digest": null, "lang": "fr"}}))
         .await;
     let me = res.data();
     assert!(me["avatarUrl"].is_null(), "null clears a field");
-    assert_eq!(
-        me["preferences"],
-        json!({"theme": "dark", "lang": "fr"}),
-        "preferences merge; null removes a key"
-    );
+    assert_eq!(me["preferences"], json!({"theme": "dark", "lang": "fr"}), "preferences merge; null removes a key");
     assert_eq!(me["name"], "Renamed", "absent fields stay");
-    let (_, data) = app
-        .events()
-        .await
-        .into_iter()
-        .rev()
-        .find(|(t, _)| t == "user.updated")
-        .unwrap();
+    let (_, data) = app.events().await.into_iter().rev().find(|(t, _)| t == "user.updated").unwrap();
     assert_eq!(data["changed"], json!(["avatarUrl", "preferences"]));
 }
 
@@ -67,10 +51,7 @@ async fn my_profile_refuses_bad_values_and_fields_i_may_not_set() {
         .iter()
         .map(|f| f["field"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        fields,
-        vec!["avatarUrl", "locale", "timezone", "preferences"]
-    );
+    assert_eq!(fields, vec!["avatarUrl", "locale", "timezone", "preferences"]);
 
     for forbidden in [
         json!({"role": "admin"}),
@@ -80,10 +61,7 @@ async fn my_profile_refuses_bad_values_and_fields_i_may_not_set() {
     ] {
         let res = user.client.patch("/api/v1/users/me", &forbidden).await;
         assert_eq!(res.status, 422, "{forbidden}");
-        assert_eq!(
-            res.json["error"]["details"]["fields"][0]["code"],
-            "UNKNOWN_FIELD"
-        );
+        assert_eq!(res.json["error"]["details"]["fields"][0]["code"], "UNKNOWN_FIELD");
     }
     let me = user.client.get("/api/v1/users/me").await;
     assert_eq!(me.data()["role"], "user");
@@ -99,44 +77,24 @@ async fn deleting_my_account_removes_it_and_its_sessions() {
 
     assert_eq!(res.status, 204);
     assert_eq!(other.client.get("/api/v1/users/me").await.status, 401);
-    let login = app
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            &json!({"email": user.email, "password": user.password}),
-        )
-        .await;
+    let login =
+        app.anonymous().post("/api/v1/auth/login", &json!({"email": user.email, "password": user.password})).await;
     assert_eq!(login.status, 401);
     assert_eq!(
-        app.anonymous()
-            .post(
-                "/api/v1/auth/refresh",
-                &json!({"refreshToken": other.refresh_token})
-            )
-            .await
-            .status,
+        app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": other.refresh_token})).await.status,
         401
     );
-    let (_, data) = app
-        .events()
-        .await
-        .into_iter()
-        .find(|(t, _)| t == "user.deleted")
-        .unwrap();
+    let (_, data) = app.events().await.into_iter().find(|(t, _)| t == "user.deleted").unwrap();
     assert_eq!(data["id"], user.id.as_str());
     // The address is free again.
-    app.register_and_login(&user.email, "a completely new password")
-        .await;
+    app.register_and_login(&user.email, "a completely new password").await;
 }
 
 #[tokio::test]
 async fn me_needs_a_valid_token() {
     let app = spawn_app().await;
     for auth in ["", "Bearer", "Bearer ", "Basic abc", "Bearer abc.def.ghi"] {
-        let req = app
-            .anonymous()
-            .request(reqwest::Method::GET, "/api/v1/users/me")
-            .header("authorization", auth);
+        let req = app.anonymous().request(reqwest::Method::GET, "/api/v1/users/me").header("authorization", auth);
         let res = app.anonymous().send(req).await;
         assert_eq!(res.status, 401, "{auth:?}");
     }

@@ -18,29 +18,12 @@ async fn two_nodes_starting_together_share_the_database_and_the_keys() {
     let (a, b) = tokio::join!(spawn_app_with(shared), spawn_app_with(shared));
 
     let user = a.signed_up_user().await;
-    let on_b = b
-        .with_token(&user.access_token)
-        .get("/api/v1/users/me")
-        .await;
-    assert_eq!(
-        on_b.status, 200,
-        "node B verifies node A's token: {}",
-        on_b.text
-    );
-    let refreshed = b
-        .anonymous()
-        .post(
-            "/api/v1/auth/refresh",
-            &json!({"refreshToken": user.refresh_token}),
-        )
-        .await;
+    let on_b = b.with_token(&user.access_token).get("/api/v1/users/me").await;
+    assert_eq!(on_b.status, 200, "node B verifies node A's token: {}", on_b.text);
+    let refreshed = b.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": user.refresh_token})).await;
     assert_eq!(refreshed.status, 200);
     let token = refreshed.data()["accessToken"].as_str().unwrap().to_owned();
-    assert_eq!(
-        a.with_token(&token).get("/api/v1/users/me").await.status,
-        200,
-        "and A verifies B's"
-    );
+    assert_eq!(a.with_token(&token).get("/api/v1/users/me").await.status, 200, "and A verifies B's");
     let a_keys = a.anonymous().get("/.well-known/jwks.json").await.json;
     let b_keys = b.anonymous().get("/.well-known/jwks.json").await.json;
     assert_eq!(a_keys, b_keys);
@@ -63,18 +46,6 @@ async fn a_key_rotated_on_one_node_verifies_on_the_other_at_once() {
     a.identity.tokens().rotate().await.unwrap();
     let fresh = a.login(&user.email, &user.password).await;
 
-    assert_eq!(
-        b.with_token(&fresh.access_token)
-            .get("/api/v1/users/me")
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        b.with_token(&user.access_token)
-            .get("/api/v1/users/me")
-            .await
-            .status,
-        200
-    );
+    assert_eq!(b.with_token(&fresh.access_token).get("/api/v1/users/me").await.status, 200);
+    assert_eq!(b.with_token(&user.access_token).get("/api/v1/users/me").await.status, 200);
 }

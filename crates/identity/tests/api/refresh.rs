@@ -6,13 +6,7 @@ async fn refreshing_rotates_the_pair() {
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
 
-    let res = app
-        .anonymous()
-        .post(
-            "/api/v1/auth/refresh",
-            &json!({"refreshToken": user.refresh_token}),
-        )
-        .await;
+    let res = app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": user.refresh_token})).await;
 
     assert_eq!(res.status, 200, "{}", res.text);
     let data = res.data();
@@ -20,14 +14,8 @@ async fn refreshing_rotates_the_pair() {
     assert_ne!(next, user.refresh_token);
     assert_eq!(data["tokenType"], "Bearer");
     let access = data["accessToken"].as_str().unwrap();
-    assert_eq!(
-        app.with_token(access).get("/api/v1/users/me").await.status,
-        200
-    );
-    let again = app
-        .anonymous()
-        .post("/api/v1/auth/refresh", &json!({"refreshToken": next}))
-        .await;
+    assert_eq!(app.with_token(access).get("/api/v1/users/me").await.status, 200);
+    let again = app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": next})).await;
     assert_eq!(again.status, 200, "the new token works once too");
 }
 
@@ -35,56 +23,28 @@ async fn refreshing_rotates_the_pair() {
 async fn reusing_a_refresh_token_revokes_the_whole_session() {
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
-    let first = app
-        .anonymous()
-        .post(
-            "/api/v1/auth/refresh",
-            &json!({"refreshToken": user.refresh_token}),
-        )
-        .await;
+    let first = app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": user.refresh_token})).await;
     let stolen_next = first.data()["refreshToken"].as_str().unwrap().to_owned();
     let access = first.data()["accessToken"].as_str().unwrap().to_owned();
 
     // An attacker replays the token that was already spent.
-    let replay = app
-        .anonymous()
-        .post(
-            "/api/v1/auth/refresh",
-            &json!({"refreshToken": user.refresh_token}),
-        )
-        .await;
+    let replay = app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": user.refresh_token})).await;
 
     assert_eq!(replay.status, 401);
     assert_eq!(replay.error_code(), "REFRESH_TOKEN_REUSED");
-    let after = app
-        .anonymous()
-        .post(
-            "/api/v1/auth/refresh",
-            &json!({"refreshToken": stolen_next}),
-        )
-        .await;
-    assert_eq!(
-        after.status, 401,
-        "the newest token of the family is dead too"
-    );
+    let after = app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": stolen_next})).await;
+    assert_eq!(after.status, 401, "the newest token of the family is dead too");
     let me = app.with_token(&access).get("/api/v1/users/me").await;
     assert_eq!(me.status, 401, "and so are the session's access tokens");
     assert_eq!(me.error_code(), "SESSION_REVOKED");
     let events = app.events().await;
-    assert!(
-        events
-            .iter()
-            .any(|(t, d)| t == "session.revoked" && d["reason"] == "refresh_token_reuse")
-    );
+    assert!(events.iter().any(|(t, d)| t == "session.revoked" && d["reason"] == "refresh_token_reuse"));
 }
 
 #[tokio::test]
 async fn an_unknown_refresh_token_is_refused() {
     let app = spawn_app().await;
-    let res = app
-        .anonymous()
-        .post("/api/v1/auth/refresh", &json!({"refreshToken": "made-up"}))
-        .await;
+    let res = app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": "made-up"})).await;
     assert_eq!(res.status, 401);
     assert_eq!(res.error_code(), "INVALID_REFRESH_TOKEN");
 }
@@ -94,21 +54,12 @@ async fn a_refresh_token_expires_after_its_sliding_lifetime() {
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
     app.clock.advance(time::Duration::days(20));
-    let res = app
-        .anonymous()
-        .post(
-            "/api/v1/auth/refresh",
-            &json!({"refreshToken": user.refresh_token}),
-        )
-        .await;
+    let res = app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": user.refresh_token})).await;
     assert_eq!(res.status, 200, "20 days in, the session slides forward");
     let next = res.data()["refreshToken"].as_str().unwrap().to_owned();
 
     app.clock.advance(time::Duration::days(31));
-    let res = app
-        .anonymous()
-        .post("/api/v1/auth/refresh", &json!({"refreshToken": next}))
-        .await;
+    let res = app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": next})).await;
 
     assert_eq!(res.status, 401);
     assert_eq!(res.error_code(), "INVALID_REFRESH_TOKEN");
@@ -125,13 +76,7 @@ async fn logout_ends_this_session_only_and_logout_all_ends_every_one() {
     assert_eq!(res.status, 200);
     assert_eq!(a.client.get("/api/v1/users/me").await.status, 401);
     assert_eq!(
-        app.anonymous()
-            .post(
-                "/api/v1/auth/refresh",
-                &json!({"refreshToken": a.refresh_token})
-            )
-            .await
-            .status,
+        app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": a.refresh_token})).await.status,
         401
     );
     assert_eq!(b.client.get("/api/v1/users/me").await.status, 200);
@@ -142,13 +87,7 @@ async fn logout_ends_this_session_only_and_logout_all_ends_every_one() {
     assert_eq!(b.client.get("/api/v1/users/me").await.status, 401);
     assert_eq!(c.client.get("/api/v1/users/me").await.status, 401);
     assert_eq!(
-        app.anonymous()
-            .post(
-                "/api/v1/auth/refresh",
-                &json!({"refreshToken": c.refresh_token})
-            )
-            .await
-            .status,
+        app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": c.refresh_token})).await.status,
         401
     );
 }

@@ -11,12 +11,7 @@ fn claims_of(token: &str) -> Value {
 }
 
 fn header_of(token: &str) -> Value {
-    serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(token.split('.').next().unwrap())
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap()
 }
 
 async fn jwks(app: &TestApp) -> Value {
@@ -54,10 +49,7 @@ async fn access_tokens_verify_with_an_independent_library_from_the_jwks_alone() 
     let keys = jwks(&app).await;
     assert_eq!(keys["keys"][0]["kty"], "OKP");
     assert_eq!(keys["keys"][0]["crv"], "Ed25519");
-    assert!(
-        keys["keys"][0].get("d").is_none(),
-        "no private part in the JWKS"
-    );
+    assert!(keys["keys"][0].get("d").is_none(), "no private part in the JWKS");
 
     let claims = verify_with_pyjwt(&user.access_token, &keys, &app.base_url).unwrap();
 
@@ -67,16 +59,10 @@ async fn access_tokens_verify_with_an_independent_library_from_the_jwks_alone() 
     for c in ["sid", "jti", "iat", "exp", "nbf"] {
         assert!(!claims[c].is_null(), "{c}");
     }
-    assert_eq!(
-        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
-        900
-    );
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900);
     assert_eq!(header_of(&user.access_token)["alg"], "EdDSA");
     let tampered = format!("{}x", &user.access_token[..user.access_token.len() - 1]);
-    assert!(
-        verify_with_pyjwt(&tampered, &keys, &app.base_url).is_err(),
-        "PyJWT also refuses a bad signature"
-    );
+    assert!(verify_with_pyjwt(&tampered, &keys, &app.base_url).is_err(), "PyJWT also refuses a bad signature");
 }
 
 #[tokio::test]
@@ -89,13 +75,7 @@ async fn verify_token_returns_the_claims_of_a_valid_token() {
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.data()["valid"], true);
     assert_eq!(res.data()["claims"]["sub"], user.id.as_str());
-    assert_eq!(
-        app.anonymous()
-            .get("/api/v1/auth/verify-token")
-            .await
-            .status,
-        401
-    );
+    assert_eq!(app.anonymous().get("/api/v1/auth/verify-token").await.status, 401);
 }
 
 fn forged(header: &Value, claims: &Value, sig: &[u8]) -> String {
@@ -123,38 +103,20 @@ async fn forged_tokens_are_refused() {
     let kid = header_of(&user.access_token)["kid"].clone();
 
     // alg: none, no signature.
+    assert_eq!(refused(&app, &forged(&json!({"alg": "none", "typ": "JWT"}), &claims, b"")).await, "UNAUTHORIZED");
     assert_eq!(
-        refused(
-            &app,
-            &forged(&json!({"alg": "none", "typ": "JWT"}), &claims, b"")
-        )
-        .await,
-        "UNAUTHORIZED"
-    );
-    assert_eq!(
-        refused(
-            &app,
-            &format!(
-                "{}.",
-                forged(&json!({"alg": "none"}), &claims, b"").trim_end_matches('.')
-            )
-        )
-        .await,
+        refused(&app, &format!("{}.", forged(&json!({"alg": "none"}), &claims, b"").trim_end_matches('.'))).await,
         "UNAUTHORIZED"
     );
 
     // HS256 "signed" with the public key, the classic key-confusion attack.
     let keys = jwks(&app).await;
     let x = keys["keys"][0]["x"].as_str().unwrap();
-    for secret in [
-        URL_SAFE_NO_PAD.decode(x).unwrap(),
-        x.as_bytes().to_vec(),
-        keys["keys"][0].to_string().into_bytes(),
-    ] {
+    for secret in [URL_SAFE_NO_PAD.decode(x).unwrap(), x.as_bytes().to_vec(), keys["keys"][0].to_string().into_bytes()]
+    {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = kid.as_str().map(str::to_owned);
-        let token =
-            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&secret)).unwrap();
+        let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&secret)).unwrap();
         assert_eq!(refused(&app, &token).await, "UNAUTHORIZED");
     }
 
@@ -163,25 +125,18 @@ async fn forged_tokens_are_refused() {
     let der = ed25519_dalek::pkcs8::EncodePrivateKey::to_pkcs8_der(&stranger).unwrap();
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some("unknown-kid".into());
-    let token =
-        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(der.as_bytes())).unwrap();
+    let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(der.as_bytes())).unwrap();
     assert_eq!(refused(&app, &token).await, "UNAUTHORIZED");
     // …and the same stranger claiming our kid.
     header.kid = kid.as_str().map(str::to_owned);
-    let token =
-        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(der.as_bytes())).unwrap();
+    let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(der.as_bytes())).unwrap();
     assert_eq!(refused(&app, &token).await, "UNAUTHORIZED");
 
     // Changed claims under the real signature.
     let mut elevated = claims.clone();
     elevated["role"] = json!("admin");
     let parts: Vec<&str> = user.access_token.split('.').collect();
-    let token = format!(
-        "{}.{}.{}",
-        parts[0],
-        URL_SAFE_NO_PAD.encode(elevated.to_string()),
-        parts[2]
-    );
+    let token = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(elevated.to_string()), parts[2]);
     assert_eq!(refused(&app, &token).await, "UNAUTHORIZED");
 
     assert_eq!(refused(&app, "not.a.jwt").await, "UNAUTHORIZED");
@@ -210,40 +165,24 @@ async fn correctly_signed_tokens_with_wrong_claims_are_refused() {
     let user = app.signed_up_user().await;
     let tokens = app.identity.tokens();
     let good = tokens.sign(&real_claims(&app, &user.access_token)).unwrap();
-    assert_eq!(
-        app.with_token(&good).get("/api/v1/users/me").await.status,
-        200,
-        "the baseline is accepted"
-    );
+    assert_eq!(app.with_token(&good).get("/api/v1/users/me").await.status, 200, "the baseline is accepted");
 
     let mut c = real_claims(&app, &user.access_token);
     c.iss = "https://evil.example".into();
-    assert_eq!(
-        refused(&app, &tokens.sign(&c).unwrap()).await,
-        "UNAUTHORIZED"
-    );
+    assert_eq!(refused(&app, &tokens.sign(&c).unwrap()).await, "UNAUTHORIZED");
 
     let mut c = real_claims(&app, &user.access_token);
     c.aud = "another-service".into();
-    assert_eq!(
-        refused(&app, &tokens.sign(&c).unwrap()).await,
-        "UNAUTHORIZED"
-    );
+    assert_eq!(refused(&app, &tokens.sign(&c).unwrap()).await, "UNAUTHORIZED");
 
     let mut c = real_claims(&app, &user.access_token);
     c.nbf += 3600;
     c.iat += 3600;
-    assert_eq!(
-        refused(&app, &tokens.sign(&c).unwrap()).await,
-        "UNAUTHORIZED"
-    );
+    assert_eq!(refused(&app, &tokens.sign(&c).unwrap()).await, "UNAUTHORIZED");
 
     let mut c = real_claims(&app, &user.access_token);
     c.exp = c.iat - 1;
-    assert_eq!(
-        refused(&app, &tokens.sign(&c).unwrap()).await,
-        "TOKEN_EXPIRED"
-    );
+    assert_eq!(refused(&app, &tokens.sign(&c).unwrap()).await, "TOKEN_EXPIRED");
 }
 
 #[tokio::test]
@@ -264,32 +203,17 @@ async fn an_access_token_expires_after_fifteen_minutes() {
 async fn after_rotation_the_previous_key_still_verifies_its_tokens() {
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
-    let old_kid = header_of(&user.access_token)["kid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let old_kid = header_of(&user.access_token)["kid"].as_str().unwrap().to_owned();
 
     let new_kid = app.identity.tokens().rotate().await.unwrap();
 
     assert_ne!(old_kid, new_kid);
-    assert_eq!(
-        user.client.get("/api/v1/users/me").await.status,
-        200,
-        "old tokens keep working"
-    );
+    assert_eq!(user.client.get("/api/v1/users/me").await.status, 200, "old tokens keep working");
     let fresh = app.login(&user.email, &user.password).await;
     assert_eq!(header_of(&fresh.access_token)["kid"], new_kid.as_str());
     let keys = jwks(&app).await;
-    let kids: Vec<&str> = keys["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
-    assert!(
-        kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()),
-        "{kids:?}"
-    );
+    let kids: Vec<&str> = keys["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert!(kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()), "{kids:?}");
     assert!(verify_with_pyjwt(&user.access_token, &keys, &app.base_url).is_ok());
     assert!(verify_with_pyjwt(&fresh.access_token, &keys, &app.base_url).is_ok());
 
@@ -297,12 +221,7 @@ async fn after_rotation_the_previous_key_still_verifies_its_tokens() {
     app.clock.advance(time::Duration::minutes(20));
     app.identity.tokens().reload().await.unwrap();
     let keys = jwks(&app).await;
-    let kids: Vec<&str> = keys["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
+    let kids: Vec<&str> = keys["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
     assert_eq!(kids, vec![new_kid.as_str()]);
 }
 
@@ -318,10 +237,7 @@ async fn introspection_follows_rfc_7662_for_administrators() {
             admin
                 .client
                 .request(reqwest::Method::POST, "/api/v1/auth/introspect")
-                .form(&[
-                    ("token", user.access_token.as_str()),
-                    ("token_type_hint", "access_token"),
-                ]),
+                .form(&[("token", user.access_token.as_str()), ("token_type_hint", "access_token")]),
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
@@ -330,39 +246,15 @@ async fn introspection_follows_rfc_7662_for_administrators() {
     assert_eq!(res.json["token_type"], "Bearer");
     assert!(res.json["exp"].is_i64());
 
-    let res = admin
-        .client
-        .post("/api/v1/auth/introspect", &json!({"token": "nonsense"}))
-        .await;
+    let res = admin.client.post("/api/v1/auth/introspect", &json!({"token": "nonsense"})).await;
     assert_eq!(res.json, json!({"active": false}));
 
     user.client.post_empty("/api/v1/auth/logout").await;
-    let res = admin
-        .client
-        .post(
-            "/api/v1/auth/introspect",
-            &json!({"token": user.access_token}),
-        )
-        .await;
-    assert_eq!(
-        res.json["active"], false,
-        "a revoked session's token is inactive"
-    );
+    let res = admin.client.post("/api/v1/auth/introspect", &json!({"token": user.access_token})).await;
+    assert_eq!(res.json["active"], false, "a revoked session's token is inactive");
 
     let other = app.signed_up_user().await;
-    let res = other
-        .client
-        .post(
-            "/api/v1/auth/introspect",
-            &json!({"token": other.access_token}),
-        )
-        .await;
+    let res = other.client.post("/api/v1/auth/introspect", &json!({"token": other.access_token})).await;
     assert_eq!(res.status, 403);
-    assert_eq!(
-        app.anonymous()
-            .post("/api/v1/auth/introspect", &json!({"token": "x"}))
-            .await
-            .status,
-        401
-    );
+    assert_eq!(app.anonymous().post("/api/v1/auth/introspect", &json!({"token": "x"})).await.status, 401);
 }
