@@ -91,7 +91,7 @@ for engine in str(run.get("engines", "")).split():
     if not os.path.isdir(edir):
         continue
     e = {"meta": {k: num(v) for k, v in read_env(os.path.join(edir, "meta.env")).items()}, "runs": {}}
-    for name in ("login", "flood", "shed", "recover", "verify", "me", "refresh"):
+    for name in ("login", "flood", "shed", "recover", "recover2", "verify", "me", "refresh"):
         r = read_json(os.path.join(edir, name + ".json"))
         if r is not None:
             r["rss"] = read_rss(os.path.join(edir, name + ".rss"))
@@ -172,6 +172,13 @@ for engine, e in engines.items():
                      fr(ratio(login["p50_ms"], g(peer_signin, "p50_ms")))))
         rows.append((engine, "sign-in p99 ms", f2(login["p99_ms"]), "", "—", f2(g(peer_signin, "p99_ms")),
                      fr(ratio(login["p99_ms"], g(peer_signin, "p99_ms")))))
+        peer_ms = g(peer, "hash", "ms_per_verify_x1")
+        peer_ceiling = (g(peer, "nproc") or nproc) / (peer_ms / 1000.0) if peer_ms else None
+        peer_eff = ratio(g(peer_signin, "rps"), peer_ceiling)
+        rows.append((engine, "sign-in/s as % of its own argon2 ceiling (peer: nproc ÷ its 1-thread verify time)",
+                     "—" if d["login_vs_ceiling"] is None else f"{100 * d['login_vs_ceiling']:.0f}%", "", "—",
+                     "—" if peer_eff is None else f"{100 * peer_eff:.0f}% of {peer_ceiling:.0f}/s",
+                     fr(ratio(d["login_vs_ceiling"], peer_eff))))
         if login["non2xx"] or login["socket_errors"]:
             rows.append((engine, "sign-in errors (non-2xx / socket)", f"{login['non2xx']} / {login['socket_errors']}",
                          "0", "FAIL", "", ""))
@@ -212,11 +219,16 @@ for engine, e in engines.items():
                      f"{shed['non2xx'] - shed['status_503']} / {shed['socket_errors']}; {f1(sh.get('max_kb') and sh['max_kb'] / MIB)}",
                      "503 + Retry-After", verdict(sheds), "", ""))
 
-    rec = R.get("recover")
-    if rec:
+    for key, label in (("recover", "sign-in after the overload"), ("recover2", "sign-in after the abandoned sign-ins")):
+        rec = R.get(key)
+        if not rec:
+            continue
+        if key == "recover2" and M.get("abandon_codes"):
+            rows.append((engine, f"{run.get('abandon')} sign-ins abandoned by clients after 0.2 s: answers by status "
+                                 "(000 = gave up)", str(M["abandon_codes"]).replace(",", ", "), "", "—", "", ""))
         fine = rec["non2xx"] == 0 and rec["socket_errors"] == 0
-        d.update(recover_rps=rec["ok_rps"], recover_503=rec["status_503"])
-        rows.append((engine, f"sign-in after the overload ({rec['conns']} conns): 2xx/s; 503 / other non-2xx",
+        d.update({f"{key}_rps": rec["ok_rps"], f"{key}_503": rec["status_503"]})
+        rows.append((engine, f"{label} ({rec['conns']} conns): 2xx/s; 503 / other non-2xx",
                      f"{f1(rec['ok_rps'])}; {rec['status_503']} / {rec['non2xx'] - rec['status_503']}",
                      "no 503 once drained", verdict(fine), "", ""))
 
@@ -247,6 +259,11 @@ for engine, e in engines.items():
         rows.append((engine, "refresh p50 / p99 ms; broken chains / non-2xx",
                      f"{f2(refresh['p50_ms'])} / {f2(refresh['p99_ms'])}; {broken} / {refresh['non2xx']}",
                      "0 broken", verdict(broken == 0 and refresh["non2xx"] == 0), "", ""))
+
+    noise = [(n, g(R.get(n), "non_server_cpu_pct")) for n in ("login", "flood", "verify", "me", "refresh")]
+    noise = [f"{n} {v}%" for n, v in noise if v is not None]
+    rows.append((engine, "share of the box NOT used by tessera during each test (wrk + other processes; noise)",
+                 ", ".join(noise) + f"; busy before start {M.get('busy_before_pct', '—')}%", "", "—", "", ""))
 
     # 6) memory, start-up, size
     idle = M.get("rss_idle_kb")
@@ -284,7 +301,7 @@ summary = {
     "git": {"commit": run.get("git_commit"), "dirty_files": run.get("git_dirty")},
     "tools": {k: run.get(k) for k in ("wrk_version", "rustc")},
     "parameters": {k: run.get(k) for k in ("duration_s", "warmup_s", "engines", "users", "conns_hash", "flood_factor",
-                                           "flood_conns", "shed_conns", "conns", "refresh_conns", "wrk_threads",
+                                           "flood_conns", "shed_conns", "abandon", "conns", "refresh_conns", "wrk_threads",
                                            "tessera_log", "peer_sqlite_sync")},
     "tessera_env": {"TESSERA_RATE_LIMIT__ENABLED": "false", "TESSERA_IDENTITY__LOCKOUT__IP_MAX_FAILURES": 1000000000,
                     "TESSERA_IDENTITY__ACCESS_TOKEN_TTL_SECS": 3600,

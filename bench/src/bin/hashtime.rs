@@ -9,9 +9,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version};
 
 struct Opts {
     m: u32,
@@ -22,13 +20,7 @@ struct Opts {
 }
 
 fn parse() -> Result<Opts, String> {
-    let mut o = Opts {
-        m: 19456,
-        t: 2,
-        p: 1,
-        n: 30,
-        warmup: 3,
-    };
+    let mut o = Opts { m: 19456, t: 2, p: 1, n: 30, warmup: 3 };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -38,11 +30,7 @@ fn parse() -> Result<Opts, String> {
             "--m" => o.m = small(&value)?,
             "--t" => o.t = small(&value)?,
             "--p" => o.p = small(&value)?,
-            "--n" => {
-                o.n = usize::try_from(num(&value)?)
-                    .map_err(|e| e.to_string())?
-                    .max(1)
-            }
+            "--n" => o.n = usize::try_from(num(&value)?).map_err(|e| e.to_string())?.max(1),
             "--warmup" => o.warmup = usize::try_from(num(&value)?).map_err(|e| e.to_string())?,
             _ => return Err(format!("unknown flag {flag}")),
         }
@@ -56,11 +44,7 @@ fn median(v: &mut [f64]) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
 }
 
 fn run(o: &Opts) -> Result<String, String> {
@@ -69,10 +53,7 @@ fn run(o: &Opts) -> Result<String, String> {
     let password = b"bench password 12345 xyz";
     let mut stored = String::new();
     for _ in 0..o.warmup {
-        stored = argon
-            .hash_password(password)
-            .map_err(|e| e.to_string())?
-            .to_string();
+        stored = argon.hash_password(password).map_err(|e| e.to_string())?.to_string();
     }
     let mut hash_ms = Vec::with_capacity(o.n);
     for _ in 0..o.n {
@@ -85,9 +66,7 @@ fn run(o: &Opts) -> Result<String, String> {
     let mut verify_ms = Vec::with_capacity(o.n);
     for _ in 0..o.n {
         let t0 = Instant::now();
-        argon
-            .verify_password(password, &parsed)
-            .map_err(|e| e.to_string())?;
+        argon.verify_password(password, &parsed).map_err(|e| e.to_string())?;
         verify_ms.push(t0.elapsed().as_secs_f64() * 1e3);
     }
     let min = hash_ms.iter().copied().fold(f64::INFINITY, f64::min);

@@ -68,7 +68,8 @@ fn describe(err: figment::Error, section: Option<&str>) -> ConfigError {
 /// The merged configuration source, from which each module extracts its section.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    figment: Figment,
+    /// Shared: the state holding it is cloned for every request.
+    figment: std::sync::Arc<Figment>,
 }
 
 impl Settings {
@@ -95,7 +96,7 @@ impl Settings {
         for (key, value) in overrides {
             figment = figment.merge(Serialized::default(key, value));
         }
-        Ok(Self { figment })
+        Ok(Self { figment: figment.into() })
     }
 
     /// Settings for tests: the defaults plus the given dotted overrides, no file, no environment.
@@ -107,7 +108,7 @@ impl Settings {
         for (key, value) in overrides {
             figment = figment.merge(Serialized::default(key, value));
         }
-        Self { figment }
+        Self { figment: figment.into() }
     }
 
     /// Extracts one section; errors name `section.key`.
@@ -148,7 +149,8 @@ fn redact(value: &mut serde_json::Value, key: &str) {
         }
         serde_json::Value::String(s) => {
             let lower = key.to_ascii_lowercase();
-            if ["secret", "password", "token", "private"].iter().any(|w| lower.contains(w)) {
+            let secret_words = ["secret", "password", "token", "private_key", "api_key"];
+            if lower == "key" || secret_words.iter().any(|w| lower.ends_with(w)) {
                 *s = "***".into();
             } else if let Ok(mut url) = Url::parse(s)
                 && url.password().is_some()
@@ -172,6 +174,7 @@ pub struct ServerConfig {
     pub body_limit: usize,
     pub request_timeout_secs: u64,
     pub shutdown_grace_secs: u64,
+    #[serde(deserialize_with = "list_or_csv")]
     pub cors_origins: Vec<String>,
     pub trust_forwarded_for: bool,
 }

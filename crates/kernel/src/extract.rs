@@ -37,8 +37,16 @@ where
 
 /// Parses a JSON document, reporting the path of the first bad field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", "the request body is empty"));
+    };
+    // Every body of this API is an object; serde would otherwise fill a struct
+    // from an array, field by field.
+    if *first != b'{' {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
+            return Err(invalid_json());
+        }
+        return Err(ApiError::validation(vec![FieldError::new(".", "INVALID_TYPE", "the body must be a JSON object")]));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
@@ -48,13 +56,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let syntax_ok = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
         match inner.classify() {
             serde_json::error::Category::Data if syntax_ok => field_error(&path, &inner.to_string()),
-            _ => ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", "the request body is not valid JSON"),
+            _ => invalid_json(),
         }
     })?;
     de.end().map_err(|_| {
         ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", "the request body has trailing characters")
     })?;
     Ok(value)
+}
+
+fn invalid_json() -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "INVALID_JSON", "the request body is not valid JSON")
 }
 
 /// Maps a serde data error to a 422 that names the field and the kind of problem.
@@ -68,6 +80,9 @@ fn field_error(path: &str, message: &str) -> ApiError {
         // The path already ends at the unknown field.
         let field = if path == "." { name.to_owned() } else { path.to_owned() };
         (field, "UNKNOWN_FIELD")
+    } else if let Some(name) = named("duplicate field `") {
+        let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+        (field, "DUPLICATE_FIELD")
     } else if message.starts_with("invalid type") {
         (path.to_owned(), "INVALID_TYPE")
     } else {

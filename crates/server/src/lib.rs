@@ -77,8 +77,21 @@ pub struct Tessera {
 /// Parses the configuration and connects to the database, without migrating.
 pub async fn connect(settings: &Settings) -> Result<(KernelConfig, Db), StartError> {
     let config = KernelConfig::from_settings(settings)?;
+    create_data_dir(&config.data.dir)?;
     let db = Db::connect(&config.database, &config.data).await?;
     Ok((config, db))
+}
+
+/// Creates the data directory, readable by its owner only, unless it exists.
+fn create_data_dir(dir: &std::path::Path) -> Result<(), StartError> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| StartError::Other(format!("`data.dir` {}: {e}", dir.display())))
 }
 
 /// Builds everything: database (migrated), keys, jobs, mail, modules, router.

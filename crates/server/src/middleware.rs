@@ -70,7 +70,9 @@ pub async fn client_ip(State(app): State<AppState>, mut req: Request, next: Next
 
 /// The global per-address limit; every answer carries `RateLimit-*` headers.
 pub async fn global_limit(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    if !app.config.rate_limit.enabled {
+    // Probes of load balancers and monitoring must never be refused.
+    let probe = matches!(req.uri().path(), "/health" | "/ready" | "/metrics");
+    if !app.config.rate_limit.enabled || probe {
         return next.run(req).await;
     }
     let ip = req.extensions().get::<ClientIp>().map(|c| c.0.to_string()).unwrap_or_default();
