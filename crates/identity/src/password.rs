@@ -1,7 +1,7 @@
 //! Password hashing on a bounded pool. argon2id costs tens of milliseconds and
 //! ~19 MiB per hash, so it runs on `hash_concurrency` dedicated threads, each of
 //! which keeps its working memory between hashes (no 19 MiB allocation per
-//! sign-in; returned after a minute idle). At most `hash_queue` more wait; a flood
+//! sign-in; returned after five idle seconds). At most `hash_queue` more wait; a flood
 //! beyond that is shed with 503 rather than allowed to exhaust memory. Hashes made
 //! with older parameters, and imported bcrypt hashes, are reported as needing a
 //! rehash so sign-in can upgrade them.
@@ -19,7 +19,7 @@ use crate::config::PasswordConfig;
 use crate::model::Secret;
 
 /// Idle time after which a worker gives its working memory back.
-const IDLE_RELEASE: Duration = Duration::from_secs(60);
+const IDLE_RELEASE: Duration = Duration::from_secs(5);
 
 /// The outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +60,7 @@ impl Hasher {
                 .spawn(move || work(&queue))
                 .map_err(|e| format!("cannot start a hashing thread: {e}"))?;
         }
-        let decoy = hash_with(&params, tessera_kernel::crypto::random_token("", 16).as_bytes(), &mut Vec::new())?;
+        let decoy = decoy(&params)?;
         Ok(Self { params, tasks, admission: Arc::new(Semaphore::new(workers + cfg.hash_queue)), decoy })
     }
 
@@ -136,20 +136,34 @@ fn argon2_into(
     argon.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
 }
 
+/// A well-formed hash with the configured parameters that no password matches
+/// (random salt and output): verifying against it costs a real verification.
+fn decoy(params: &Params) -> Result<String, String> {
+    let mut salt = [0u8; 16];
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    rand::fill(&mut salt);
+    rand::fill(&mut out);
+    phc_string(params, &salt, &out)
+}
+
+fn phc_string(params: &Params, salt: &[u8], out: &[u8]) -> Result<String, String> {
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| e.to_string())?,
+        salt: Some(Salt::new(salt).map_err(|e| e.to_string())?),
+        hash: Some(Output::new(out).map_err(|e| e.to_string())?),
+    };
+    Ok(phc.to_string())
+}
+
 fn hash_with(params: &Params, password: &[u8], memory: &mut Vec<Block>) -> Result<String, String> {
     let mut salt = [0u8; 16];
     rand::fill(&mut salt);
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     argon2_into(&argon, params, password, &salt, &mut out, memory).map_err(|e| e.to_string())?;
-    let phc = PasswordHash {
-        algorithm: Algorithm::Argon2id.ident(),
-        version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(params).map_err(|e| e.to_string())?,
-        salt: Some(Salt::new(&salt).map_err(|e| e.to_string())?),
-        hash: Some(Output::new(&out).map_err(|e| e.to_string())?),
-    };
-    Ok(phc.to_string())
+    phc_string(params, &salt, &out)
 }
 
 fn check(params: &Params, password: &str, stored: &str, memory: &mut Vec<Block>) -> Verified {

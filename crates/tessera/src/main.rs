@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc hands large freed blocks (argon2's 19 MiB working memory) back to the
-/// system, where glibc keeps them in per-thread arenas: resident memory stays flat.
+/// jemalloc, configured in `.cargo/config.toml` to hand freed memory back to the
+/// system from a background thread; glibc keeps argon2's 19 MiB working areas in
+/// per-thread arenas, so resident memory would only grow.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
