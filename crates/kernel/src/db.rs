@@ -96,7 +96,7 @@ impl Db {
                     .foreign_keys(true)
             });
         }
-        let conn = Database::connect(opts).await?;
+        let conn = connect_retrying(opts, sqlite).await?;
         let file = sqlite_file(&url);
         Ok(Self {
             conn,
@@ -180,6 +180,22 @@ impl Db {
 
 fn sqlx_err(err: sqlx::Error) -> DbErr {
     DbErr::Custom(format!("database lock: {err}"))
+}
+
+/// Connects; on SQLite, retries for a few seconds while another process holds the
+/// file's lock (switching a new connection to WAL needs it briefly).
+async fn connect_retrying(opts: ConnectOptions, sqlite: bool) -> Result<DatabaseConnection, DbErr> {
+    let mut delay = Duration::from_millis(20);
+    for _ in 0..8 {
+        match Database::connect(opts.clone()).await {
+            Err(e) if sqlite && e.to_string().contains("database is locked") => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    Database::connect(opts).await
 }
 
 /// The file path of a SQLite URL.

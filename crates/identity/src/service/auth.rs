@@ -119,6 +119,7 @@ impl Identity {
         };
         self.emit(&*txn, events::USER_LOGGED_IN, ActorRef::User { id: user.id }, data).await?;
         txn.commit().await?;
+        self.user_changed(user.id);
         metrics::counter!("tessera_logins_total").increment(1);
         Ok(SignedIn { tokens, user })
     }
@@ -181,13 +182,10 @@ impl Identity {
         if row.used_at.is_some() {
             return Err(self.refresh_reused(row.session_id).await);
         }
-        let session =
-            store::sessions::find(&db.conn, row.session_id).await?.ok_or(IdentityError::InvalidRefreshToken)?;
-        if session.revoked_at.is_some() || session.expires_at <= now {
+        if row.revoked_at.is_some() || row.expires_at <= now {
             return Err(IdentityError::InvalidRefreshToken.into());
         }
-        let user = store::users::find(&db.conn, session.user_id).await?.ok_or(IdentityError::InvalidRefreshToken)?;
-        if UserStatus::parse(&user.status) == Some(UserStatus::Disabled) {
+        if UserStatus::parse(&row.status) == Some(UserStatus::Disabled) {
             return Err(IdentityError::AccountDisabled.into());
         }
         let next = random_token("", 32);
@@ -196,12 +194,12 @@ impl Identity {
             drop(txn);
             return Err(self.refresh_reused(row.session_id).await);
         }
-        store::sessions::insert_refresh(&*txn, session.id, token_hash(&next), now).await?;
+        store::sessions::insert_refresh(&*txn, row.session_id, token_hash(&next), now).await?;
         let expires = now + self.cfg.refresh_token_ttl_days * 86_400_000;
-        store::sessions::touch(&*txn, session.id, now, expires).await?;
+        store::sessions::touch(&*txn, row.session_id, now, expires).await?;
         txn.commit().await?;
-        let role = PlatformRole::parse(&user.role).unwrap_or(PlatformRole::User);
-        let (access, _) = self.tokens.issue(user.id, session.id, role)?;
+        let role = PlatformRole::parse(&row.role).unwrap_or(PlatformRole::User);
+        let (access, _) = self.tokens.issue(row.user_id, row.session_id, role)?;
         metrics::counter!("tessera_token_refreshes_total").increment(1);
         Ok(self.pair(access, next))
     }

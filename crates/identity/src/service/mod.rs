@@ -40,6 +40,9 @@ pub struct Identity {
     pub(crate) hasher: Hasher,
     pub(crate) tokens: Tokens,
     sessions: moka::sync::Cache<SessionId, SessionView>,
+    /// Users read recently, for profile reads; this node forgets one when it
+    /// changes it, other nodes' copies expire within `session_cache_secs`.
+    pub(crate) users: moka::sync::Cache<UserId, Arc<crate::entity::users::Model>>,
     pub(crate) ip_strikes: throttle::IpStrikes,
 }
 
@@ -58,8 +61,12 @@ impl Identity {
             .max_capacity(200_000)
             .time_to_live(Duration::from_secs(cfg.session_cache_secs))
             .build();
+        let users = moka::sync::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(Duration::from_secs(cfg.session_cache_secs))
+            .build();
         let ip_strikes = throttle::IpStrikes::new(cfg.lockout.clone());
-        Ok(Arc::new(Self { core, cfg, hasher, tokens, sessions, ip_strikes }))
+        Ok(Arc::new(Self { core, cfg, hasher, tokens, sessions, users, ip_strikes }))
     }
 
     /// The module's configuration.
@@ -81,6 +88,11 @@ impl Identity {
         for id in ids {
             self.sessions.invalidate(id);
         }
+    }
+
+    /// Forgets this node's copy of a user after a committed change.
+    pub(crate) fn user_changed(&self, id: UserId) {
+        self.users.invalidate(&id);
     }
 
     /// Forgets the cached sessions of a user whose role changed, so the new role

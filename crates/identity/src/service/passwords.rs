@@ -34,6 +34,7 @@ impl Identity {
         let data = events::UserUpdated { user: UserOut::from(&user), changed: vec!["emailVerified", "status"] };
         self.emit(&*txn, events::USER_UPDATED, ActorRef::User { id: user.id }, data).await?;
         txn.commit().await?;
+        self.user_changed(user.id);
         Ok(user)
     }
 
@@ -135,6 +136,7 @@ impl Identity {
         let data = events::PasswordChanged { user_id, via: "reset" };
         self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor, data).await?;
         txn.commit().await?;
+        self.user_changed(user_id);
         self.forget_sessions(&revoked);
         Ok(())
     }
@@ -170,6 +172,7 @@ impl Identity {
         let data = events::PasswordChanged { user_id: me.user_id, via: "change" };
         self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), data).await?;
         txn.commit().await?;
+        self.user_changed(me.user_id);
         self.forget_sessions(&revoked);
         Ok(())
     }

@@ -53,8 +53,14 @@ pub struct CreatedUser {
 }
 
 impl Identity {
+    /// A user, from this node's cache when it read or wrote it recently.
     pub async fn get_user(&self, id: UserId) -> Result<users::Model, ApiError> {
-        Ok(store::users::find(&self.core.db.conn, id).await?.ok_or(IdentityError::UserNotFound)?)
+        if let Some(user) = self.users.get(&id) {
+            return Ok((*user).clone());
+        }
+        let user = store::users::find(&self.core.db.conn, id).await?.ok_or(IdentityError::UserNotFound)?;
+        self.users.insert(id, std::sync::Arc::new(user.clone()));
+        Ok(user)
     }
 
     /// Applies a profile change to the caller.
@@ -121,6 +127,7 @@ impl Identity {
         let data = events::UserUpdated { user: UserOut::from(&user), changed };
         self.emit(&*txn, events::USER_UPDATED, actor.as_ref(), data).await?;
         txn.commit().await?;
+        self.user_changed(user.id);
         if role_changed {
             self.forget_user(user.id).await?;
         }
@@ -136,6 +143,7 @@ impl Identity {
         let data = events::UserDeleted { id, email: user.email };
         self.emit(&*txn, events::USER_DELETED, actor.clone(), data).await?;
         txn.commit().await?;
+        self.user_changed(id);
         self.forget_sessions(&sessions);
         Ok(())
     }
@@ -193,6 +201,7 @@ impl Identity {
         )
         .await?;
         txn.commit().await?;
+        self.user_changed(id);
         self.forget_sessions(&revoked);
         Ok(())
     }
@@ -225,6 +234,7 @@ impl Identity {
         let data = events::UserUpdated { user: UserOut::from(&user), changed: vec!["status"] };
         self.emit(&*txn, events::USER_UPDATED, actor.as_ref(), data).await?;
         txn.commit().await?;
+        self.user_changed(id);
         self.forget_sessions(&revoked);
         Ok(user)
     }

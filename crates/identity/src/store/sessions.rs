@@ -117,8 +117,35 @@ pub async fn insert_refresh<C: ConnectionTrait>(
     .map(|_| ())
 }
 
-pub async fn find_refresh<C: ConnectionTrait>(conn: &C, hash: &str) -> Result<Option<refresh_tokens::Model>, DbErr> {
-    refresh_tokens::Entity::find_by_id(hash.to_owned()).one(conn).await
+/// A refresh token with its session and the session's user, read in one query.
+#[derive(Debug, sea_orm::FromQueryResult)]
+pub struct RefreshView {
+    pub used_at: Option<i64>,
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    pub revoked_at: Option<i64>,
+    pub expires_at: i64,
+    pub status: String,
+    pub role: String,
+}
+
+pub async fn find_refresh<C: ConnectionTrait>(conn: &C, hash: &str) -> Result<Option<RefreshView>, DbErr> {
+    use crate::entity::users;
+    use sea_orm::{JoinType, QuerySelect, RelationTrait};
+    refresh_tokens::Entity::find_by_id(hash.to_owned())
+        .select_only()
+        .column(refresh_tokens::Column::UsedAt)
+        .column(refresh_tokens::Column::SessionId)
+        .column(Column::UserId)
+        .column(Column::RevokedAt)
+        .column(Column::ExpiresAt)
+        .column(users::Column::Status)
+        .column(users::Column::Role)
+        .join(JoinType::InnerJoin, refresh_tokens::Relation::Session.def())
+        .join(JoinType::InnerJoin, sessions::Relation::User.def())
+        .into_model::<RefreshView>()
+        .one(conn)
+        .await
 }
 
 /// Marks a refresh token used; false when it already was (a concurrent use).

@@ -61,7 +61,10 @@ async fn access_tokens_verify_with_an_independent_library_from_the_jwks_alone() 
     }
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900);
     assert_eq!(header_of(&user.access_token)["alg"], "EdDSA");
-    let tampered = format!("{}x", &user.access_token[..user.access_token.len() - 1]);
+    // Change a character in the middle of the signature (the last one carries padding bits).
+    let at = user.access_token.len() - 20;
+    let flipped = if &user.access_token[at..=at] == "A" { "B" } else { "A" };
+    let tampered = format!("{}{flipped}{}", &user.access_token[..at], &user.access_token[at + 1..]);
     assert!(verify_with_pyjwt(&tampered, &keys, &app.base_url).is_err(), "PyJWT also refuses a bad signature");
 }
 
