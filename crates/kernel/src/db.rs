@@ -2,7 +2,6 @@
 //! transactions that behave the same on all three, and migrations that several
 //! nodes can start at once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx;
@@ -11,20 +10,21 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::config::{DataConfig, DatabaseConfig};
 
 /// Key of the advisory lock that serializes migrations across nodes.
 const MIGRATION_LOCK: i64 = 0x0074_6573_7365_7261; // "tessera"
 
-/// The application's database: the pool plus, on SQLite, a gate that lets one
-/// write transaction run at a time inside this process (SQLite allows one writer;
-/// queueing here is fairer and cheaper than spinning on `SQLITE_BUSY`).
+/// The application's database. On SQLite, writes go through a pool of exactly one
+/// connection: SQLite allows one writer at a time, and one connection that keeps
+/// its page cache hot beats several that invalidate each other's at every commit.
+/// Reads use the other pool.
 #[derive(Clone, Debug)]
 pub struct Db {
+    /// For reads (and, on PostgreSQL and MySQL, everything).
     pub conn: DatabaseConnection,
-    write_gate: Option<Arc<Mutex<()>>>,
+    writer: DatabaseConnection,
     /// The SQLite file, when the database is one.
     sqlite_path: Option<String>,
 }
@@ -33,7 +33,6 @@ pub struct Db {
 pub struct WriteTxn {
     /// `Some` until committed.
     txn: Option<DatabaseTransaction>,
-    gate: Option<OwnedMutexGuard<()>>,
 }
 
 impl std::ops::Deref for WriteTxn {
@@ -61,15 +60,12 @@ impl Drop for WriteTxn {
     /// abandoned transaction never keeps its locks (MySQL metadata locks, the
     /// SQLite write lock) while the connection sits idle.
     fn drop(&mut self) {
-        let (Some(txn), gate) = (self.txn.take(), self.gate.take()) else {
-            return;
-        };
+        let Some(txn) = self.txn.take() else { return };
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
                 if let Err(e) = txn.rollback().await {
                     tracing::warn!(error = %e, "rolling back an abandoned transaction failed");
                 }
-                drop(gate);
             });
         }
     }
@@ -84,49 +80,52 @@ impl Db {
             .acquire_timeout(Duration::from_secs(cfg.acquire_timeout_secs))
             .max_connections(cfg.max_connections);
         let sqlite = url.starts_with("sqlite:");
-        if sqlite {
-            create_sqlite_parent(&url)?;
-            opts.max_connections(cfg.max_connections.clamp(1, 8));
-            opts.map_sqlx_sqlite_opts(|o| {
-                use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-                o.create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true)
-            });
+        if !sqlite {
+            let conn = Database::connect(opts).await?;
+            return Ok(Self { writer: conn.clone(), conn, sqlite_path: None });
         }
-        let conn = connect_retrying(opts, sqlite).await?;
+        create_sqlite_parent(&url)?;
+        opts.map_sqlx_sqlite_opts(|o| {
+            use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+        let mut write_opts = opts.clone();
+        write_opts.max_connections(1).min_connections(1);
+        opts.max_connections(cfg.max_connections.clamp(1, 4));
+        let writer = connect_retrying(write_opts).await?;
+        let conn = connect_retrying(opts).await?;
         let file = sqlite_file(&url);
-        Ok(Self {
-            conn,
-            write_gate: sqlite.then(|| Arc::new(Mutex::new(()))),
-            sqlite_path: (sqlite && !file.is_empty() && file != ":memory:").then(|| file.to_owned()),
-        })
+        let sqlite_path = (!file.is_empty() && file != ":memory:").then(|| file.to_owned());
+        Ok(Self { conn, writer, sqlite_path })
     }
 
     pub fn backend(&self) -> DatabaseBackend {
         self.conn.get_database_backend()
     }
 
+    /// The connection for statements that write outside a transaction.
+    pub fn writer(&self) -> &DatabaseConnection {
+        &self.writer
+    }
+
     /// Begins a transaction that will write. On SQLite it takes the write lock up
     /// front (`BEGIN IMMEDIATE`), so it never fails half-way on a lock upgrade.
     pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
-        let gate = match &self.write_gate {
-            Some(gate) => Some(gate.clone().lock_owned().await),
-            None => None,
-        };
-        let txn = if gate.is_some() {
-            self.conn
+        let txn = if self.backend() == DatabaseBackend::Sqlite {
+            self.writer
                 .begin_with_options(TransactionOptions {
                     sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                     ..Default::default()
                 })
                 .await?
         } else {
-            self.conn.begin().await?
+            self.writer.begin().await?
         };
-        Ok(WriteTxn { txn: Some(txn), gate })
+        Ok(WriteTxn { txn: Some(txn) })
     }
 
     /// Checks that the database answers.
@@ -170,7 +169,7 @@ impl Db {
                     Some(path) => Some(lock_file(&format!("{path}.migrate.lock")).await?),
                     None => None,
                 };
-                let result = M::up(&self.conn, None).await;
+                let result = M::up(&self.writer, None).await;
                 drop(lock);
                 result
             }
@@ -184,11 +183,11 @@ fn sqlx_err(err: sqlx::Error) -> DbErr {
 
 /// Connects; on SQLite, retries for a few seconds while another process holds the
 /// file's lock (switching a new connection to WAL needs it briefly).
-async fn connect_retrying(opts: ConnectOptions, sqlite: bool) -> Result<DatabaseConnection, DbErr> {
+async fn connect_retrying(opts: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
     let mut delay = Duration::from_millis(20);
     for _ in 0..8 {
         match Database::connect(opts.clone()).await {
-            Err(e) if sqlite && e.to_string().contains("database is locked") => {
+            Err(e) if e.to_string().contains("database is locked") => {
                 tokio::time::sleep(delay).await;
                 delay *= 2;
             }

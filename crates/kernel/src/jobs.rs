@@ -215,7 +215,7 @@ impl Jobs {
     async fn finish(&self, job: &entity::Model, result: Result<(), JobError>) -> Result<(), DbErr> {
         use sea_orm::ExprTrait;
         let mine = Column::Id.eq(job.id).and(Column::LeasedBy.eq(self.inner.node.clone()));
-        let db = &self.inner.db.conn;
+        let db = self.inner.db.writer();
         match result {
             Ok(()) => {
                 Entity::delete_many().filter(mine).exec(db).await?;

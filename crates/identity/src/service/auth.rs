@@ -4,6 +4,8 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 use tessera_kernel::crypto::{random_token, token_hash};
+use tessera_kernel::db::WriteTxn;
+use tessera_kernel::ids::{SessionId, UserId};
 use tessera_kernel::{Actor, ActorRef, ApiError, PlatformRole};
 use utoipa::ToSchema;
 
@@ -132,7 +134,7 @@ impl Identity {
         let db = &self.core.db;
         // Re-read: the counters may have moved while the hash was computed.
         let locked = match store::users::find_by_email(&db.conn, email.as_str()).await {
-            Ok(Some(user)) => throttle::record_failure(&db.conn, &self.cfg.lockout, &user, now).await,
+            Ok(Some(user)) => throttle::record_failure(db.writer(), &self.cfg.lockout, &user, now).await,
             Ok(None) => Ok(None),
             Err(e) => Err(e),
         };
@@ -174,13 +176,16 @@ impl Identity {
     #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ApiError> {
         let now = self.now();
-        let db = &self.core.db;
         let hash = token_hash(refresh_token);
-        let Some(row) = store::sessions::find_refresh(&db.conn, &hash).await? else {
+        // Read and rotate in one write transaction: on SQLite that keeps the whole
+        // exchange on the writer connection, whose cache is hot.
+        let txn = self.core.db.begin_write().await?;
+        let Some(row) = store::sessions::find_refresh(&*txn, &hash).await? else {
             return Err(IdentityError::InvalidRefreshToken.into());
         };
-        if row.used_at.is_some() {
-            return Err(self.refresh_reused(row.session_id).await);
+        // Spent already (or, on engines with concurrent writers, just now): theft or replay.
+        if row.used_at.is_some() || !store::sessions::use_refresh(&*txn, &hash, now).await? {
+            return Err(self.refresh_reused(txn, row.session_id, row.user_id).await);
         }
         if row.revoked_at.is_some() || row.expires_at <= now {
             return Err(IdentityError::InvalidRefreshToken.into());
@@ -189,11 +194,6 @@ impl Identity {
             return Err(IdentityError::AccountDisabled.into());
         }
         let next = random_token("", 32);
-        let txn = db.begin_write().await?;
-        if !store::sessions::use_refresh(&*txn, &hash, now).await? {
-            drop(txn);
-            return Err(self.refresh_reused(row.session_id).await);
-        }
         store::sessions::insert_refresh(&*txn, row.session_id, token_hash(&next), now).await?;
         let expires = now + self.cfg.refresh_token_ttl_days * 86_400_000;
         store::sessions::touch(&*txn, row.session_id, now, expires).await?;
@@ -204,14 +204,12 @@ impl Identity {
         Ok(self.pair(access, next))
     }
 
-    async fn refresh_reused(&self, session: tessera_kernel::ids::SessionId) -> ApiError {
+    /// Revokes the session of a reused refresh token, in the caller's transaction.
+    async fn refresh_reused(&self, txn: WriteTxn, session: SessionId, user: UserId) -> ApiError {
         metrics::counter!("tessera_refresh_reuse_total").increment(1);
         let result: Result<(), ApiError> = async {
-            let txn = self.core.db.begin_write().await?;
-            if let Some(s) = store::sessions::find(&*txn, session).await?
-                && store::sessions::revoke(&*txn, session, "refresh_token_reuse", self.now()).await?
-            {
-                self.emit_revoked(&*txn, &ActorRef::System, s.user_id, &[session], "refresh_token_reuse").await?;
+            if store::sessions::revoke(&*txn, session, "refresh_token_reuse", self.now()).await? {
+                self.emit_revoked(&*txn, &ActorRef::System, user, &[session], "refresh_token_reuse").await?;
             }
             txn.commit().await?;
             Ok(())
