@@ -2,6 +2,7 @@
 //! transactions that behave the same on all three, and migrations that several
 //! nodes can start at once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx;
@@ -10,6 +11,7 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::config::{DataConfig, DatabaseConfig};
 
@@ -25,6 +27,9 @@ pub struct Db {
     /// For reads (and, on PostgreSQL and MySQL, everything).
     pub conn: DatabaseConnection,
     writer: DatabaseConnection,
+    /// On SQLite, a fair queue in front of the writer: cheaper under contention
+    /// than many tasks waiting on the pool for its one connection.
+    write_gate: Option<Arc<Mutex<()>>>,
     /// The SQLite file, when the database is one.
     sqlite_path: Option<String>,
 }
@@ -33,6 +38,7 @@ pub struct Db {
 pub struct WriteTxn {
     /// `Some` until committed.
     txn: Option<DatabaseTransaction>,
+    gate: Option<OwnedMutexGuard<()>>,
 }
 
 impl std::ops::Deref for WriteTxn {
@@ -60,12 +66,13 @@ impl Drop for WriteTxn {
     /// abandoned transaction never keeps its locks (MySQL metadata locks, the
     /// SQLite write lock) while the connection sits idle.
     fn drop(&mut self) {
-        let Some(txn) = self.txn.take() else { return };
+        let (Some(txn), gate) = (self.txn.take(), self.gate.take()) else { return };
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
                 if let Err(e) = txn.rollback().await {
                     tracing::warn!(error = %e, "rolling back an abandoned transaction failed");
                 }
+                drop(gate);
             });
         }
     }
@@ -82,7 +89,7 @@ impl Db {
         let sqlite = url.starts_with("sqlite:");
         if !sqlite {
             let conn = Database::connect(opts).await?;
-            return Ok(Self { writer: conn.clone(), conn, sqlite_path: None });
+            return Ok(Self { writer: conn.clone(), conn, write_gate: None, sqlite_path: None });
         }
         create_sqlite_parent(&url)?;
         opts.map_sqlx_sqlite_opts(|o| {
@@ -100,7 +107,7 @@ impl Db {
         let conn = connect_retrying(opts).await?;
         let file = sqlite_file(&url);
         let sqlite_path = (!file.is_empty() && file != ":memory:").then(|| file.to_owned());
-        Ok(Self { conn, writer, sqlite_path })
+        Ok(Self { conn, writer, write_gate: Some(Arc::new(Mutex::new(()))), sqlite_path })
     }
 
     pub fn backend(&self) -> DatabaseBackend {
@@ -115,7 +122,11 @@ impl Db {
     /// Begins a transaction that will write. On SQLite it takes the write lock up
     /// front (`BEGIN IMMEDIATE`), so it never fails half-way on a lock upgrade.
     pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
-        let txn = if self.backend() == DatabaseBackend::Sqlite {
+        let gate = match &self.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = if gate.is_some() {
             self.writer
                 .begin_with_options(TransactionOptions {
                     sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -125,7 +136,7 @@ impl Db {
         } else {
             self.writer.begin().await?
         };
-        Ok(WriteTxn { txn: Some(txn) })
+        Ok(WriteTxn { txn: Some(txn), gate })
     }
 
     /// Checks that the database answers.
