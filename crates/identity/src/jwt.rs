@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::Signer;
 use ed25519_dalek::SigningKey;
-use ed25519_dalek::pkcs8::EncodePrivateKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use tessera_kernel::ids::{SessionId, UserId};
@@ -47,7 +48,8 @@ struct Key {
 }
 
 struct KeySet {
-    current: Option<(String, EncodingKey)>,
+    /// The key that signs: its JWS header (base64url, with its `kid`) and the key.
+    current: Option<(String, SigningKey)>,
     keys: HashMap<String, Key>,
     loaded: Instant,
 }
@@ -121,7 +123,9 @@ impl Tokens {
             let decoding = DecodingKey::from_ed_components(&row.public_x).map_err(ApiError::internal)?;
             if row.retired_at.is_none() {
                 let der = self.core.keyring.open(PURPOSE, &row.private_sealed).map_err(ApiError::internal)?;
-                current = Some((row.kid.clone(), EncodingKey::from_ed_der(&der)));
+                let key = SigningKey::from_pkcs8_der(&der).map_err(ApiError::internal)?;
+                let header = serde_json::json!({ "typ": "JWT", "alg": "EdDSA", "kid": row.kid });
+                current = Some((URL_SAFE_NO_PAD.encode(header.to_string()), key));
             }
             keys.insert(row.kid.clone(), Key { decoding, public_x: row.public_x });
         }
@@ -182,12 +186,15 @@ impl Tokens {
     /// Signs `claims` with the current key.
     pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
         let set = self.keyset();
-        let Some((kid, key)) = &set.current else {
+        let Some((header, key)) = &set.current else {
             return Err(ApiError::internal("no signing key"));
         };
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(kid.clone());
-        jsonwebtoken::encode(&header, claims, key).map_err(ApiError::internal)
+        // A compact JWS (RFC 7515) signed with the key held in memory; the library's
+        // encoder would decode the PKCS#8 key, and derive its public half, per token.
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(ApiError::internal)?);
+        let input = format!("{header}.{payload}");
+        let signature = key.sign(input.as_bytes());
+        Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes())))
     }
 
     /// Verifies signature, issuer, audience and times. Expired tokens answer

@@ -111,7 +111,7 @@ impl Jobs {
     ) -> Result<JobId, DbErr> {
         let now = self.inner.clock.now_ms();
         let id = JobId::new();
-        entity::ActiveModel {
+        let row = entity::ActiveModel {
             id: Set(id),
             kind: Set(kind.to_owned()),
             payload: Set(serde_json::to_value(payload).unwrap_or(Value::Null)),
@@ -123,9 +123,8 @@ impl Jobs {
             leased_by: Set(None),
             last_error: Set(None),
             created_at: Set(now),
-        }
-        .insert(conn)
-        .await?;
+        };
+        Entity::insert(row).exec_without_returning(conn).await?;
         Ok(id)
     }
 

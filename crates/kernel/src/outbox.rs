@@ -2,7 +2,7 @@
 //! in the same transaction, so an event exists exactly when its change does. The
 //! events module (a later issue) relays the table to subscribers, webhooks and NATS.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -54,15 +54,15 @@ impl NewEvent {
 /// Writes `event` on `conn`, which should be the transaction of the change it describes.
 pub async fn record<C: ConnectionTrait>(conn: &C, now: Millis, event: NewEvent) -> Result<EventId, DbErr> {
     let id = EventId::new();
-    entity::ActiveModel {
+    let row = entity::ActiveModel {
         id: Set(id),
         event_type: Set(event.event_type.to_owned()),
         org_id: Set(event.org_id),
         actor: Set(serde_json::to_value(&event.actor).unwrap_or(Value::Null)),
         data: Set(event.data),
         occurred_at: Set(now),
-    }
-    .insert(conn)
-    .await?;
+    };
+    // No read-back: on engines without RETURNING it would cost a second statement.
+    entity::Entity::insert(row).exec_without_returning(conn).await?;
     Ok(id)
 }

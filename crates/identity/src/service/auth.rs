@@ -105,13 +105,13 @@ impl Identity {
         }
         let rehash = if verified.needs_rehash { Some(self.hasher.hash(password).await?) } else { None };
         let txn = db.begin_write().await?;
-        throttle::clear(&*txn, user.id).await?;
-        let mut active: users::ActiveModel = user.clone().into();
-        active.last_login_at = sea_orm::Set(Some(now));
+        let mut user = user;
+        user.last_login_at = Some(now);
+        (user.failed_logins, user.lockouts, user.locked_until) = (0, 0, None);
         if let Some(hash) = rehash {
-            active.password_hash = sea_orm::Set(Some(hash));
+            user.password_hash = Some(hash);
         }
-        let user = store::users::update(&*txn, active).await?;
+        store::users::record_login(&*txn, &user).await?;
         let (tokens, session) = self.open_session(&*txn, &user, origin).await?;
         let data = events::UserLoggedIn {
             user_id: user.id,

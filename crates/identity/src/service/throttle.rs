@@ -11,7 +11,6 @@ use std::time::Duration;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use tessera_kernel::Millis;
-use tessera_kernel::ids::UserId;
 
 use crate::config::LockoutConfig;
 use crate::entity::users::{Column, Entity, Model};
@@ -53,18 +52,6 @@ pub async fn record_failure<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok((locked.rows_affected > 0).then_some(lock_secs as u64))
-}
-
-/// Clears failure counters after a successful sign-in.
-pub async fn clear<C: ConnectionTrait>(conn: &C, user: UserId) -> Result<(), DbErr> {
-    Entity::update_many()
-        .col_expr(Column::FailedLogins, Expr::value(0))
-        .col_expr(Column::Lockouts, Expr::value(0))
-        .col_expr(Column::LockedUntil, Expr::value(Option::<i64>::None))
-        .filter(Column::Id.eq(user))
-        .exec(conn)
-        .await
-        .map(|_| ())
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -1,7 +1,7 @@
 //! Queries on `user_action_tokens`: single-use, expiring tokens sent by e-mail.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use tessera_kernel::Millis;
 use tessera_kernel::crypto::{random_token, token_hash};
 use tessera_kernel::ids::UserId;
@@ -35,16 +35,15 @@ pub async fn create<C: ConnectionTrait>(
     expires_at: Millis,
 ) -> Result<String, DbErr> {
     let token = random_token("", 32);
-    ActiveModel {
+    let row = ActiveModel {
         token_hash: Set(token_hash(&token)),
         user_id: Set(user),
         purpose: Set(purpose.as_str().into()),
         expires_at: Set(expires_at),
         used_at: Set(None),
         created_at: Set(now),
-    }
-    .insert(conn)
-    .await?;
+    };
+    Entity::insert(row).exec_without_returning(conn).await?;
     Ok(token)
 }
 

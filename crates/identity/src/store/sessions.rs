@@ -1,7 +1,7 @@
 //! Queries on `sessions` and `refresh_tokens`.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use tessera_kernel::Millis;
 use tessera_kernel::ids::{SessionId, UserId};
 
@@ -22,19 +22,20 @@ pub async fn create<C: ConnectionTrait>(
     now: Millis,
     expires_at: Millis,
 ) -> Result<Model, DbErr> {
-    sessions::ActiveModel {
-        id: Set(SessionId::new()),
-        user_id: Set(user),
-        user_agent: Set(origin.user_agent.clone()),
-        ip: Set(origin.ip.clone()),
-        created_at: Set(now),
-        last_used_at: Set(now),
-        expires_at: Set(expires_at),
-        revoked_at: Set(None),
-        revoke_reason: Set(None),
-    }
-    .insert(conn)
-    .await
+    let session = Model {
+        id: SessionId::new(),
+        user_id: user,
+        user_agent: origin.user_agent.clone(),
+        ip: origin.ip.clone(),
+        created_at: now,
+        last_used_at: now,
+        expires_at,
+        revoked_at: None,
+        revoke_reason: None,
+    };
+    // No read-back: every value is known here.
+    Entity::insert(sessions::ActiveModel::from(session.clone())).exec_without_returning(conn).await?;
+    Ok(session)
 }
 
 pub async fn find<C: ConnectionTrait>(conn: &C, id: SessionId) -> Result<Option<Model>, DbErr> {
@@ -106,15 +107,13 @@ pub async fn insert_refresh<C: ConnectionTrait>(
     hash: String,
     now: Millis,
 ) -> Result<(), DbErr> {
-    refresh_tokens::ActiveModel {
+    let row = refresh_tokens::ActiveModel {
         token_hash: Set(hash),
         session_id: Set(session),
         created_at: Set(now),
         used_at: Set(None),
-    }
-    .insert(conn)
-    .await
-    .map(|_| ())
+    };
+    refresh_tokens::Entity::insert(row).exec_without_returning(conn).await.map(|_| ())
 }
 
 /// A refresh token with its session and the session's user, read in one query.

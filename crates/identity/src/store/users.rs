@@ -24,6 +24,22 @@ pub async fn update<C: ConnectionTrait>(conn: &C, user: ActiveModel) -> Result<M
     sea_orm::ActiveModelTrait::update(user, conn).await
 }
 
+/// Stores what a successful sign-in changes: the time, cleared failure counters
+/// and, when it was upgraded, the password hash.
+pub async fn record_login<C: ConnectionTrait>(conn: &C, user: &Model) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    Entity::update_many()
+        .col_expr(Column::LastLoginAt, Expr::value(user.last_login_at))
+        .col_expr(Column::FailedLogins, Expr::value(user.failed_logins))
+        .col_expr(Column::Lockouts, Expr::value(user.lockouts))
+        .col_expr(Column::LockedUntil, Expr::value(user.locked_until))
+        .col_expr(Column::PasswordHash, Expr::value(user.password_hash.clone()))
+        .filter(Column::Id.eq(user.id))
+        .exec(conn)
+        .await
+        .map(|_| ())
+}
+
 pub async fn delete<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<u64, DbErr> {
     Ok(Entity::delete_by_id(id).exec(conn).await?.rows_affected)
 }
