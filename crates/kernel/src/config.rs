@@ -238,6 +238,7 @@ impl DatabaseConfig {
 #[serde(deny_unknown_fields)]
 pub struct MailConfig {
     pub url: String,
+    pub tls_ca_file: String,
     pub from: String,
     pub max_attempts: u32,
 }

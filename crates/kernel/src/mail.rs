@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
@@ -32,6 +34,31 @@ enum Transport {
     File(AsyncFileTransport<Tokio1Executor>),
 }
 
+/// With `mail.tls_ca_file` set, trusts that authority too for the TLS the URL asks for.
+fn trust_private_ca(
+    builder: AsyncSmtpTransportBuilder,
+    cfg: &MailConfig,
+) -> Result<AsyncSmtpTransportBuilder, MailError> {
+    if cfg.tls_ca_file.trim().is_empty() {
+        return Ok(builder);
+    }
+    let err = |e: &dyn std::fmt::Display| MailError::Config(format!("mail.tls_ca_file: {e}"));
+    let url = url::Url::parse(&cfg.url).map_err(|e| MailError::Config(format!("mail.url: {e}")))?;
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let pem = std::fs::read(&cfg.tls_ca_file).map_err(|e| err(&e))?;
+    let params = TlsParameters::builder(host)
+        .add_root_certificate(Certificate::from_pem(&pem).map_err(|e| err(&e))?)
+        .build_rustls()
+        .map_err(|e| err(&e))?;
+    let tls = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
+    Ok(match (url.scheme(), tls.as_deref()) {
+        ("smtps", _) => builder.tls(Tls::Wrapper(params)),
+        (_, Some("required")) => builder.tls(Tls::Required(params)),
+        (_, Some("opportunistic")) => builder.tls(Tls::Opportunistic(params)),
+        _ => builder,
+    })
+}
+
 /// Sends mail through the configured transport.
 #[derive(Clone)]
 pub struct Mailer {
@@ -56,11 +83,10 @@ impl Mailer {
                 .map_err(|e| MailError::Config(format!("mail.url: cannot create {}: {e}", dir.display())))?;
             Transport::File(AsyncFileTransport::new(dir))
         } else {
-            let smtp = AsyncSmtpTransport::<Tokio1Executor>::from_url(&cfg.url)
+            let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&cfg.url)
                 .map_err(|e| MailError::Config(format!("mail.url: {e}")))?
-                .timeout(Some(std::time::Duration::from_secs(30)))
-                .build();
-            Transport::Smtp(smtp)
+                .timeout(Some(std::time::Duration::from_secs(30)));
+            Transport::Smtp(trust_private_ca(builder, cfg)?.build())
         };
         Ok(Self { from, transport, max_attempts: cfg.max_attempts })
     }

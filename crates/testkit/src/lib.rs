@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 pub use client::{Client, TestResponse};
 pub use db::{Engine, TestDatabase};
-pub use mail::{ReceivedMail, SmtpSink};
+pub use mail::{ReceivedMail, SmtpSecurity, SmtpSink};
 use serde_json::{Value, json};
 use tessera_identity::Identity;
 use tessera_kernel::config::Settings;

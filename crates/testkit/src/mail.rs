@@ -76,30 +76,62 @@ pub(crate) async fn wait_for(read: impl Fn() -> Vec<ReceivedMail>, to: &str, sub
     panic!("no mail to {to} with subject containing {subject:?} within 10 s");
 }
 
+/// How the SMTP sink protects its connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    Plain,
+    /// STARTTLS, required before anything else.
+    StartTls,
+    /// TLS from the first byte (`smtps://`).
+    Tls,
+}
+
 /// A real SMTP server (Python's aiosmtpd) on a random loopback port, storing
 /// what it receives in a maildir. Stopped when dropped.
 pub struct SmtpSink {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Child,
+    security: SmtpSecurity,
+    credentials: Option<(String, String)>,
 }
 
 impl SmtpSink {
-    /// Starts the sink with the Python of `TESSERA_TEST_PYTHON` (default `python3`),
-    /// which must have `aiosmtpd` installed (`scripts/test-deps` does it).
+    /// A plain sink, no TLS, no AUTH.
     pub async fn start() -> Self {
+        Self::start_with(SmtpSecurity::Plain, None).await
+    }
+
+    /// Starts the sink with the Python of `TESSERA_TEST_PYTHON` (default `python3`),
+    /// which must have `aiosmtpd` and `cryptography` (`scripts/test-deps`). With TLS
+    /// the sink makes a self-signed certificate, at [`SmtpSink::ca_file`]; with
+    /// credentials it requires AUTH.
+    pub async fn start_with(security: SmtpSecurity, credentials: Option<(&str, &str)>) -> Self {
         let python = std::env::var("TESSERA_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
         let dir = tempfile::tempdir().expect("maildir");
+        let script = dir.path().join("smtp_sink.py");
+        std::fs::write(&script, include_str!("smtp_sink.py")).expect("sink script");
         let port = free_port();
-        let child = Command::new(&python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(dir.path().join("maildir"))
+        let mode = match security {
+            SmtpSecurity::Plain => "plain",
+            SmtpSecurity::StartTls => "starttls",
+            SmtpSecurity::Tls => "tls",
+        };
+        let mut cmd = Command::new(&python);
+        cmd.arg(&script).arg(port.to_string()).arg(dir.path().join("maildir")).arg(mode);
+        if let Some((user, password)) = credentials {
+            cmd.args([user, password]);
+        }
+        // The sink's own log (expected TLS and AUTH failures included) stays beside its maildir.
+        let log = std::fs::File::create(dir.path().join("sink.log")).expect("sink log");
+        let child = cmd
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the SMTP sink with {python} -m aiosmtpd: {e}"));
-        let sink = Self { port, dir, child };
-        for _ in 0..100 {
+            .unwrap_or_else(|e| panic!("cannot start the SMTP sink with {python}: {e}"));
+        let credentials = credentials.map(|(u, p)| (u.to_owned(), p.to_owned()));
+        let sink = Self { port, dir, child, security, credentials };
+        for _ in 0..200 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
                 return sink;
             }
@@ -108,9 +140,22 @@ impl SmtpSink {
         panic!("the SMTP sink did not start on port {port} (is aiosmtpd installed for {python}?)");
     }
 
-    /// The `mail.url` that sends to this sink.
+    /// The `mail.url` that sends to this sink (with its credentials, if any).
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        let auth = match &self.credentials {
+            Some((u, p)) => format!("{u}:{p}@"),
+            None => String::new(),
+        };
+        match self.security {
+            SmtpSecurity::Plain => format!("smtp://{auth}127.0.0.1:{}", self.port),
+            SmtpSecurity::StartTls => format!("smtp://{auth}127.0.0.1:{}?tls=required", self.port),
+            SmtpSecurity::Tls => format!("smtps://{auth}127.0.0.1:{}", self.port),
+        }
+    }
+
+    /// The certificate the sink presents (for `mail.tls_ca_file`).
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 
     pub fn received(&self) -> Vec<ReceivedMail> {

@@ -2,7 +2,7 @@
 //! links are read out of the received messages and followed.
 
 use serde_json::json;
-use tessera_testkit::{SmtpSink, spawn_app_with};
+use tessera_testkit::{SmtpSecurity, SmtpSink, spawn_app_with};
 
 #[tokio::test]
 async fn register_verify_sign_in_reset_through_a_real_smtp_server() {
@@ -146,4 +146,79 @@ async fn a_mail_server_that_is_down_does_not_slow_requests_and_the_mail_is_retri
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(retried, "the failed send is queued for a retry with its error recorded");
+}
+
+async fn register_via(smtp: &SmtpSink, ca: Option<std::path::PathBuf>, email: &str) -> tessera_testkit::TestApp {
+    let app = spawn_app_with(|c| {
+        c.set("mail.url", json!(smtp.url()));
+        if let Some(ca) = &ca {
+            c.set("mail.tls_ca_file", json!(ca));
+        }
+    })
+    .await;
+    let res = app
+        .anonymous()
+        .post("/api/v1/auth/register", &json!({"email": email, "password": "first password of hers", "name": "S"}))
+        .await;
+    assert_eq!(res.status, 201);
+    app
+}
+
+/// The first recorded failure of the mail job, waiting at most 10 s for one.
+async fn mail_job_error(app: &tessera_testkit::TestApp) -> String {
+    use sea_orm::EntityTrait;
+    use tessera_kernel::jobs::entity::Entity as Jobs;
+    for _ in 0..200 {
+        let jobs = Jobs::find().all(&app.core.db.conn).await.unwrap();
+        if let Some(err) = jobs.iter().find(|j| j.kind == "mail.send").and_then(|j| j.last_error.clone()) {
+            return err;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the mail job recorded no failure");
+}
+
+#[tokio::test]
+async fn mail_goes_over_starttls_with_authentication() {
+    let smtp = SmtpSink::start_with(SmtpSecurity::StartTls, Some(("mailer", "s3cret-relay"))).await;
+    let app = register_via(&smtp, Some(smtp.ca_file()), "starttls@example.test").await;
+    let mail = smtp.mail_to("starttls@example.test", "Confirm").await;
+    assert!(mail.token(&app.base_url).is_some());
+}
+
+#[tokio::test]
+async fn mail_goes_over_implicit_tls_with_authentication() {
+    let smtp = SmtpSink::start_with(SmtpSecurity::Tls, Some(("mailer", "s3cret-relay"))).await;
+    let app = register_via(&smtp, Some(smtp.ca_file()), "smtps@example.test").await;
+    let mail = smtp.mail_to("smtps@example.test", "Confirm").await;
+    assert!(mail.token(&app.base_url).is_some());
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_and_nothing_is_sent() {
+    let smtp = SmtpSink::start_with(SmtpSecurity::StartTls, Some(("mailer", "s3cret-relay"))).await;
+    let app = register_via(&smtp, None, "untrusted@example.test").await;
+    let err = mail_job_error(&app).await;
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert!(smtp.received().is_empty());
+}
+
+#[tokio::test]
+async fn wrong_smtp_credentials_send_nothing() {
+    let smtp = SmtpSink::start_with(SmtpSecurity::StartTls, Some(("mailer", "s3cret-relay"))).await;
+    let mut url = url::Url::parse(&smtp.url()).unwrap();
+    url.set_password(Some("wrong")).unwrap();
+    let app = spawn_app_with(|c| {
+        c.set("mail.url", json!(url.to_string())).set("mail.tls_ca_file", json!(smtp.ca_file()));
+    })
+    .await;
+    app.anonymous()
+        .post(
+            "/api/v1/auth/register",
+            &json!({"email": "badauth@example.test", "password": "first password of hers", "name": "S"}),
+        )
+        .await;
+    let err = mail_job_error(&app).await;
+    assert!(err.to_lowercase().contains("auth") || err.contains("535"), "{err}");
+    assert!(smtp.received().is_empty());
 }
