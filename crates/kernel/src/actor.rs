@@ -3,6 +3,7 @@
 //! [`Authenticator`] that turns a credential into an actor.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header;
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::ids::{SessionId, UserId};
+use crate::ids::{ApiKeyId, OrgId, SessionId, UserId};
 use crate::state::AppState;
 
 /// A platform-wide role.
@@ -46,45 +47,84 @@ pub struct UserActor {
     pub role: PlatformRole,
 }
 
+/// An API key acting: organization keys act in their organization, personal keys
+/// as their owner. Either way a key never holds more than its owner could do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyActor {
+    pub key_id: ApiKeyId,
+    /// The organization of an organization key; `None` for a personal key.
+    pub org_id: Option<OrgId>,
+    /// The user who created the key (an organization key) or owns it (a personal key).
+    pub owner: UserId,
+    /// What the key was given; effective rights are these and the owner's, intersected.
+    pub permissions: Arc<[String]>,
+}
+
 /// The authenticated caller of a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Actor {
     User(UserActor),
+    ApiKey(KeyActor),
 }
 
 impl Actor {
+    /// The user this actor acts as or for (a key's owner).
     pub fn user_id(&self) -> UserId {
         match self {
             Actor::User(u) => u.user_id,
+            Actor::ApiKey(k) => k.owner,
         }
     }
+    /// Platform administration is never delegated to keys.
     pub fn is_platform_admin(&self) -> bool {
         match self {
             Actor::User(u) => u.role == PlatformRole::Admin,
+            Actor::ApiKey(_) => false,
+        }
+    }
+    /// The signed-in user and session, for what only a person may do (sessions,
+    /// passwords, keys); an API key gets 403.
+    pub fn session_user(&self) -> Result<&UserActor, ApiError> {
+        match self {
+            Actor::User(u) => Ok(u),
+            Actor::ApiKey(_) => Err(ApiError::forbidden("API keys cannot do this; sign in as the user")),
         }
     }
     /// How this actor appears in events and audit entries.
     pub fn as_ref(&self) -> ActorRef {
         match self {
             Actor::User(u) => ActorRef::User { id: u.user_id },
+            Actor::ApiKey(k) => ActorRef::ApiKey { id: k.key_id, owner: k.owner },
         }
     }
 }
 
-/// An actor as recorded in events: `{"type":"user","id":…}` or `{"type":"system"}`.
+/// An actor as recorded in events: `{"type":"user","id":…}`,
+/// `{"type":"apikey","id":…,"owner":…}` or `{"type":"system"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum ActorRef {
-    User { id: UserId },
+    User {
+        id: UserId,
+    },
+    #[serde(rename = "apikey")]
+    ApiKey {
+        id: ApiKeyId,
+        owner: UserId,
+    },
     System,
 }
 
-/// Turns a bearer credential into an actor. Implemented by the identity module.
+/// Turns a credential into an actor: the identity module checks access tokens,
+/// the access module API keys; the server routes each credential to its owner.
 #[async_trait::async_trait]
 pub trait Authenticator: Send + Sync + 'static {
-    /// Validates `credential` (the part after `Bearer `); errors are 401s.
+    /// Validates `credential` (the part after `Bearer `, or an `X-API-Key`); errors are 401s.
     async fn authenticate(&self, credential: &str) -> Result<Actor, ApiError>;
 }
+
+/// The prefix of every API key.
+pub const API_KEY_PREFIX: &str = "tsk_";
 
 /// The bearer credential of a request, if it carries one.
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
@@ -105,8 +145,10 @@ where
             return Ok(actor.clone());
         }
         let app = AppState::from_ref(state);
-        let token = bearer(&parts.headers)
-            .ok_or_else(|| ApiError::unauthorized("sign in first: send Authorization: Bearer <token>"))?;
+        let api_key = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim);
+        let token = bearer(&parts.headers).or(api_key).filter(|t| !t.is_empty()).ok_or_else(|| {
+            ApiError::unauthorized("sign in first: send Authorization: Bearer <token> (or X-API-Key)")
+        })?;
         let actor = app.auth.authenticate(token).await?;
         parts.extensions.insert(actor.clone());
         Ok(actor)

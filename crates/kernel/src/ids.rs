@@ -75,6 +75,30 @@ typed_id!(
     EventId
 );
 typed_id!(
+    /// A team inside an organization.
+    TeamId
+);
+typed_id!(
+    /// An invitation to an organization.
+    InvitationId
+);
+typed_id!(
+    /// A custom role of an organization.
+    RoleId
+);
+typed_id!(
+    /// A direct grant of a permission on one resource.
+    GrantId
+);
+typed_id!(
+    /// An API key (organization or personal).
+    ApiKeyId
+);
+typed_id!(
+    /// An audit-log entry.
+    AuditId
+);
+typed_id!(
     /// A background job.
     JobId
 );

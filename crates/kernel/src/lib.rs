@@ -3,6 +3,8 @@
 //! (database, job queue, outbox, mail, rate limits, keyring).
 
 pub mod actor;
+pub mod audit;
+pub mod authz;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -14,12 +16,14 @@ pub mod jobs;
 pub mod mail;
 pub mod migration;
 pub mod outbox;
+pub mod personal;
 pub mod ratelimit;
 pub mod request_id;
 pub mod response;
 pub mod state;
 
-pub use actor::{Actor, ActorRef, ClientInfo, PlatformAdmin, PlatformRole};
+pub use actor::{Actor, ActorRef, ClientInfo, KeyActor, PlatformAdmin, PlatformRole};
+pub use authz::OrgScope;
 pub use clock::{Clock, Millis};
 pub use error::{ApiError, ApiResult, FieldError, FieldErrors};
 pub use extract::{Json, Path, Query};

@@ -1,15 +1,19 @@
 //! What every handler can reach: the database, configuration, clock, job queue,
-//! mailer, rate limiter, keyring and the authenticator.
+//! mailer, rate limiter, keyring, audit sink, personal-data registry, and the
+//! authenticator and authorizer.
 
 use std::sync::Arc;
 
 use crate::actor::Authenticator;
+use crate::audit::AuditSink;
+use crate::authz::{Authorizer, OrgCleanupRegistry, PermissionInfo};
 use crate::clock::Clock;
 use crate::config::{KernelConfig, Settings};
 use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::jobs::Jobs;
 use crate::mail::Mailer;
+use crate::personal::PersonalDataRegistry;
 use crate::ratelimit::RateLimiter;
 
 /// The shared services modules are built from (everything but authentication).
@@ -23,13 +27,23 @@ pub struct Core {
     pub mailer: Arc<Mailer>,
     pub limiter: Arc<dyn RateLimiter>,
     pub keyring: Arc<Keyring>,
+    /// Where every mutation records its audit entry.
+    pub audit: Arc<dyn AuditSink>,
+    /// Each module's part of a user's personal data.
+    pub personal: Arc<PersonalDataRegistry>,
+    /// What other modules do when an organization is deleted.
+    pub org_cleanup: Arc<OrgCleanupRegistry>,
+    /// Every module's permissions, for `GET /permissions` and role definitions.
+    pub permissions: Arc<Vec<PermissionInfo>>,
 }
 
-/// The router state: the core plus the authenticator the identity module provides.
+/// The router state: the core plus what modules provide to each other: the
+/// authenticator (identity, API keys) and the authorizer (access).
 #[derive(Clone)]
 pub struct AppState {
     pub core: Core,
     pub auth: Arc<dyn Authenticator>,
+    pub authz: Arc<dyn Authorizer>,
 }
 
 impl std::ops::Deref for AppState {

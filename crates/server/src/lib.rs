@@ -17,6 +17,7 @@ use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use tessera_identity::{Identity, IdentityAuthenticator, IdentityConfig};
+use tessera_kernel::actor::{API_KEY_PREFIX, Authenticator};
 use tessera_kernel::clock::Clock;
 use tessera_kernel::config::{ConfigError, KernelConfig, Settings};
 use tessera_kernel::crypto::Keyring;
@@ -41,6 +42,9 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all = tessera_kernel::migration::migrations();
         all.extend(tessera_identity::migrations());
+        all.extend(tessera_orgs::migrations());
+        all.extend(tessera_access::migrations());
+        all.extend(tessera_audit::migrations());
         all
     }
 }
@@ -108,27 +112,74 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
         db,
         config: Arc::new(config),
         settings,
+        audit: Arc::new(tessera_audit::AuditLog::new(clock.clone())),
         clock,
         jobs,
         mailer,
         limiter: MemoryRateLimiter::new(),
         keyring: Arc::new(keyring),
+        personal: Arc::default(),
+        org_cleanup: Arc::default(),
+        permissions: Arc::new(permission_catalogue()),
     };
+    // Every module is built (they answer each other's questions); only those
+    // that run mount their routes.
     let identity = Identity::new(core.clone(), identity_cfg).await?;
-    let app = AppState { core: core.clone(), auth: Arc::new(IdentityAuthenticator(identity.clone())) };
-    let router = compose(app, identity.clone());
+    let orgs = tessera_orgs::Orgs::new(core.clone());
+    let access = tessera_access::Access::new(core.clone(), orgs.clone());
+    let auth = Arc::new(Credentials { identity: IdentityAuthenticator(identity.clone()), keys: access.clone() });
+    let app = AppState { core: core.clone(), auth, authz: access.clone() };
+    let router = compose(app, Modules { identity: identity.clone(), orgs, access });
     Ok(Tessera { core, identity, router })
 }
 
+/// Every module's permissions.
+fn permission_catalogue() -> Vec<tessera_kernel::authz::PermissionInfo> {
+    [tessera_orgs::PERMISSIONS, tessera_access::PERMISSIONS, tessera_audit::PERMISSIONS].concat()
+}
+
+/// The built modules.
+struct Modules {
+    identity: Arc<Identity>,
+    orgs: Arc<tessera_orgs::Orgs>,
+    access: Arc<tessera_access::Access>,
+}
+
+/// Sends API keys (`tsk_…`) to the access module, everything else to identity.
+struct Credentials {
+    identity: IdentityAuthenticator,
+    keys: Arc<tessera_access::Access>,
+}
+
+#[async_trait::async_trait]
+impl Authenticator for Credentials {
+    async fn authenticate(&self, credential: &str) -> Result<tessera_kernel::Actor, ApiError> {
+        if credential.starts_with(API_KEY_PREFIX) {
+            self.keys.authenticate(credential).await
+        } else {
+            self.identity.authenticate(credential).await
+        }
+    }
+}
+
 /// Mounts the modules that run, the docs, health and metrics, and the middleware.
-fn compose(app: AppState, identity: Arc<Identity>) -> Router {
+fn compose(app: AppState, modules: Modules) -> Router {
     let server = &app.config.server;
     let mut api = OpenApiRouter::new();
     let mut root = OpenApiRouter::new();
     if server.runs("identity") {
-        let (a, r) = tessera_identity::routes(app.clone(), identity);
+        let (a, r) = tessera_identity::routes(app.clone(), modules.identity);
         api = api.merge(a);
         root = root.merge(r);
+    }
+    if server.runs("orgs") {
+        api = api.merge(tessera_orgs::routes(app.clone(), modules.orgs));
+    }
+    if server.runs("access") {
+        api = api.merge(tessera_access::routes(app.clone(), modules.access));
+    }
+    if server.runs("audit") {
+        api = api.merge(tessera_audit::routes(app.clone()));
     }
     let (router, doc) = OpenApiRouter::new().nest("/api/v1", api).merge(root).split_for_parts();
     let doc = openapi::finish(doc);

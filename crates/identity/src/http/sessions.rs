@@ -53,7 +53,7 @@ pub fn routes() -> OpenApiRouter<IdentityState> {
 #[utoipa::path(get, path = "/sessions", tag = "sessions", operation_id = "identity.sessions.list",
     responses((status = 200, body = Data<Vec<SessionOut>>), (status = 401)), security(("bearer" = [])))]
 async fn list_sessions(State(s): State<IdentityState>, actor: Actor) -> ApiResult<Data<Vec<SessionOut>>> {
-    let Actor::User(me) = &actor;
+    let me = actor.session_user()?;
     let sessions = s.id.my_sessions(&actor).await?;
     Ok(Data::new(sessions.iter().map(|x| SessionOut::new(x, me.session_id)).collect()))
 }

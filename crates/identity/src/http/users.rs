@@ -133,6 +133,7 @@ async fn update_me(
 #[utoipa::path(delete, path = "/users/me", tag = "users", operation_id = "identity.me.delete",
     responses((status = 204), (status = 401)), security(("bearer" = [])))]
 async fn delete_me(State(s): State<IdentityState>, actor: Actor) -> ApiResult<NoContent> {
+    actor.session_user()?; // deleting an account takes the person, not a key
     s.id.delete_user(&actor.as_ref(), actor.user_id()).await?;
     Ok(NoContent)
 }

@@ -224,7 +224,7 @@ impl Identity {
 
     /// Ends the caller's session.
     pub async fn logout(&self, actor: &Actor) -> Result<(), ApiError> {
-        let Actor::User(u) = actor;
+        let u = actor.session_user()?;
         let txn = self.core.db.begin_write().await?;
         if store::sessions::revoke(&*txn, u.session_id, "logout", self.now()).await? {
             self.emit_revoked(&*txn, &actor.as_ref(), u.user_id, &[u.session_id], "logout").await?;
@@ -236,6 +236,7 @@ impl Identity {
 
     /// Ends every session of the caller; returns how many.
     pub async fn logout_all(&self, actor: &Actor) -> Result<usize, ApiError> {
+        actor.session_user()?;
         let user = actor.user_id();
         self.revoke_user_sessions(&actor.as_ref(), user, None, "logout_all").await
     }

@@ -150,7 +150,7 @@ impl Identity {
         current: &Secret,
         password: NewPassword,
     ) -> Result<(), ApiError> {
-        let Actor::User(me) = actor;
+        let me = actor.session_user()?;
         let db = &self.core.db;
         let user = store::users::find(&db.conn, me.user_id).await?.ok_or(IdentityError::UserNotFound)?;
         let verified = self.hasher.verify(current, user.password_hash.as_deref()).await?;

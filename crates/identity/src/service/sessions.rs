@@ -11,11 +11,13 @@ use crate::store;
 impl Identity {
     /// The caller's live sessions, newest first.
     pub async fn my_sessions(&self, actor: &Actor) -> Result<Vec<Model>, ApiError> {
+        actor.session_user()?;
         Ok(store::sessions::active_for_user(&self.core.db.conn, actor.user_id(), self.now()).await?)
     }
 
     /// Revokes one of the caller's sessions; someone else's is "not found".
     pub async fn revoke_my_session(&self, actor: &Actor, id: SessionId) -> Result<(), ApiError> {
+        actor.session_user()?;
         let txn = self.core.db.begin_write().await?;
         let session = store::sessions::find(&*txn, id).await?;
         let Some(session) = session.filter(|s| s.user_id == actor.user_id() && s.revoked_at.is_none()) else {
