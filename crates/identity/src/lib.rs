@@ -11,6 +11,7 @@ mod mails;
 pub mod migration;
 pub mod model;
 pub mod password;
+mod personal;
 pub mod service;
 pub mod store;
 

@@ -62,6 +62,11 @@ pub fn from_millis(ms: Millis) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// Storage milliseconds as an RFC 3339 string (for JSON built by hand).
+pub fn rfc3339_string(ms: Millis) -> String {
+    from_millis(ms).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
 /// Serde helpers to write storage milliseconds as RFC 3339 strings in DTOs.
 pub mod rfc3339 {
     use serde::Serializer;

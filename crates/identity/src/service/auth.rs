@@ -9,7 +9,7 @@ use tessera_kernel::ids::{SessionId, UserId};
 use tessera_kernel::{Actor, ActorRef, ApiError, PlatformRole};
 use utoipa::ToSchema;
 
-use super::{Identity, throttle};
+use super::{Identity, Target, throttle};
 use crate::entity::users;
 use crate::error::IdentityError;
 use crate::events;
@@ -63,7 +63,10 @@ impl Identity {
         let mail = self.verification_mail(&user.email, &user.name, &token);
         self.core.mailer.enqueue(&self.core.jobs, &*txn, &mail).await?;
         let actor = ActorRef::User { id: user.id };
-        self.emit(&*txn, events::USER_CREATED, actor, crate::http::users::UserOut::from(&user)).await?;
+        let out = crate::http::users::UserOut::from(&user);
+        let target =
+            Target::user(user.id).diff(serde_json::Value::Null, serde_json::to_value(&out).unwrap_or_default());
+        self.emit(&*txn, events::USER_CREATED, actor, target, out).await?;
         txn.commit().await?;
         self.core.jobs.wake();
         metrics::counter!("tessera_registrations_total").increment(1);
@@ -119,7 +122,8 @@ impl Identity {
             ip: origin.ip.clone(),
             user_agent: origin.user_agent.clone(),
         };
-        self.emit(&*txn, events::USER_LOGGED_IN, ActorRef::User { id: user.id }, data).await?;
+        self.emit(&*txn, events::USER_LOGGED_IN, ActorRef::User { id: user.id }, Target::session(session), data)
+            .await?;
         txn.commit().await?;
         self.user_changed(user.id);
         metrics::counter!("tessera_logins_total").increment(1);

@@ -10,8 +10,10 @@ pub mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::ConnectionTrait;
+use sea_orm::DatabaseTransaction;
+use serde_json::Value;
 use tessera_kernel::actor::{Authenticator, UserActor};
+use tessera_kernel::audit::AuditEntry;
 use tessera_kernel::ids::{SessionId, UserId};
 use tessera_kernel::outbox::{self, NewEvent};
 use tessera_kernel::{Actor, ActorRef, ApiError, Core, Millis, PlatformRole};
@@ -19,10 +21,44 @@ use tessera_kernel::{Actor, ActorRef, ApiError, Core, Millis, PlatformRole};
 use crate::config::IdentityConfig;
 use crate::error::IdentityError;
 use crate::events;
+use crate::http::users::UserOut;
 use crate::jwt::Tokens;
 use crate::model::UserStatus;
 use crate::password::Hasher;
 use crate::store;
+
+/// What an audited change is about, and how it changed.
+pub(crate) struct Target {
+    kind: &'static str,
+    id: String,
+    diff: Option<(Value, Value)>,
+}
+
+impl Target {
+    pub(crate) fn user(id: UserId) -> Self {
+        Self { kind: "user", id: id.to_string(), diff: None }
+    }
+    pub(crate) fn session(id: SessionId) -> Self {
+        Self { kind: "session", id: id.to_string(), diff: None }
+    }
+    /// The fields that changed, before and after.
+    pub(crate) fn diff(mut self, before: Value, after: Value) -> Self {
+        self.diff = Some((before, after));
+        self
+    }
+}
+
+/// The `changed` fields of two renderings of a user, before and after.
+pub(crate) fn user_diff(before: &UserOut, after: &UserOut, changed: &[&str]) -> (Value, Value) {
+    let (Ok(Value::Object(b)), Ok(Value::Object(a))) = (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return (Value::Null, Value::Null);
+    };
+    let pick = |m: &serde_json::Map<String, Value>| {
+        Value::Object(changed.iter().filter_map(|k| m.get(*k).map(|v| ((*k).to_owned(), v.clone()))).collect())
+    };
+    (pick(&b), pick(&a))
+}
 
 /// What a node remembers about a session between database reads.
 #[derive(Clone, Debug)]
@@ -66,6 +102,7 @@ impl Identity {
             .time_to_live(Duration::from_secs(cfg.session_cache_secs))
             .build();
         let ip_strikes = throttle::IpStrikes::new(cfg.lockout.clone());
+        core.personal.register(Arc::new(crate::personal::Profile { core: core.clone() }));
         Ok(Arc::new(Self { core, cfg, hasher, tokens, sessions, users, ip_strikes }))
     }
 
@@ -104,22 +141,29 @@ impl Identity {
         Ok(())
     }
 
-    /// Writes one event on `conn` (the change's transaction).
-    pub(crate) async fn emit<C: ConnectionTrait>(
+    /// Records a change in `txn`: its event in the outbox and its audit entry,
+    /// so both exist exactly when the change does.
+    pub(crate) async fn emit(
         &self,
-        conn: &C,
+        txn: &DatabaseTransaction,
         event_type: &'static str,
         actor: ActorRef,
+        target: Target,
         data: impl serde::Serialize,
     ) -> Result<(), ApiError> {
-        outbox::record(conn, self.now(), NewEvent::new(event_type, actor, data)).await?;
+        outbox::record(txn, self.now(), NewEvent::new(event_type, actor.clone(), data)).await?;
+        let mut entry = AuditEntry::new(actor, event_type, target.kind, target.id);
+        if let Some((before, after)) = target.diff {
+            entry = entry.change(before, after);
+        }
+        self.core.audit.record(txn, entry).await?;
         Ok(())
     }
 
     /// Records `session.revoked` for each of `ids`.
-    pub(crate) async fn emit_revoked<C: ConnectionTrait>(
+    pub(crate) async fn emit_revoked(
         &self,
-        conn: &C,
+        txn: &DatabaseTransaction,
         actor: &ActorRef,
         user: UserId,
         ids: &[SessionId],
@@ -127,7 +171,7 @@ impl Identity {
     ) -> Result<(), ApiError> {
         for id in ids {
             let data = events::SessionRevoked { session_id: *id, user_id: user, reason };
-            self.emit(conn, events::SESSION_REVOKED, actor.clone(), data).await?;
+            self.emit(txn, events::SESSION_REVOKED, actor.clone(), Target::session(*id), data).await?;
         }
         Ok(())
     }

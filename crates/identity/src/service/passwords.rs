@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sea_orm::Set;
 use tessera_kernel::{Actor, ActorRef, ApiError, FieldError};
 
-use super::Identity;
+use super::{Identity, Target, user_diff};
 use crate::entity::users;
 use crate::error::IdentityError;
 use crate::events;
@@ -30,9 +30,13 @@ impl Identity {
             active.status = Set(UserStatus::Active.as_str().into());
         }
         active.updated_at = Set(now);
+        let before = UserOut::from(&user);
         let user = store::users::update(&*txn, active).await?;
-        let data = events::UserUpdated { user: UserOut::from(&user), changed: vec!["emailVerified", "status"] };
-        self.emit(&*txn, events::USER_UPDATED, ActorRef::User { id: user.id }, data).await?;
+        let changed = vec!["emailVerified", "status"];
+        let (b, a) = user_diff(&before, &UserOut::from(&user), &changed);
+        let data = events::UserUpdated { user: UserOut::from(&user), changed };
+        self.emit(&*txn, events::USER_UPDATED, ActorRef::User { id: user.id }, Target::user(user.id).diff(b, a), data)
+            .await?;
         txn.commit().await?;
         self.user_changed(user.id);
         Ok(user)
@@ -134,7 +138,7 @@ impl Identity {
         let revoked = store::sessions::revoke_for_user(&*txn, user_id, None, "password_reset", now).await?;
         self.emit_revoked(&*txn, &actor, user_id, &revoked, "password_reset").await?;
         let data = events::PasswordChanged { user_id, via: "reset" };
-        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor, data).await?;
+        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor, Target::user(user_id), data).await?;
         txn.commit().await?;
         self.user_changed(user_id);
         self.forget_sessions(&revoked);
@@ -170,7 +174,7 @@ impl Identity {
             store::sessions::revoke_for_user(&*txn, me.user_id, Some(me.session_id), "password_changed", now).await?;
         self.emit_revoked(&*txn, &actor.as_ref(), me.user_id, &revoked, "password_changed").await?;
         let data = events::PasswordChanged { user_id: me.user_id, via: "change" };
-        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), data).await?;
+        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), Target::user(me.user_id), data).await?;
         txn.commit().await?;
         self.user_changed(me.user_id);
         self.forget_sessions(&revoked);

@@ -4,7 +4,7 @@ use sea_orm::Set;
 use tessera_kernel::ids::UserId;
 use tessera_kernel::{Actor, ActorRef, ApiError, PlatformRole};
 
-use super::Identity;
+use super::{Identity, Target, user_diff};
 use crate::entity::users;
 use crate::error::IdentityError;
 use crate::events;
@@ -73,6 +73,7 @@ impl Identity {
         let now = self.now();
         let txn = self.core.db.begin_write().await?;
         let user = store::users::find(&*txn, id).await?.ok_or(IdentityError::UserNotFound)?;
+        let before = UserOut::from(&user);
         let mut changed = Vec::new();
         let mut active: users::ActiveModel = user.clone().into();
         let p = patch.profile;
@@ -124,8 +125,9 @@ impl Identity {
         active.updated_at = Set(now);
         let user = store::users::update(&*txn, active).await.map_err(super::auth::email_taken)?;
         let role_changed = changed.contains(&"role");
+        let (b, a) = user_diff(&before, &UserOut::from(&user), &changed);
         let data = events::UserUpdated { user: UserOut::from(&user), changed };
-        self.emit(&*txn, events::USER_UPDATED, actor.as_ref(), data).await?;
+        self.emit(&*txn, events::USER_UPDATED, actor.as_ref(), Target::user(user.id).diff(b, a), data).await?;
         txn.commit().await?;
         self.user_changed(user.id);
         if role_changed {
@@ -135,13 +137,20 @@ impl Identity {
     }
 
     /// Deletes an account with its sessions and tokens.
+    /// Other modules erase or pseudonymize their data about the user in the same
+    /// transaction, and may refuse first (the last owner of an organization).
     pub async fn delete_user(&self, actor: &ActorRef, id: UserId) -> Result<(), ApiError> {
+        self.get_user(id).await?;
+        self.core.personal.check_erasable(id).await?;
         let txn = self.core.db.begin_write().await?;
         let user = store::users::find(&*txn, id).await?.ok_or(IdentityError::UserNotFound)?;
+        self.core.personal.erase(&txn, id).await?;
         let sessions = store::sessions::revoke_for_user(&*txn, id, None, "user_deleted", self.now()).await?;
         store::users::delete(&*txn, id).await?;
+        let before = serde_json::to_value(UserOut::from(&user)).unwrap_or_default();
         let data = events::UserDeleted { id, email: user.email };
-        self.emit(&*txn, events::USER_DELETED, actor.clone(), data).await?;
+        let target = Target::user(id).diff(before, serde_json::Value::Null);
+        self.emit(&*txn, events::USER_DELETED, actor.clone(), target, data).await?;
         txn.commit().await?;
         self.user_changed(id);
         self.forget_sessions(&sessions);
@@ -171,7 +180,10 @@ impl Identity {
             self.core.mailer.enqueue(&self.core.jobs, &*txn, &mail).await?;
             set_password_token = Some(token);
         }
-        self.emit(&*txn, events::USER_CREATED, actor.clone(), UserOut::from(&user)).await?;
+        let out = UserOut::from(&user);
+        let target =
+            Target::user(user.id).diff(serde_json::Value::Null, serde_json::to_value(&out).unwrap_or_default());
+        self.emit(&*txn, events::USER_CREATED, actor.clone(), target, out).await?;
         txn.commit().await?;
         self.core.jobs.wake();
         Ok(CreatedUser { user, set_password_token })
@@ -193,13 +205,8 @@ impl Identity {
         store::users::update(&*txn, active).await?;
         let revoked = store::sessions::revoke_for_user(&*txn, id, None, "password_set_by_admin", now).await?;
         self.emit_revoked(&*txn, &actor.as_ref(), id, &revoked, "password_set_by_admin").await?;
-        self.emit(
-            &*txn,
-            events::USER_PASSWORD_CHANGED,
-            actor.as_ref(),
-            events::PasswordChanged { user_id: id, via: "admin" },
-        )
-        .await?;
+        let data = events::PasswordChanged { user_id: id, via: "admin" };
+        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), Target::user(id), data).await?;
         txn.commit().await?;
         self.user_changed(id);
         self.forget_sessions(&revoked);
@@ -222,6 +229,7 @@ impl Identity {
         if user.status == target.as_str() {
             return Ok(user);
         }
+        let before_status = user.status.clone();
         let mut active: users::ActiveModel = user.into();
         active.status = Set(target.as_str().into());
         active.updated_at = Set(now);
@@ -231,8 +239,9 @@ impl Identity {
             revoked = store::sessions::revoke_for_user(&*txn, id, None, "user_disabled", now).await?;
             self.emit_revoked(&*txn, &actor.as_ref(), id, &revoked, "user_disabled").await?;
         }
+        let (b, a) = (serde_json::json!({ "status": before_status }), serde_json::json!({ "status": user.status }));
         let data = events::UserUpdated { user: UserOut::from(&user), changed: vec!["status"] };
-        self.emit(&*txn, events::USER_UPDATED, actor.as_ref(), data).await?;
+        self.emit(&*txn, events::USER_UPDATED, actor.as_ref(), Target::user(id).diff(b, a), data).await?;
         txn.commit().await?;
         self.user_changed(id);
         self.forget_sessions(&revoked);
