@@ -65,7 +65,13 @@ pub async fn client_ip(State(app): State<AppState>, mut req: Request, next: Next
         ip = last;
     }
     req.extensions_mut().insert(ClientIp(ip));
-    next.run(req).await
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(512).collect::<String>());
+    // Audit entries recorded while serving this request carry its client.
+    request_id::scope_client(ip.to_string(), user_agent, next.run(req)).await
 }
 
 /// The global per-address limit; every answer carries `RateLimit-*` headers.
