@@ -5,15 +5,15 @@
 
 use sea_orm::sea_query::{LockType, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    AccessMode, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
+    EntityTrait, IsolationLevel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tessera_kernel::ActorRef;
 use tessera_kernel::audit::{AuditEntry, AuditSink, RequestInfo, redact};
 use tessera_kernel::clock::Clock;
 use tessera_kernel::ids::AuditId;
-use tessera_kernel::{ActorRef, Millis};
 
 use crate::entity::{audit_chains, audit_log};
 
@@ -27,10 +27,47 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// `value` as JSON with object keys sorted at every depth, so a document reads the
+/// same after a database that reorders keys (MySQL's JSON type) hands it back.
+pub fn canonical_json(value: &Value) -> String {
+    fn write(value: &Value, out: &mut String) {
+        match value {
+            Value::Object(map) => {
+                let mut fields: Vec<(&String, &Value)> = map.iter().collect();
+                fields.sort_by(|a, b| a.0.cmp(b.0));
+                out.push('{');
+                for (i, (key, item)) in fields.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(key.clone()).to_string());
+                    out.push(':');
+                    write(item, out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(value, &mut out);
+    out
+}
+
 /// Digest of the personal fields as recorded.
 pub fn personal_digest(row: &audit_log::Model) -> String {
     let personal = json!([row.actor_id, row.actor_owner, row.ip, row.user_agent, row.changes]);
-    sha256_hex(personal.to_string().as_bytes())
+    sha256_hex(canonical_json(&personal).as_bytes())
 }
 
 /// The hash of an entry, given its predecessor's.
@@ -63,9 +100,12 @@ impl AuditLog {
     }
 
     /// Appends `entry` to its chain, locking the chain's head row until `txn` ends.
-    pub async fn append(&self, txn: &DatabaseTransaction, entry: AuditEntry, now: Millis) -> Result<AuditId, DbErr> {
+    pub async fn append(&self, txn: &DatabaseTransaction, entry: AuditEntry) -> Result<AuditId, DbErr> {
         let chain_key = entry.org_id.map(|o| o.to_string()).unwrap_or_else(|| PLATFORM.to_owned());
         let head = lock_head(txn, &chain_key).await?;
+        // Read once the chain is ours, so times never go backwards along a chain
+        // (retention cuts by time).
+        let now = self.clock.now_ms();
         let (actor_type, actor_id, actor_owner) = match &entry.actor {
             ActorRef::User { id } => ("user", Some(id.to_string()), None),
             ActorRef::ApiKey { id, owner } => ("apikey", Some(id.to_string()), Some(owner.to_string())),
@@ -117,13 +157,13 @@ impl AuditLog {
 #[async_trait::async_trait]
 impl AuditSink for AuditLog {
     async fn record(&self, txn: &DatabaseTransaction, entry: AuditEntry) -> Result<(), DbErr> {
-        self.append(txn, entry, self.clock.now_ms()).await.map(|_| ())
+        self.append(txn, entry).await.map(|_| ())
     }
 }
 
 /// The head of `chain_key`, created if missing and locked for the transaction
 /// (SQLite has a single writer, so its transaction is the lock).
-async fn lock_head(txn: &DatabaseTransaction, chain_key: &str) -> Result<audit_chains::Model, DbErr> {
+pub(crate) async fn lock_head(txn: &DatabaseTransaction, chain_key: &str) -> Result<audit_chains::Model, DbErr> {
     let genesis = audit_chains::ActiveModel {
         chain_key: Set(chain_key.to_owned()),
         seq: Set(0),
@@ -147,38 +187,73 @@ async fn lock_head(txn: &DatabaseTransaction, chain_key: &str) -> Result<audit_c
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Verification {
+    /// The chain: an organization id, or `platform`.
+    pub chain: String,
     pub valid: bool,
     /// Entries checked.
     pub checked: u64,
     /// The first entry whose hash or link does not match, when there is one.
     pub first_broken_id: Option<AuditId>,
+    /// Its position (or, when entries are missing at the end, the first missing one).
     pub first_broken_seq: Option<i64>,
+    /// Why it is broken.
     pub reason: Option<String>,
+    /// Where verification started: retention deleted the entries before this one.
+    pub from_seq: i64,
+    /// The last position of the chain.
+    pub head_seq: i64,
+    /// The hash of the last entry: record it elsewhere to detect a rewritten chain later.
+    pub head_hash: String,
 }
 
-/// Walks `chain_key` from its cut (retention) to its head, in pages.
+/// Walks `chain_key` from its cut (retention) to its head, in pages. Run it on a
+/// consistent snapshot (see [`verify_snapshot`]) when entries may be appended or
+/// cut meanwhile.
 pub async fn verify<C: ConnectionTrait>(conn: &C, chain_key: &str) -> Result<Verification, DbErr> {
-    let Some(head) = audit_chains::Entity::find_by_id(chain_key.to_owned()).one(conn).await? else {
-        return Ok(Verification {
-            valid: true,
-            checked: 0,
-            first_broken_id: None,
-            first_broken_seq: None,
-            reason: None,
-        });
+    let found = audit_chains::Entity::find_by_id(chain_key.to_owned()).one(conn).await?;
+    let head_missing = found.is_none();
+    let head = found.unwrap_or_else(|| audit_chains::Model {
+        chain_key: chain_key.to_owned(),
+        seq: 0,
+        last_hash: GENESIS.to_owned(),
+        cut_seq: 1,
+        cut_hash: GENESIS.to_owned(),
+    });
+    let mut out = Verification {
+        chain: chain_key.to_owned(),
+        valid: true,
+        checked: 0,
+        first_broken_id: None,
+        first_broken_seq: None,
+        reason: None,
+        from_seq: head.cut_seq,
+        head_seq: head.seq,
+        head_hash: head.last_hash.clone(),
     };
-    let broken = |row: &audit_log::Model, checked: u64, reason: &str| Verification {
-        valid: false,
-        checked,
-        first_broken_id: Some(row.id),
-        first_broken_seq: Some(row.seq),
-        reason: Some(reason.to_owned()),
+    let broken = |mut out: Verification, id: Option<AuditId>, seq: i64, reason: &str| {
+        out.valid = false;
+        out.first_broken_id = id;
+        out.first_broken_seq = Some(seq);
+        out.reason = Some(reason.to_owned());
+        out
     };
-    let (mut expected_seq, mut prev_hash, mut checked) = (head.cut_seq, head.cut_hash.clone(), 0u64);
-    loop {
+    if head_missing {
+        // A chain without a head has no entries, unless its head was removed.
+        let first = audit_log::Entity::find()
+            .filter(audit_log::Column::ChainKey.eq(chain_key))
+            .order_by_asc(audit_log::Column::Seq)
+            .one(conn)
+            .await?;
+        if let Some(row) = first {
+            return Ok(broken(out, Some(row.id), row.seq, "the chain's head record is missing"));
+        }
+    }
+    let (mut expected_seq, mut prev_hash) = (head.cut_seq, head.cut_hash.clone());
+    while expected_seq <= head.seq {
         let page = audit_log::Entity::find()
             .filter(audit_log::Column::ChainKey.eq(chain_key))
             .filter(audit_log::Column::Seq.gte(expected_seq))
+            .filter(audit_log::Column::Seq.lte(head.seq))
             .order_by_asc(audit_log::Column::Seq)
             .limit(1000)
             .all(conn)
@@ -187,31 +262,41 @@ pub async fn verify<C: ConnectionTrait>(conn: &C, chain_key: &str) -> Result<Ver
             break;
         }
         for row in &page {
-            if row.seq != expected_seq {
-                return Ok(broken(row, checked, "an entry before this one is missing"));
+            let reason = if row.seq != expected_seq {
+                Some("an entry before this one is missing")
+            } else if row.prev_hash != prev_hash {
+                Some("the link to the previous entry does not match")
+            } else if row.erased_at.is_none() && personal_digest(row) != row.personal_digest {
+                Some("the actor, address, user agent or changes were altered")
+            } else if entry_hash(row) != row.hash {
+                Some("the entry was altered")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Ok(broken(out, Some(row.id), row.seq, reason));
             }
-            if row.prev_hash != prev_hash {
-                return Ok(broken(row, checked, "the link to the previous entry does not match"));
-            }
-            if row.erased_at.is_none() && personal_digest(row) != row.personal_digest {
-                return Ok(broken(row, checked, "the actor, address, user agent or changes were altered"));
-            }
-            if entry_hash(row) != row.hash {
-                return Ok(broken(row, checked, "the entry was altered"));
-            }
-            checked += 1;
+            out.checked += 1;
             expected_seq += 1;
             prev_hash = row.hash.clone();
         }
     }
-    if expected_seq - 1 != head.seq || prev_hash != head.last_hash {
-        return Ok(Verification {
-            valid: false,
-            checked,
-            first_broken_id: None,
-            first_broken_seq: Some(expected_seq),
-            reason: Some("the last entries of the chain are missing".into()),
-        });
+    if expected_seq <= head.seq || prev_hash != head.last_hash {
+        return Ok(broken(out, None, expected_seq, "the last entries of the chain are missing"));
     }
-    Ok(Verification { valid: true, checked, first_broken_id: None, first_broken_seq: None, reason: None })
+    Ok(out)
+}
+
+/// [`verify`] inside a read-only transaction, so appends and retention running
+/// meanwhile cannot make a sound chain look broken. (SQLite reads in WAL mode see
+/// one snapshot per transaction anyway; PostgreSQL needs REPEATABLE READ for it.)
+pub async fn verify_snapshot(db: &tessera_kernel::db::Db, chain_key: &str) -> Result<Verification, DbErr> {
+    let (isolation, mode) = match db.backend() {
+        DatabaseBackend::Sqlite => (None, None),
+        _ => (Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)),
+    };
+    let txn = db.conn.begin_with_config(isolation, mode).await?;
+    let outcome = verify(&txn, chain_key).await;
+    txn.rollback().await?;
+    outcome
 }

@@ -47,9 +47,13 @@ impl MigrationTrait for CreateAuditTables {
         .await?;
         for (name, cols) in [
             ("ux_audit_log_chain_seq", &["chain_key", "seq"][..]),
-            ("ix_audit_log_org_time", &["org_id", "created_at"][..]),
+            // Listings page newest first by (created_at, id), within a chain or across all.
+            ("ix_audit_log_chain_time", &["chain_key", "created_at", "id"][..]),
+            ("ix_audit_log_time", &["created_at", "id"][..]),
+            // A user's entries (GDPR export and erasure): as actor, as a key's owner, as target.
             ("ix_audit_log_actor", &["actor_id"][..]),
-            ("ix_audit_log_time", &["created_at"][..]),
+            ("ix_audit_log_owner", &["actor_owner"][..]),
+            ("ix_audit_log_target", &["target_id"][..]),
         ] {
             let mut idx = Index::create().name(name).table("audit_log").to_owned();
             for c in cols {

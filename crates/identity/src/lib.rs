@@ -1,6 +1,7 @@
 //! The identity module: users, credentials, sessions, access and refresh tokens,
 //! JWKS, password flows, profiles and platform administration of accounts.
 
+pub mod api;
 pub mod config;
 pub mod entity;
 pub mod error;

@@ -5,7 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
@@ -155,6 +155,24 @@ where
     }
 }
 
+/// An optional actor: no credentials is `None`; credentials that do not
+/// authenticate are still refused (401), never silently ignored.
+impl<S> OptionalFromRequestParts<S> for Actor
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let presented = parts.headers.contains_key(header::AUTHORIZATION) || parts.headers.contains_key("x-api-key");
+        if !presented {
+            return Ok(None);
+        }
+        <Actor as FromRequestParts<S>>::from_request_parts(parts, state).await.map(Some)
+    }
+}
+
 /// An actor that must be a platform administrator (403 otherwise).
 #[derive(Clone, Debug)]
 pub struct PlatformAdmin(pub Actor);
@@ -167,7 +185,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let actor = Actor::from_request_parts(parts, state).await?;
+        let actor = <Actor as FromRequestParts<S>>::from_request_parts(parts, state).await?;
         if !actor.is_platform_admin() {
             return Err(ApiError::forbidden("this needs a platform administrator"));
         }

@@ -3,7 +3,7 @@
 //! 422 `VALIDATION_FAILED` naming the field, too large → 413), [`Query`] and [`Path`].
 
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
@@ -32,6 +32,33 @@ where
         }
         let bytes = Bytes::from_request(req, state).await.map_err(bytes_rejection)?;
         parse_json(&bytes).map(Json)
+    }
+}
+
+/// An optional JSON body: no body at all is `None`; a body is parsed as
+/// [`Json`] parses it.
+impl<T, S> OptionalFromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let declared_empty =
+            req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() == "0");
+        if declared_empty || (!is_json(req.headers()) && req.headers().get(header::CONTENT_TYPE).is_none()) {
+            let bytes = Bytes::from_request(req, state).await.map_err(bytes_rejection)?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(None);
+            }
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "expected a body with content-type application/json",
+            ));
+        }
+        <Json<T> as FromRequest<S>>::from_request(req, state).await.map(Some)
     }
 }
 

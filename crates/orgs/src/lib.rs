@@ -1,47 +1,41 @@
 //! The orgs module: organizations (tenants), memberships, teams and invitations.
-//! (Skeleton: the module is being built; see issue 4.)
+
+pub mod entity;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod migration;
+pub mod model;
+pub mod service;
+pub mod store;
 
 use std::sync::Arc;
 
-use tessera_kernel::authz::{Directory, PermissionInfo};
-use tessera_kernel::ids::{OrgId, TeamId, UserId};
-use tessera_kernel::{ApiError, AppState, Core};
+pub use error::OrgsError;
+pub use http::OrgsState;
+pub use migration::migrations;
+pub use service::Orgs;
+use tessera_kernel::AppState;
+use tessera_kernel::authz::PermissionInfo;
 use utoipa_axum::router::OpenApiRouter;
 
+const fn permission(key: &'static str, description: &'static str) -> PermissionInfo {
+    PermissionInfo { key, description, module: "orgs" }
+}
+
 /// Permissions this module declares and checks.
-pub const PERMISSIONS: &[PermissionInfo] = &[];
-
-/// Migrations owned by the orgs module, in order.
-pub fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-    Vec::new()
-}
-
-/// The orgs module's services.
-pub struct Orgs {
-    #[allow(dead_code)]
-    core: Core,
-}
-
-impl Orgs {
-    pub fn new(core: Core) -> Arc<Self> {
-        Arc::new(Self { core })
-    }
-}
-
-#[async_trait::async_trait]
-impl Directory for Orgs {
-    async fn org_role(&self, _org: OrgId, _user: UserId) -> Result<Option<String>, ApiError> {
-        Ok(None)
-    }
-    async fn team_role(&self, _org: OrgId, _team: TeamId, _user: UserId) -> Result<Option<String>, ApiError> {
-        Ok(None)
-    }
-    async fn members_with_role(&self, _org: OrgId, _role: &str) -> Result<u64, ApiError> {
-        Ok(0)
-    }
-}
+pub const PERMISSIONS: &[PermissionInfo] = &[
+    permission("org:update", "Change the organization's name, slug, settings and metadata"),
+    permission("org:delete", "Delete the organization with everything in it"),
+    permission("members:read", "List the organization's members"),
+    permission("members:invite", "Invite people, and list, resend and revoke invitations"),
+    permission("members:manage", "Change members' roles and remove members"),
+    permission("teams:read", "List teams and their members"),
+    permission("teams:create", "Create teams"),
+    permission("teams:manage", "Rename and delete teams and manage their members"),
+];
 
 /// Routes under `/api/v1`.
-pub fn routes(_app: AppState, _orgs: Arc<Orgs>) -> OpenApiRouter {
-    OpenApiRouter::new()
+pub fn routes(app: AppState, orgs: Arc<Orgs>) -> OpenApiRouter {
+    http::routes(OrgsState { app, orgs })
 }

@@ -51,7 +51,12 @@ impl MigratorTrait for Migrator {
 
 /// The embedded default configuration of the kernel and every module.
 pub fn default_configs() -> Vec<&'static str> {
-    vec![tessera_kernel::config::DEFAULT_CONFIG, tessera_identity::DEFAULT_CONFIG]
+    vec![
+        tessera_kernel::config::DEFAULT_CONFIG,
+        tessera_identity::DEFAULT_CONFIG,
+        tessera_audit::DEFAULT_CONFIG,
+        tessera_access::DEFAULT_CONFIG,
+    ]
 }
 
 /// Why start-up failed.
@@ -75,6 +80,7 @@ impl From<ApiError> for StartError {
 pub struct Tessera {
     pub core: Core,
     pub identity: Arc<Identity>,
+    pub audit: Arc<tessera_audit::Audit>,
     pub router: Router,
 }
 
@@ -103,6 +109,7 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
     let (config, db) = connect(&settings).await?;
     health::prometheus(); // record from the first request on
     let identity_cfg = IdentityConfig::from_settings(&settings)?;
+    tessera_access::AccessConfig::from_settings(&settings)?; // fail start-up on a bad [access] key
     db.migrate::<Migrator>().await?;
     let keyring = Keyring::load_or_create(&config.data.dir).map_err(|e| StartError::Other(e.to_string()))?;
     let jobs = Jobs::new(db.clone(), clock.clone(), config.jobs.clone());
@@ -125,12 +132,13 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
     // Every module is built (they answer each other's questions); only those
     // that run mount their routes.
     let identity = Identity::new(core.clone(), identity_cfg).await?;
-    let orgs = tessera_orgs::Orgs::new(core.clone());
+    let orgs = tessera_orgs::Orgs::new(core.clone(), identity.clone());
     let access = tessera_access::Access::new(core.clone(), orgs.clone());
+    let audit = tessera_audit::Audit::new(core.clone())?;
     let auth = Arc::new(Credentials { identity: IdentityAuthenticator(identity.clone()), keys: access.clone() });
     let app = AppState { core: core.clone(), auth, authz: access.clone() };
-    let router = compose(app, Modules { identity: identity.clone(), orgs, access });
-    Ok(Tessera { core, identity, router })
+    let router = compose(app, Modules { identity: identity.clone(), orgs, access, audit: audit.clone() });
+    Ok(Tessera { core, identity, audit, router })
 }
 
 /// Every module's permissions.
@@ -143,6 +151,7 @@ struct Modules {
     identity: Arc<Identity>,
     orgs: Arc<tessera_orgs::Orgs>,
     access: Arc<tessera_access::Access>,
+    audit: Arc<tessera_audit::Audit>,
 }
 
 /// Sends API keys (`tsk_…`) to the access module, everything else to identity.
@@ -179,7 +188,7 @@ fn compose(app: AppState, modules: Modules) -> Router {
         api = api.merge(tessera_access::routes(app.clone(), modules.access));
     }
     if server.runs("audit") {
-        api = api.merge(tessera_audit::routes(app.clone()));
+        api = api.merge(tessera_audit::routes(app.clone(), modules.audit));
     }
     let (router, doc) = OpenApiRouter::new().nest("/api/v1", api).merge(root).split_for_parts();
     let doc = openapi::finish(doc);
@@ -234,6 +243,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = app.core.jobs.start(stop_rx.clone());
     let keys = spawn_key_refresh(app.identity.clone(), stop_rx.clone());
+    let retention = app.audit.start_retention(stop_rx.clone());
     let grace = Duration::from_secs(app.core.config.server.shutdown_grace_secs);
     let (drain_tx, mut drain_rx) = watch::channel(false);
     let signal = async move {
@@ -257,6 +267,9 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     let _ = workers.await;
     let _ = keys.await;
+    if let Some(retention) = retention {
+        let _ = retention.await;
+    }
     result
 }
 

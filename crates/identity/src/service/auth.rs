@@ -66,7 +66,7 @@ impl Identity {
         let out = crate::http::users::UserOut::from(&user);
         let target =
             Target::user(user.id).diff(serde_json::Value::Null, serde_json::to_value(&out).unwrap_or_default());
-        self.emit(&*txn, events::USER_CREATED, actor, target, out).await?;
+        self.emit(&txn, events::USER_CREATED, actor, target, out).await?;
         txn.commit().await?;
         self.core.jobs.wake();
         metrics::counter!("tessera_registrations_total").increment(1);
@@ -122,8 +122,7 @@ impl Identity {
             ip: origin.ip.clone(),
             user_agent: origin.user_agent.clone(),
         };
-        self.emit(&*txn, events::USER_LOGGED_IN, ActorRef::User { id: user.id }, Target::session(session), data)
-            .await?;
+        self.emit(&txn, events::USER_LOGGED_IN, ActorRef::User { id: user.id }, Target::session(session), data).await?;
         txn.commit().await?;
         self.user_changed(user.id);
         metrics::counter!("tessera_logins_total").increment(1);
@@ -213,7 +212,7 @@ impl Identity {
         metrics::counter!("tessera_refresh_reuse_total").increment(1);
         let result: Result<(), ApiError> = async {
             if store::sessions::revoke(&*txn, session, "refresh_token_reuse", self.now()).await? {
-                self.emit_revoked(&*txn, &ActorRef::System, user, &[session], "refresh_token_reuse").await?;
+                self.emit_revoked(&txn, &ActorRef::System, user, &[session], "refresh_token_reuse").await?;
             }
             txn.commit().await?;
             Ok(())
@@ -231,7 +230,7 @@ impl Identity {
         let u = actor.session_user()?;
         let txn = self.core.db.begin_write().await?;
         if store::sessions::revoke(&*txn, u.session_id, "logout", self.now()).await? {
-            self.emit_revoked(&*txn, &actor.as_ref(), u.user_id, &[u.session_id], "logout").await?;
+            self.emit_revoked(&txn, &actor.as_ref(), u.user_id, &[u.session_id], "logout").await?;
         }
         txn.commit().await?;
         self.forget_sessions(&[u.session_id]);
@@ -255,7 +254,7 @@ impl Identity {
     ) -> Result<usize, ApiError> {
         let txn = self.core.db.begin_write().await?;
         let ids = store::sessions::revoke_for_user(&*txn, user, except, reason, self.now()).await?;
-        self.emit_revoked(&*txn, actor, user, &ids, reason).await?;
+        self.emit_revoked(&txn, actor, user, &ids, reason).await?;
         txn.commit().await?;
         self.forget_sessions(&ids);
         Ok(ids.len())

@@ -35,7 +35,7 @@ impl Identity {
         let changed = vec!["emailVerified", "status"];
         let (b, a) = user_diff(&before, &UserOut::from(&user), &changed);
         let data = events::UserUpdated { user: UserOut::from(&user), changed };
-        self.emit(&*txn, events::USER_UPDATED, ActorRef::User { id: user.id }, Target::user(user.id).diff(b, a), data)
+        self.emit(&txn, events::USER_UPDATED, ActorRef::User { id: user.id }, Target::user(user.id).diff(b, a), data)
             .await?;
         txn.commit().await?;
         self.user_changed(user.id);
@@ -136,9 +136,9 @@ impl Identity {
         action_tokens::void(&*txn, user_id, &purposes, now).await?;
         let actor = ActorRef::User { id: user_id };
         let revoked = store::sessions::revoke_for_user(&*txn, user_id, None, "password_reset", now).await?;
-        self.emit_revoked(&*txn, &actor, user_id, &revoked, "password_reset").await?;
+        self.emit_revoked(&txn, &actor, user_id, &revoked, "password_reset").await?;
         let data = events::PasswordChanged { user_id, via: "reset" };
-        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor, Target::user(user_id), data).await?;
+        self.emit(&txn, events::USER_PASSWORD_CHANGED, actor, Target::user(user_id), data).await?;
         txn.commit().await?;
         self.user_changed(user_id);
         self.forget_sessions(&revoked);
@@ -172,9 +172,9 @@ impl Identity {
         action_tokens::void(&*txn, me.user_id, &[Purpose::ResetPassword, Purpose::SetPassword], now).await?;
         let revoked =
             store::sessions::revoke_for_user(&*txn, me.user_id, Some(me.session_id), "password_changed", now).await?;
-        self.emit_revoked(&*txn, &actor.as_ref(), me.user_id, &revoked, "password_changed").await?;
+        self.emit_revoked(&txn, &actor.as_ref(), me.user_id, &revoked, "password_changed").await?;
         let data = events::PasswordChanged { user_id: me.user_id, via: "change" };
-        self.emit(&*txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), Target::user(me.user_id), data).await?;
+        self.emit(&txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), Target::user(me.user_id), data).await?;
         txn.commit().await?;
         self.user_changed(me.user_id);
         self.forget_sessions(&revoked);

@@ -24,7 +24,7 @@ impl Identity {
             return Err(IdentityError::SessionNotFound.into());
         };
         store::sessions::revoke(&*txn, session.id, "revoked_by_user", self.now()).await?;
-        self.emit_revoked(&*txn, &actor.as_ref(), session.user_id, &[session.id], "revoked_by_user").await?;
+        self.emit_revoked(&txn, &actor.as_ref(), session.user_id, &[session.id], "revoked_by_user").await?;
         txn.commit().await?;
         self.forget_sessions(&[session.id]);
         Ok(())

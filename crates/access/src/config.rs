@@ -1,0 +1,47 @@
+//! The `[access]` configuration section.
+
+use serde::{Deserialize, Serialize};
+use tessera_kernel::config::{ConfigError, Settings};
+
+/// The module's embedded, commented defaults.
+pub const DEFAULT_CONFIG: &str = include_str!("../access.default.toml");
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessConfig {
+    pub api_key_rate_limit_per_minute: u32,
+    pub api_key_cache_secs: u64,
+    pub role_cache_secs: u64,
+    pub default_rotation_grace_hours: u32,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        Self {
+            api_key_rate_limit_per_minute: 600,
+            api_key_cache_secs: 5,
+            role_cache_secs: 30,
+            default_rotation_grace_hours: 24,
+        }
+    }
+}
+
+impl AccessConfig {
+    /// Extracts and checks `[access]`.
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        let cfg: Self = settings.section("access")?;
+        if cfg.api_key_rate_limit_per_minute == 0 {
+            return Err(ConfigError::key("access.api_key_rate_limit_per_minute", "must be at least 1"));
+        }
+        if cfg.api_key_cache_secs > 300 {
+            return Err(ConfigError::key("access.api_key_cache_secs", "must be at most 300"));
+        }
+        if cfg.role_cache_secs > 3600 {
+            return Err(ConfigError::key("access.role_cache_secs", "must be at most 3600"));
+        }
+        if cfg.default_rotation_grace_hours > crate::model::MAX_GRACE_HOURS {
+            return Err(ConfigError::key("access.default_rotation_grace_hours", "must be at most 720"));
+        }
+        Ok(cfg)
+    }
+}

@@ -1,0 +1,150 @@
+//! Use cases of the access module. [`Access`] holds what they share: the core,
+//! the directory of memberships (the orgs module), the permission catalogue, and
+//! the caches of custom roles and API keys.
+
+pub mod api_keys;
+pub mod authn;
+pub mod authz;
+pub mod check;
+pub mod grants;
+pub mod hooks;
+pub mod roles;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseTransaction;
+use serde_json::Value;
+use tessera_kernel::audit::AuditEntry;
+use tessera_kernel::authz::Directory;
+use tessera_kernel::ids::{ApiKeyId, OrgId, RoleId, UserId};
+use tessera_kernel::outbox::{self, NewEvent};
+use tessera_kernel::{Actor, ActorRef, ApiError, Core, KeyActor, Millis};
+
+use crate::config::AccessConfig;
+use crate::model::{Catalogue, PermissionSet};
+
+/// A custom role as checks need it.
+#[derive(Clone, Debug)]
+pub(crate) struct CustomRole {
+    pub org_id: OrgId,
+    pub name: String,
+    pub permissions: PermissionSet,
+}
+
+/// An API key as authentication needs it, cached briefly by secret hash.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyView {
+    pub actor: KeyActor,
+    /// The earlier of the key's expiry and the end of this secret's grace period.
+    pub expires_at: Option<Millis>,
+}
+
+/// Whose rights a check is about.
+#[derive(Clone, Debug)]
+pub enum Subject {
+    User(UserId),
+    Key(KeyActor),
+}
+
+impl From<&Actor> for Subject {
+    fn from(actor: &Actor) -> Self {
+        match actor {
+            Actor::User(u) => Subject::User(u.user_id),
+            Actor::ApiKey(k) => Subject::Key(k.clone()),
+        }
+    }
+}
+
+/// The access module's services.
+pub struct Access {
+    pub(crate) core: Core,
+    pub(crate) directory: Arc<dyn Directory>,
+    pub(crate) cfg: AccessConfig,
+    pub(crate) catalogue: Catalogue,
+    roles: moka::future::Cache<RoleId, Option<Arc<CustomRole>>>,
+    keys: moka::future::Cache<String, Option<Arc<KeyView>>>,
+    /// When this node last wrote each key's `last_used_at`.
+    touched: moka::sync::Cache<ApiKeyId, Millis>,
+}
+
+impl Access {
+    /// Builds the module and registers its organization-cleanup and personal-data parts.
+    pub fn new(core: Core, directory: Arc<dyn Directory>) -> Arc<Self> {
+        // The server checks the section at start-up (errors name the key); a build
+        // without it (a test harness) runs on the defaults.
+        let cfg = AccessConfig::from_settings(&core.settings).unwrap_or_default();
+        let roles = moka::future::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(Duration::from_secs(cfg.role_cache_secs))
+            .build();
+        let keys = moka::future::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(Duration::from_secs(cfg.api_key_cache_secs))
+            .build();
+        let touched = moka::sync::Cache::builder().max_capacity(100_000).time_to_idle(Duration::from_secs(600)).build();
+        let catalogue = Catalogue::new(core.permissions.clone());
+        let access = Arc::new(Self { core, directory, cfg, catalogue, roles, keys, touched });
+        hooks::register(&access);
+        access
+    }
+
+    /// The module's configuration.
+    pub fn config(&self) -> &AccessConfig {
+        &self.cfg
+    }
+
+    pub(crate) fn now(&self) -> Millis {
+        self.core.clock.now_ms()
+    }
+
+    /// Writes one event in `txn`, the change's transaction.
+    pub(crate) async fn emit(
+        &self,
+        txn: &DatabaseTransaction,
+        event_type: &'static str,
+        org: Option<OrgId>,
+        actor: ActorRef,
+        data: impl serde::Serialize,
+    ) -> Result<(), ApiError> {
+        let mut event = NewEvent::new(event_type, actor, data);
+        event.org_id = org;
+        outbox::record(txn, self.now(), event).await?;
+        Ok(())
+    }
+
+    /// Records an audit entry in `txn`, the change's transaction.
+    pub(crate) async fn audit(&self, txn: &DatabaseTransaction, entry: AuditEntry) -> Result<(), ApiError> {
+        self.core.audit.record(txn, entry).await?;
+        Ok(())
+    }
+
+    /// Forgets this node's copy of a custom role after a committed change.
+    pub(crate) async fn role_changed(&self, id: RoleId) {
+        self.roles.invalidate(&id).await;
+    }
+
+    /// Forgets this node's cached views of these secrets.
+    pub(crate) async fn secrets_changed(&self, hashes: &[String]) {
+        for h in hashes {
+            self.keys.invalidate(h).await;
+        }
+    }
+
+    /// Forgets every cached role and key (an organization was deleted).
+    pub(crate) fn forget_all(&self) {
+        self.roles.invalidate_all();
+        self.keys.invalidate_all();
+    }
+}
+
+/// A JSON array of strings as a list (anything else reads as empty).
+pub(crate) fn json_list(value: &Value) -> Vec<String> {
+    value.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+/// A set of permissions as stored.
+pub(crate) fn json_of(set: &BTreeSet<String>) -> Value {
+    Value::Array(set.iter().cloned().map(Value::String).collect())
+}

@@ -1,0 +1,151 @@
+//! Queries on `audit_log` and `audit_chains`. Appending lives in `chain.rs`, next
+//! to the hashing it must agree with.
+
+use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use serde_json::Value;
+use tessera_kernel::Millis;
+use tessera_kernel::ids::UserId;
+
+use crate::entity::audit_chains;
+use crate::entity::audit_log::{Column, Entity, Model};
+use crate::model::{ActionFilter, Cursor, LogFilter};
+
+/// Narrows `query` to the entries `f` covers.
+fn filtered(mut query: Select<Entity>, f: &LogFilter) -> Select<Entity> {
+    use sea_orm::ExprTrait;
+    if let Some(chain) = &f.chain {
+        query = query.filter(Column::ChainKey.eq(chain.as_str()));
+    }
+    if let Some(actor) = &f.actor {
+        query = query.filter(
+            Condition::any().add(Column::ActorId.eq(actor.as_str())).add(Column::ActorOwner.eq(actor.as_str())),
+        );
+    }
+    if let Some(kind) = f.actor_type {
+        query = query.filter(Column::ActorType.eq(kind));
+    }
+    match &f.action {
+        Some(ActionFilter::Exact(action)) => query = query.filter(Column::Action.eq(action.as_str())),
+        Some(ActionFilter::Prefix(prefix)) => {
+            let pattern = format!("{}%", escape_like(prefix));
+            query = query.filter(Expr::col(Column::Action).like(LikeExpr::new(pattern).escape('\\')));
+        }
+        None => {}
+    }
+    if let Some(kind) = &f.target_type {
+        query = query.filter(Column::TargetType.eq(kind.as_str()));
+    }
+    if let Some(id) = &f.target_id {
+        query = query.filter(Column::TargetId.eq(id.as_str()));
+    }
+    if let Some(from) = f.from {
+        query = query.filter(Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = f.to {
+        query = query.filter(Column::CreatedAt.lt(to));
+    }
+    query
+}
+
+fn escape_like(raw: &str) -> String {
+    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Up to `limit` entries after `after` in `(created_at, id)` order, newest first
+/// or oldest first.
+pub async fn page<C: ConnectionTrait>(
+    conn: &C,
+    f: &LogFilter,
+    after: Option<Cursor>,
+    limit: u64,
+    newest_first: bool,
+) -> Result<Vec<Model>, DbErr> {
+    let mut query = filtered(Entity::find(), f);
+    if let Some(c) = after {
+        let (time, id) = if newest_first {
+            (Column::CreatedAt.lt(c.created_at), Column::Id.lt(c.id))
+        } else {
+            (Column::CreatedAt.gt(c.created_at), Column::Id.gt(c.id))
+        };
+        let same_time = Condition::all().add(Column::CreatedAt.eq(c.created_at)).add(id);
+        query = query.filter(Condition::any().add(time).add(same_time));
+    }
+    let query = if newest_first {
+        query.order_by_desc(Column::CreatedAt).order_by_desc(Column::Id)
+    } else {
+        query.order_by_asc(Column::CreatedAt).order_by_asc(Column::Id)
+    };
+    query.limit(limit).all(conn).await
+}
+
+/// Whether `user` acted, directly or through a key they own.
+fn acted(user: UserId) -> Condition {
+    let id = user.to_string();
+    Condition::any().add(Column::ActorId.eq(id.clone())).add(Column::ActorOwner.eq(id))
+}
+
+/// Every entry `user` is the actor of, oldest first.
+pub async fn by_actor<C: ConnectionTrait>(conn: &C, user: UserId) -> Result<Vec<Model>, DbErr> {
+    Entity::find().filter(acted(user)).order_by_asc(Column::CreatedAt).order_by_asc(Column::Id).all(conn).await
+}
+
+/// Pseudonymizes `user`: the entries they acted in lose actor, address, user agent
+/// and changes; the entries about them lose their changes. Returns the rows changed.
+pub async fn erase_person<C: ConnectionTrait>(conn: &C, user: UserId, now: Millis) -> Result<u64, DbErr> {
+    let none = || Expr::value(Option::<String>::None);
+    let as_actor = Entity::update_many()
+        .col_expr(Column::ActorId, none())
+        .col_expr(Column::ActorOwner, none())
+        .col_expr(Column::Ip, none())
+        .col_expr(Column::UserAgent, none())
+        .col_expr(Column::Changes, Expr::value(Option::<Value>::None))
+        .col_expr(Column::ErasedAt, Expr::value(Some(now)))
+        .filter(acted(user))
+        .exec(conn)
+        .await?;
+    // The id itself stays as the target: without the account it names no one.
+    let as_target = Entity::update_many()
+        .col_expr(Column::Changes, Expr::value(Option::<Value>::None))
+        .col_expr(Column::ErasedAt, Expr::value(Some(now)))
+        .filter(Column::TargetId.eq(user.to_string()))
+        .filter(Column::Changes.is_not_null())
+        .exec(conn)
+        .await?;
+    Ok(as_actor.rows_affected + as_target.rows_affected)
+}
+
+/// Every chain's key.
+pub async fn chain_keys<C: ConnectionTrait>(conn: &C) -> Result<Vec<String>, DbErr> {
+    audit_chains::Entity::find()
+        .select_only()
+        .column(audit_chains::Column::ChainKey)
+        .into_tuple::<String>()
+        .all(conn)
+        .await
+}
+
+/// The first entry of `chain` recorded at or after `since` (times grow along a
+/// chain, so it is also the first by position).
+pub async fn first_since<C: ConnectionTrait>(conn: &C, chain: &str, since: Millis) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::ChainKey.eq(chain))
+        .filter(Column::CreatedAt.gte(since))
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .one(conn)
+        .await
+}
+
+/// The entry at `seq` of `chain`.
+pub async fn at_seq<C: ConnectionTrait>(conn: &C, chain: &str, seq: i64) -> Result<Option<Model>, DbErr> {
+    Entity::find().filter(Column::ChainKey.eq(chain)).filter(Column::Seq.eq(seq)).one(conn).await
+}
+
+/// Deletes the entries of `chain` before `seq`.
+pub async fn delete_before<C: ConnectionTrait>(conn: &C, chain: &str, seq: i64) -> Result<u64, DbErr> {
+    let res = Entity::delete_many().filter(Column::ChainKey.eq(chain)).filter(Column::Seq.lt(seq)).exec(conn).await?;
+    Ok(res.rows_affected)
+}

@@ -1,0 +1,230 @@
+//! Memberships: list, change roles, remove, leave, transfer ownership. An
+//! organization never loses its last owner: every change that could take the
+//! last one away locks the organization's row and counts the owners first.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+use tessera_kernel::authz::require;
+use tessera_kernel::db::WriteTxn;
+use tessera_kernel::ids::{OrgId, UserId};
+use tessera_kernel::{Actor, ApiError, AppState, Millis, OrgScope};
+
+use super::{Orgs, Target};
+use crate::entity::members;
+use crate::error::OrgsError;
+use crate::events::{self, MemberEvent, TeamMemberEvent};
+use crate::model::{ADMIN, OWNER};
+use crate::store;
+
+/// Which members to list.
+#[derive(Debug)]
+pub struct MemberFilter {
+    pub role: Option<String>,
+    /// Lower-cased text searched in e-mail and name.
+    pub q: Option<String>,
+    pub page: u64,
+    pub limit: u64,
+}
+
+/// A member with the name and address the identity module knows.
+#[derive(Debug, Clone)]
+pub struct MemberView {
+    pub user_id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub joined_at: Millis,
+}
+
+fn member_event(org: OrgId, user: UserId, role: &str, previous: Option<&str>, via: &'static str) -> MemberEvent {
+    MemberEvent { org_id: org, user_id: user, role: role.to_owned(), previous_role: previous.map(str::to_owned), via }
+}
+
+impl Orgs {
+    /// A page of the organization's members. A text search asks the identity
+    /// module which members match, so it reads every member id of the organization.
+    pub async fn list_members(&self, org: OrgId, f: &MemberFilter) -> Result<(Vec<MemberView>, u64), ApiError> {
+        let db = &self.core.db.conn;
+        let (rows, total) = match &f.q {
+            None => store::members::page(db, org, f.role.as_deref(), f.page, f.limit).await?,
+            Some(q) => {
+                let all = store::members::all(db, org, f.role.as_deref()).await?;
+                let ids: Vec<UserId> = all.iter().map(|m| m.user_id).collect();
+                let hits: HashSet<UserId> = self.identity.search_users(&ids, q).await?.into_iter().collect();
+                let matched: Vec<members::Model> = all.into_iter().filter(|m| hits.contains(&m.user_id)).collect();
+                let total = matched.len() as u64;
+                let start = usize::try_from(store::offset(f.page, f.limit)).unwrap_or(usize::MAX);
+                let take = usize::try_from(f.limit).unwrap_or(usize::MAX);
+                (matched.into_iter().skip(start).take(take).collect(), total)
+            }
+        };
+        let ids: Vec<UserId> = rows.iter().map(|m| m.user_id).collect();
+        let people = self.people(&ids).await?;
+        let views = rows
+            .into_iter()
+            .map(|m| {
+                let person = people.get(&m.user_id);
+                MemberView {
+                    user_id: m.user_id,
+                    email: person.map(|p| p.email.clone()).unwrap_or_default(),
+                    name: person.map(|p| p.name.clone()).unwrap_or_default(),
+                    role: m.role,
+                    joined_at: m.joined_at,
+                }
+            })
+            .collect();
+        Ok((views, total))
+    }
+
+    /// Checks that `role` exists in `org` and that the caller may give it.
+    pub(crate) async fn check_assignable(
+        &self,
+        app: &AppState,
+        actor: &Actor,
+        org: OrgId,
+        role: &str,
+    ) -> Result<(), ApiError> {
+        if !app.authz.role_exists(org, role).await? {
+            return Err(OrgsError::UnknownRole.into());
+        }
+        if !app.authz.can_assign_role(actor, org, role).await? {
+            return Err(OrgsError::CannotAssignRole.into());
+        }
+        Ok(())
+    }
+
+    /// Opens a transaction holding the organization's row and reads a member.
+    async fn lock_member(&self, org: OrgId, user: UserId) -> Result<(WriteTxn, members::Model), ApiError> {
+        let txn = self.core.db.begin_write().await?;
+        store::orgs::lock(&*txn, org).await?.ok_or(OrgsError::NotFound("organization"))?;
+        let member = store::members::find(&*txn, org, user).await?.ok_or(OrgsError::NotFound("member"))?;
+        Ok((txn, member))
+    }
+
+    /// Fails with `LAST_OWNER` when `member` is the organization's only owner.
+    async fn keep_an_owner(&self, txn: &WriteTxn, member: &members::Model) -> Result<(), ApiError> {
+        if member.role == OWNER && store::members::count_with_role(&**txn, member.org_id, OWNER).await? <= 1 {
+            return Err(OrgsError::LastOwner.into());
+        }
+        Ok(())
+    }
+
+    /// Gives `user` the role `role` (the caller holds `members:manage`).
+    #[tracing::instrument(skip_all)]
+    pub async fn change_role(
+        &self,
+        app: &AppState,
+        scope: &OrgScope,
+        user: UserId,
+        role: String,
+    ) -> Result<MemberView, ApiError> {
+        let org = scope.org_id;
+        self.check_assignable(app, &scope.actor, org, &role).await?;
+        let (txn, member) = self.lock_member(org, user).await?;
+        if member.role != role {
+            if member.role == OWNER && !app.authz.can_assign_role(&scope.actor, org, OWNER).await? {
+                return Err(OrgsError::OwnerRequired.into());
+            }
+            self.keep_an_owner(&txn, &member).await?;
+            store::members::set_role(&*txn, org, user, &role).await?;
+            let target = Target::new("member", user).diff(json!({ "role": member.role }), json!({ "role": role }));
+            let data = member_event(org, user, &role, Some(&member.role), "changed");
+            self.record(&txn, events::MEMBER_ROLE_CHANGED, org, &scope.actor.as_ref(), target, data).await?;
+            txn.commit().await?;
+            self.forget_member(org, user);
+        }
+        let person = self.people(&[user]).await?.remove(&user);
+        Ok(MemberView {
+            user_id: user,
+            email: person.as_ref().map(|p| p.email.clone()).unwrap_or_default(),
+            name: person.map(|p| p.name).unwrap_or_default(),
+            role,
+            joined_at: member.joined_at,
+        })
+    }
+
+    /// Removes `user` from the organization with their team seats. The caller
+    /// needs `members:manage`, unless they remove themselves (leaving).
+    #[tracing::instrument(skip_all)]
+    pub async fn remove_member(&self, app: &AppState, scope: &OrgScope, user: UserId) -> Result<(), ApiError> {
+        let org = scope.org_id;
+        let leaving = matches!(&scope.actor, Actor::User(u) if u.user_id == user);
+        if !leaving {
+            require(app, &scope.actor, org, "members:manage", None).await?;
+        }
+        let (txn, member) = self.lock_member(org, user).await?;
+        if member.role == OWNER && !leaving && !app.authz.can_assign_role(&scope.actor, org, OWNER).await? {
+            return Err(OrgsError::OwnerRequired.into());
+        }
+        self.keep_an_owner(&txn, &member).await?;
+        let via = if leaving { "left" } else { "removed" };
+        self.drop_member(&txn, &scope.actor.as_ref(), &member, via).await?;
+        txn.commit().await?;
+        self.forget_member(org, user);
+        Ok(())
+    }
+
+    /// Deletes a membership and its seats in `txn`, with their events.
+    pub(crate) async fn drop_member(
+        &self,
+        txn: &WriteTxn,
+        actor: &tessera_kernel::ActorRef,
+        member: &members::Model,
+        via: &'static str,
+    ) -> Result<(), ApiError> {
+        let (org, user) = (member.org_id, member.user_id);
+        let seats = store::teams::seats_of_member(&**txn, org, user).await?;
+        store::teams::delete_seats_of_member(&**txn, org, user).await?;
+        for seat in &seats {
+            let data = TeamMemberEvent { org_id: org, team_id: seat.team_id, user_id: user, role: seat.role.clone() };
+            let target = Target::new("team_member", format!("{}:{user}", seat.team_id))
+                .diff(json!({ "role": seat.role }), Value::Null);
+            self.record(txn, events::TEAM_MEMBER_REMOVED, org, actor, target, data).await?;
+            self.forget_seat(seat.team_id, user);
+        }
+        store::members::delete(&**txn, org, user).await?;
+        let target = Target::new("member", user).diff(json!({ "role": member.role }), Value::Null);
+        let data = member_event(org, user, &member.role, None, via);
+        self.record(txn, events::MEMBER_REMOVED, org, actor, target, data).await
+    }
+
+    /// The caller leaves the organization (never its last owner).
+    pub async fn leave(&self, app: &AppState, scope: &OrgScope) -> Result<(), ApiError> {
+        let user = scope.actor.session_user().map_err(|_| OrgsError::PersonOnly)?.user_id;
+        self.remove_member(app, scope, user).await
+    }
+
+    /// Hands ownership to another member: they become owner, the caller admin.
+    #[tracing::instrument(skip_all)]
+    pub async fn transfer_ownership(&self, app: &AppState, scope: &OrgScope, to: UserId) -> Result<(), ApiError> {
+        let org = scope.org_id;
+        let me = scope.actor.session_user().map_err(|_| OrgsError::PersonOnly)?.user_id;
+        if me == to {
+            return Err(OrgsError::Invalid("you already own this organization; name another member").into());
+        }
+        if !app.authz.can_assign_role(&scope.actor, org, OWNER).await? {
+            return Err(OrgsError::OwnerRequired.into());
+        }
+        let (txn, mine) = self.lock_member(org, me).await?;
+        if mine.role != OWNER {
+            return Err(OrgsError::OwnerRequired.into());
+        }
+        let target = store::members::find(&*txn, org, to).await?.ok_or(OrgsError::NotAnOrgMember)?;
+        let actor = scope.actor.as_ref();
+        if target.role != OWNER {
+            store::members::set_role(&*txn, org, to, OWNER).await?;
+            let audit = Target::new("member", to).diff(json!({ "role": target.role }), json!({ "role": OWNER }));
+            let data = member_event(org, to, OWNER, Some(&target.role), "transfer");
+            self.record(&txn, events::MEMBER_ROLE_CHANGED, org, &actor, audit, data).await?;
+        }
+        store::members::set_role(&*txn, org, me, ADMIN).await?;
+        let audit = Target::new("member", me).diff(json!({ "role": OWNER }), json!({ "role": ADMIN }));
+        let data = member_event(org, me, ADMIN, Some(OWNER), "transfer");
+        self.record(&txn, events::MEMBER_ROLE_CHANGED, org, &actor, audit, data).await?;
+        txn.commit().await?;
+        self.forget_member(org, to);
+        self.forget_member(org, me);
+        Ok(())
+    }
+}

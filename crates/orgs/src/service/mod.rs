@@ -1,0 +1,139 @@
+//! Use cases of the orgs module. [`Orgs`] holds what they share: the core, the
+//! identity module (names and addresses of members), and this node's cache of
+//! who holds which role, read on every authorization check.
+
+pub mod directory;
+pub mod invitations;
+pub mod members;
+pub mod orgs;
+pub mod personal;
+pub mod public;
+pub mod teams;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseTransaction;
+use serde_json::Value;
+use tessera_identity::Identity;
+use tessera_identity::api::UserSummary;
+use tessera_kernel::audit::AuditEntry;
+use tessera_kernel::ids::{OrgId, TeamId, UserId};
+use tessera_kernel::outbox::{self, NewEvent};
+use tessera_kernel::{ActorRef, ApiError, Core, Millis};
+
+/// Seconds a node trusts its cached roles; changes made on this node apply at
+/// once, those made on another within this time.
+const ROLE_CACHE_SECS: u64 = 5;
+
+/// What an audited change is about, and how it changed.
+pub(crate) struct Target {
+    kind: &'static str,
+    id: String,
+    diff: Option<(Value, Value)>,
+}
+
+impl Target {
+    pub(crate) fn new(kind: &'static str, id: impl ToString) -> Self {
+        Self { kind, id: id.to_string(), diff: None }
+    }
+    /// The fields that changed, before and after.
+    pub(crate) fn diff(mut self, before: Value, after: Value) -> Self {
+        self.diff = Some((before, after));
+        self
+    }
+}
+
+/// A team seat as checks need it: the team's organization and the seat's role.
+pub(crate) type Seat = (OrgId, Arc<str>);
+
+/// The orgs module's services.
+pub struct Orgs {
+    pub(crate) core: Core,
+    pub(crate) identity: Arc<Identity>,
+    /// `(org, user)` → the member's role, or `None` for "not a member".
+    pub(crate) roles: moka::sync::Cache<(OrgId, UserId), Option<Arc<str>>>,
+    /// `(team, user)` → the team's organization and the seat's role.
+    pub(crate) seats: moka::sync::Cache<(TeamId, UserId), Option<Seat>>,
+}
+
+impl Orgs {
+    /// Builds the module and registers its part of users' personal data.
+    pub fn new(core: Core, identity: Arc<Identity>) -> Arc<Self> {
+        let ttl = Duration::from_secs(ROLE_CACHE_SECS);
+        let orgs = Arc::new(Self {
+            roles: moka::sync::Cache::builder().max_capacity(200_000).time_to_live(ttl).build(),
+            seats: moka::sync::Cache::builder().max_capacity(200_000).time_to_live(ttl).build(),
+            core: core.clone(),
+            identity,
+        });
+        // A weak link: the registry lives in the core, which the module holds.
+        core.personal.register(Arc::new(personal::Memberships(Arc::downgrade(&orgs))));
+        orgs
+    }
+
+    pub(crate) fn now(&self) -> Millis {
+        self.core.clock.now_ms()
+    }
+
+    /// Records a change in `txn`: its event in the outbox and its audit entry,
+    /// so both exist exactly when the change does.
+    pub(crate) async fn record(
+        &self,
+        txn: &DatabaseTransaction,
+        event_type: &'static str,
+        org: OrgId,
+        actor: &ActorRef,
+        target: Target,
+        data: impl serde::Serialize,
+    ) -> Result<(), ApiError> {
+        let mut event = NewEvent::new(event_type, actor.clone(), data);
+        event.org_id = Some(org);
+        outbox::record(txn, self.now(), event).await?;
+        let mut entry = AuditEntry::new(actor.clone(), event_type, target.kind, target.id).in_org(org);
+        if let Some((before, after)) = target.diff {
+            entry = entry.change(before, after);
+        }
+        self.core.audit.record(txn, entry).await?;
+        Ok(())
+    }
+
+    /// Records an audit entry without an event.
+    pub(crate) async fn audit_only(
+        &self,
+        txn: &DatabaseTransaction,
+        action: &'static str,
+        org: OrgId,
+        actor: &ActorRef,
+        target: Target,
+    ) -> Result<(), ApiError> {
+        let entry = AuditEntry::new(actor.clone(), action, target.kind, target.id).in_org(org);
+        self.core.audit.record(txn, entry).await?;
+        Ok(())
+    }
+
+    /// Forgets this node's cached role of `user` in `org` (after a committed change).
+    pub(crate) fn forget_member(&self, org: OrgId, user: UserId) {
+        self.roles.invalidate(&(org, user));
+    }
+
+    /// Forgets this node's cached seat of `user` in `team`.
+    pub(crate) fn forget_seat(&self, team: TeamId, user: UserId) {
+        self.seats.invalidate(&(team, user));
+    }
+
+    /// Forgets every cached role (an organization or team was deleted: rare).
+    pub(crate) fn forget_all(&self) {
+        self.roles.invalidate_all();
+        self.seats.invalidate_all();
+    }
+
+    /// Names and addresses of `ids`, by id.
+    pub(crate) async fn people(
+        &self,
+        ids: &[UserId],
+    ) -> Result<std::collections::HashMap<UserId, UserSummary>, ApiError> {
+        let found = self.identity.users_by_ids(ids).await?;
+        Ok(found.into_iter().map(|u| (u.id, u)).collect())
+    }
+}
