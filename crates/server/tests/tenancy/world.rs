@@ -1,0 +1,120 @@
+//! Two organizations with people in every role, and something of each kind in
+//! the victim organization, built through the API the way clients build them.
+
+use serde_json::{Value, json};
+use tessera_testkit::{Client, TestApp, TestUser};
+
+/// An organization and what was made in it.
+pub struct Org {
+    pub id: String,
+    pub owner: TestUser,
+    pub admin: TestUser,
+    pub member: TestUser,
+    pub viewer: TestUser,
+    pub team: String,
+    pub invitation: String,
+    pub role: String,
+    pub grant: String,
+    pub key_id: String,
+    /// An organization key holding every permission of the owner.
+    pub key: String,
+}
+
+/// Signs up a person into `org` through an invitation accepted with registration.
+pub async fn join(app: &TestApp, owner: &Client, org: &str, role: &str) -> TestUser {
+    let email = format!("{role}-{}@example.test", uuid::Uuid::now_v7().simple());
+    let res = owner.post(&format!("/api/v1/orgs/{org}/invitations"), &json!({ "email": email, "role": role })).await;
+    assert_eq!(res.status, 201, "invite {role}: {}", res.text);
+    let mail = app.mail_to(&email, "").await;
+    let link = mail.link("http").expect("an invitation link");
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    let password = "tenancy matrix password 123";
+    let accept = app
+        .anonymous()
+        .post(&format!("/api/v1/invitations/{token}/accept"), &json!({ "name": role, "password": password }))
+        .await;
+    assert_eq!(accept.status, 200, "accept as {role}: {}", accept.text);
+    app.login(&email, password).await
+}
+
+fn id_of(res: &tessera_testkit::TestResponse, what: &str) -> String {
+    assert!(res.status == 200 || res.status == 201, "create {what}: {}", res.text);
+    res.data()["id"].as_str().unwrap_or_else(|| panic!("{what} has an id: {}", res.text)).to_owned()
+}
+
+/// An organization with an owner, an admin, a member, a viewer, a team (with the
+/// member in it), a pending invitation, a custom role, a grant and a key.
+pub async fn org(app: &TestApp, name: &str) -> Org {
+    let owner = app.signed_up_user().await;
+    let res = owner.client.post("/api/v1/orgs", &json!({ "name": name })).await;
+    let id = id_of(&res, "org");
+    let admin = join(app, &owner.client, &id, "admin").await;
+    let member = join(app, &owner.client, &id, "member").await;
+    let viewer = join(app, &owner.client, &id, "viewer").await;
+    let base = format!("/api/v1/orgs/{id}");
+    let team = id_of(&owner.client.post(&format!("{base}/teams"), &json!({ "name": "core" })).await, "team");
+    let seat = owner
+        .client
+        .post(&format!("{base}/teams/{team}/members"), &json!({ "userId": member.id, "role": "member" }))
+        .await;
+    assert_eq!(seat.status, 201, "seat: {}", seat.text);
+    let invite =
+        json!({ "email": format!("pending-{}@example.test", uuid::Uuid::now_v7().simple()), "role": "member" });
+    let invitation = id_of(&owner.client.post(&format!("{base}/invitations"), &invite).await, "invitation");
+    let role_body = json!({ "name": "auditor", "permissions": ["audit:read", "members:read"] });
+    let role = id_of(&owner.client.post(&format!("{base}/roles"), &role_body).await, "role");
+    let grant_body =
+        json!({ "subject": viewer.id, "permission": "teams:manage", "resourceType": "team", "resourceId": team });
+    let grant = id_of(&owner.client.post(&format!("{base}/grants"), &grant_body).await, "grant");
+    let all: Vec<Value> = app_permissions(&owner.client).await.into_iter().map(Value::String).collect();
+    let res = owner.client.post(&format!("{base}/api-keys"), &json!({ "name": "ci", "permissions": all })).await;
+    assert_eq!(res.status, 201, "key: {}", res.text);
+    let key_id = res.data()["id"].as_str().unwrap().to_owned();
+    let key = res.data()["secret"].as_str().unwrap().to_owned();
+    Org { id, owner, admin, member, viewer, team, invitation, role, grant, key_id, key }
+}
+
+/// Every organization permission of the catalogue.
+pub async fn app_permissions(client: &Client) -> Vec<String> {
+    let res = client.get("/api/v1/permissions").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.data().as_array().unwrap().iter().map(|p| p["key"].as_str().unwrap().to_owned()).collect()
+}
+
+/// What the victim's owner sees of the organization, everything listed.
+pub async fn snapshot(app: &TestApp, org: &Org) -> Value {
+    let c = &org.owner.client;
+    let base = format!("/api/v1/orgs/{}", org.id);
+    let mut out = serde_json::Map::new();
+    for path in [
+        String::new(),
+        "/members?limit=100".into(),
+        "/teams?limit=100".into(),
+        format!("/teams/{}", org.team),
+        format!("/teams/{}/members?limit=100", org.team),
+        "/invitations?limit=100".into(),
+        "/roles".into(),
+        "/grants?limit=100".into(),
+        "/api-keys".into(),
+        "/audit-logs?limit=200".into(),
+    ] {
+        let res = c.get(&format!("{base}{path}")).await;
+        assert_eq!(res.status, 200, "{path}: {}", res.text);
+        let mut data = res.json["data"].clone();
+        // Using a key is not changing the organization.
+        for key in data.as_array_mut().into_iter().flatten() {
+            key.as_object_mut().map(|k| k.remove("lastUsedAt"));
+        }
+        out.insert(path, data);
+    }
+    let events = app.events().await.len();
+    out.insert("outbox".into(), json!(events));
+    Value::Object(out)
+}
+
+/// Asserts two snapshots are equal, naming the listings that differ.
+pub fn assert_same(before: &Value, after: &Value) {
+    let (b, a) = (before.as_object().unwrap(), after.as_object().unwrap());
+    let changed: Vec<&String> = b.keys().filter(|k| b.get(*k) != a.get(*k)).collect();
+    assert!(changed.is_empty(), "the organization changed in {changed:?}: before {before} after {after}");
+}
