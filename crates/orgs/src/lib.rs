@@ -39,3 +39,18 @@ pub const PERMISSIONS: &[PermissionInfo] = &[
 pub fn routes(app: AppState, orgs: Arc<Orgs>) -> OpenApiRouter {
     http::routes(OrgsState { app, orgs })
 }
+
+/// The page behind invitation links (`/invitations/{token}` at the public URL),
+/// so the default links work with no front end of one's own.
+pub fn pages() -> axum::Router {
+    use axum::http::header;
+    use axum::routing::get;
+    let html = ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], PAGE);
+    axum::Router::new().route("/invitations/{token}", get(move || async move { html })).route(
+        "/assets/invitation.js",
+        get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], SCRIPT) }),
+    )
+}
+
+const PAGE: &str = include_str!("../assets/invitation.html");
+const SCRIPT: &str = include_str!("../assets/invitation.js");

@@ -183,6 +183,7 @@ fn compose(app: AppState, modules: Modules) -> Router {
     }
     if server.runs("orgs") {
         api = api.merge(tessera_orgs::routes(app.clone(), modules.orgs));
+        root = root.merge(OpenApiRouter::from(tessera_orgs::pages()));
     }
     if server.runs("access") {
         api = api.merge(tessera_access::routes(app.clone(), modules.access));

@@ -28,6 +28,12 @@ pub async fn join(app: &TestApp, owner: &Client, org: &str, role: &str) -> TestU
     let mail = app.mail_to(&email, "").await;
     let link = mail.link("http").expect("an invitation link");
     let token = link.rsplit('/').next().unwrap().to_owned();
+    // The link opens the built-in page, which loads its script from the binary.
+    let page = app.anonymous().get(&format!("/invitations/{token}")).await;
+    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(page.text.contains("/assets/invitation.js"), "{}", page.text);
+    let script = app.anonymous().get("/assets/invitation.js").await;
+    assert!(script.status == 200 && script.text.contains("/accept"), "{}", script.status);
     let password = "tenancy matrix password 123";
     let accept = app
         .anonymous()
