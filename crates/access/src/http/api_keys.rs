@@ -167,7 +167,8 @@ fn grace_hours(s: &AccessState, body: &Bytes) -> Result<u32, ApiError> {
     Ok(hours)
 }
 
-/// Personal keys are managed by their user, in person or through one of their personal keys.
+/// Personal keys are managed by their user, in person or through one of their personal keys
+/// (listing and revoking; creating and rotating hand out a secret, so they take the person).
 fn personal_owner(actor: &Actor) -> Result<KeyOwner, ApiError> {
     match actor {
         Actor::ApiKey(k) if k.org_id.is_some() => Err(AccessError::OrgKeyForbidden.into()),
@@ -226,6 +227,7 @@ async fn revoke_org_key(
 }
 
 /// Gives an organization key a new secret (shown once); the old one works for the grace period.
+/// Only a person holding every permission of the key may rotate it (403 otherwise).
 #[utoipa::path(post, path = "/orgs/{org_id}/api-keys/{key_id}/rotate", tag = "api-keys",
     operation_id = "access.org_keys.rotate", params(("org_id" = OrgId, Path), ("key_id" = ApiKeyId, Path)),
     request_body = Option<RotateIn>,
@@ -288,6 +290,7 @@ async fn revoke_my_key(
 }
 
 /// Gives one of the caller's personal keys a new secret; the old one works for the grace period.
+/// The user in person only: a key cannot rotate itself or another key into a new secret.
 #[utoipa::path(post, path = "/users/me/api-keys/{key_id}/rotate", tag = "api-keys", operation_id = "access.my_keys.rotate",
     params(("key_id" = ApiKeyId, Path)), request_body = Option<RotateIn>,
     responses((status = 200, body = Data<IssuedApiKeyOut>), (status = 401), (status = 403), (status = 404), (status = 422)),

@@ -58,7 +58,10 @@ fn parse(s: &AccessState, field: String, input: CheckIn, errors: &mut FieldError
     CheckQuery { subject: input.subject, org: input.org_id, permission: input.permission, resource: input.resource }
 }
 
-/// Whether a subject holds a permission, and the rule that decided.
+/// Whether a subject holds a permission, and the rule that decided. Asking about
+/// anyone but yourself needs `authz:check` in that organization (403); in an
+/// organization you do not belong to, every answer is `{allowed: false, reason:
+/// "not a member"}`, the same as for one that does not exist.
 #[utoipa::path(post, path = "/authz/check", tag = "access", operation_id = "access.authz.check", request_body = CheckIn,
     responses((status = 200, body = Data<Decision>), (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]
@@ -71,7 +74,8 @@ async fn check(State(s): State<AccessState>, actor: Actor, Json(input): Json<Che
     Ok(Data::new(answer))
 }
 
-/// Answers up to 100 checks in one call, in order.
+/// Answers 1 to 100 checks in one call, in order, under the rules of `/authz/check`
+/// (422 beyond 100; a 403 for any check refuses the whole batch).
 #[utoipa::path(post, path = "/authz/check/batch", tag = "access", operation_id = "access.authz.check_batch",
     request_body = CheckBatchIn,
     responses((status = 200, body = Data<CheckBatchOut>), (status = 401), (status = 403), (status = 422)),

@@ -111,13 +111,15 @@ impl Access {
         Ok(store::api_keys::list(&self.core.db.conn, owner, page).await?)
     }
 
-    /// Revokes a key, effective at once on this node; emits `api_key.revoked`.
+    /// Revokes a key, effective at once on this node, and withdraws grants to it; emits `api_key.revoked`.
     #[tracing::instrument(skip_all)]
     pub async fn revoke_key(&self, actor: &Actor, owner: KeyOwner, id: ApiKeyId) -> Result<(), ApiError> {
         let txn = self.core.db.begin_write().await?;
         let key = store::api_keys::find_live(&*txn, owner, id).await?.ok_or(AccessError::KeyNotFound)?;
         let hashes = store::api_keys::secret_hashes(&*txn, &[id]).await?;
         store::api_keys::revoke(&*txn, &[id], self.now()).await?;
+        // Grants to a dead key would linger in the organization's grant list.
+        store::grants::delete_for_subjects(&*txn, &[id.as_uuid()]).await?;
         let data = events::ApiKeyRevoked { id, org_id: key.org_id, name: key.name.clone(), reason: "revoked" };
         self.emit(&txn, events::API_KEY_REVOKED, key.org_id, actor.as_ref(), data).await?;
         let after = json!({ "revoked": true });
@@ -129,6 +131,10 @@ impl Access {
     }
 
     /// Gives a key a new secret; the old one keeps working for `grace_hours`.
+    /// The new secret goes to whoever could have created the key: a person (not a
+    /// key) who, for an organization key, holds each of its permissions. Otherwise
+    /// an admin could rotate an owner's key into a secret that deletes the
+    /// organization, or a narrow key into a wider one.
     #[tracing::instrument(skip_all)]
     pub async fn rotate_key(
         &self,
@@ -137,6 +143,13 @@ impl Access {
         id: ApiKeyId,
         grace_hours: u32,
     ) -> Result<IssuedKey, ApiError> {
+        actor.session_user()?;
+        let current =
+            store::api_keys::find_live(&self.core.db.conn, owner, id).await?.ok_or(AccessError::KeyNotFound)?;
+        if let KeyOwner::Org(org) = owner {
+            let permissions = json_list(&current.permissions);
+            self.require_all(actor, org, permissions.iter().filter(|p| *p != ALL)).await?;
+        }
         let now = self.now();
         let grace_until = now + i64::from(grace_hours) * 3_600_000;
         let txn = self.core.db.begin_write().await?;
@@ -147,7 +160,15 @@ impl Access {
         let before = json!({ "prefix": key.prefix });
         key.prefix = prefix;
         let after = json!({ "prefix": key.prefix, "graceHours": grace_hours });
-        self.audit(&txn, entry(actor, "api_key.rotated", &key).change(before, after)).await?;
+        let data = events::ApiKeyRotated {
+            id,
+            org_id: key.org_id,
+            name: key.name.clone(),
+            prefix: key.prefix.clone(),
+            previous_valid_until: grace_until.max(now),
+        };
+        self.emit(&txn, events::API_KEY_ROTATED, key.org_id, actor.as_ref(), data).await?;
+        self.audit(&txn, entry(actor, events::API_KEY_ROTATED, &key).change(before, after)).await?;
         txn.commit().await?;
         // Cached views of the old secret know nothing of its grace period.
         self.secrets_changed(&old).await;

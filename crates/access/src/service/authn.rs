@@ -1,7 +1,8 @@
 //! API keys as credentials: a `tsk_…` secret is looked up by its SHA-256 (so no
 //! secret is ever compared byte by byte), checked for revocation, expiry and the
-//! grace period of a rotation, counted against the key's own rate limit, and
-//! becomes an [`Actor::ApiKey`]. Lookups are cached for `api_key_cache_secs`;
+//! grace period of a rotation, and (an organization key) for its creator still
+//! belonging to the organization; it is counted against the key's own rate limit
+//! and becomes an [`Actor::ApiKey`]. Lookups are cached for `api_key_cache_secs`;
 //! this node forgets a key the moment it revokes or rotates it.
 
 use std::sync::Arc;
@@ -62,6 +63,13 @@ impl Access {
         let Some(view) = view.filter(|v| v.expires_at.is_none_or(|at| at > now)) else {
             return Err(AccessError::InvalidKey.into());
         };
+        // An organization key dies with its creator's membership: asked on every
+        // request (the directory answers from its own, promptly forgotten, cache).
+        if let Some(org) = view.actor.org_id
+            && self.directory.org_role(org, view.actor.owner).await?.is_none()
+        {
+            return Err(AccessError::InvalidKey.into());
+        }
         ratelimit::enforce(&self.core, self.key_rule(), &view.actor.key_id.to_string()).await?;
         self.touch(view.actor.key_id, now).await;
         Ok(Actor::ApiKey(view.actor.clone()))

@@ -1,5 +1,6 @@
 //! Direct grants: one permission for one user or API key on one resource of an
 //! organization. Whoever grants must hold that permission on that resource.
+//! Each change writes `grant.created` or `grant.deleted` and an audit entry.
 
 use serde_json::{Value, json};
 use tessera_kernel::audit::AuditEntry;
@@ -11,6 +12,7 @@ use uuid::Uuid;
 use super::{Access, Subject};
 use crate::entity::grants::Model;
 use crate::error::AccessError;
+use crate::events;
 use crate::store::{self, PageReq};
 
 /// A grant to create.
@@ -20,6 +22,18 @@ pub struct NewGrant {
     pub subject: Uuid,
     pub permission: String,
     pub resource: ResourceRef,
+}
+
+fn event_of(g: &Model) -> events::GrantChanged {
+    events::GrantChanged {
+        id: g.id,
+        org_id: g.org_id,
+        subject: g.subject_id,
+        subject_type: g.subject_type.clone(),
+        permission: g.permission.clone(),
+        resource_type: g.resource_type.clone(),
+        resource_id: g.resource_id.clone(),
+    }
 }
 
 fn audit_view(g: &Model) -> Value {
@@ -76,7 +90,8 @@ impl Access {
                 ApiError::from(e)
             }
         })?;
-        let entry = AuditEntry::new(actor.as_ref(), "grant.created", "grant", grant.id).in_org(org);
+        self.emit(&txn, events::GRANT_CREATED, Some(org), actor.as_ref(), event_of(&grant)).await?;
+        let entry = AuditEntry::new(actor.as_ref(), events::GRANT_CREATED, "grant", grant.id).in_org(org);
         self.audit(&txn, entry.change(Value::Null, audit_view(&grant))).await?;
         txn.commit().await?;
         Ok(grant)
@@ -98,7 +113,8 @@ impl Access {
         let txn = self.core.db.begin_write().await?;
         let grant = store::grants::find(&*txn, org, id).await?.ok_or(AccessError::GrantNotFound)?;
         store::grants::delete(&*txn, org, id).await?;
-        let entry = AuditEntry::new(actor.as_ref(), "grant.deleted", "grant", grant.id).in_org(org);
+        self.emit(&txn, events::GRANT_DELETED, Some(org), actor.as_ref(), event_of(&grant)).await?;
+        let entry = AuditEntry::new(actor.as_ref(), events::GRANT_DELETED, "grant", grant.id).in_org(org);
         self.audit(&txn, entry.change(audit_view(&grant), Value::Null)).await?;
         txn.commit().await?;
         Ok(())
