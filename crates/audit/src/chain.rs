@@ -1,20 +1,21 @@
 //! The hash chain. Each organization (and the platform) has its own chain; an
-//! entry's hash covers the previous entry's hash, its own fields, and a digest of
-//! its personal fields (actor, address, user agent, changes), so erasing those for
-//! GDPR leaves the chain intact while editing anything else breaks it.
+//! entry's hash covers the previous entry's hash, its own fields, and salted
+//! commitments to its personal fields (actor, address, user agent, changes; see
+//! `commitments.rs`), so erasing those for GDPR leaves the chain intact while
+//! editing anything else breaks it.
 
 use sea_orm::sea_query::{LockType, OnConflict};
 use sea_orm::{
-    AccessMode, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
+    AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
     EntityTrait, IsolationLevel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tessera_kernel::ActorRef;
 use tessera_kernel::audit::{AuditEntry, AuditSink, RequestInfo, redact};
 use tessera_kernel::clock::Clock;
 use tessera_kernel::ids::AuditId;
 
+use crate::commitments::{self, sha256_hex};
 use crate::entity::{audit_chains, audit_log};
 
 /// The `prev_hash` of the first entry of every chain.
@@ -22,53 +23,6 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 /// The chain of platform-level entries (no organization).
 pub const PLATFORM: &str = "platform";
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-/// `value` as JSON with object keys sorted at every depth, so a document reads the
-/// same after a database that reorders keys (MySQL's JSON type) hands it back.
-pub fn canonical_json(value: &Value) -> String {
-    fn write(value: &Value, out: &mut String) {
-        match value {
-            Value::Object(map) => {
-                let mut fields: Vec<(&String, &Value)> = map.iter().collect();
-                fields.sort_by(|a, b| a.0.cmp(b.0));
-                out.push('{');
-                for (i, (key, item)) in fields.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&Value::String(key.clone()).to_string());
-                    out.push(':');
-                    write(item, out);
-                }
-                out.push('}');
-            }
-            Value::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write(item, out);
-                }
-                out.push(']');
-            }
-            scalar => out.push_str(&scalar.to_string()),
-        }
-    }
-    let mut out = String::new();
-    write(value, &mut out);
-    out
-}
-
-/// Digest of the personal fields as recorded.
-pub fn personal_digest(row: &audit_log::Model) -> String {
-    let personal = json!([row.actor_id, row.actor_owner, row.ip, row.user_agent, row.changes]);
-    sha256_hex(canonical_json(&personal).as_bytes())
-}
 
 /// The hash of an entry, given its predecessor's.
 pub fn entry_hash(row: &audit_log::Model) -> String {
@@ -84,7 +38,7 @@ pub fn entry_hash(row: &audit_log::Model) -> String {
         row.target_id,
         row.request_id,
         row.created_at,
-        row.personal_digest,
+        row.personal_commitments,
     ]);
     sha256_hex(fields.to_string().as_bytes())
 }
@@ -136,12 +90,13 @@ impl AuditLog {
             user_agent: info.user_agent,
             request_id: info.request_id,
             created_at: now,
-            personal_digest: String::new(),
+            personal_commitments: String::new(),
+            personal_salts: String::new(),
             erased_at: None,
             prev_hash: head.last_hash.clone(),
             hash: String::new(),
         };
-        row.personal_digest = personal_digest(&row);
+        (row.personal_commitments, row.personal_salts) = commitments::seal(&row);
         row.hash = entry_hash(&row);
         let id = row.id;
         let (seq, hash) = (row.seq, row.hash.clone());
@@ -171,9 +126,11 @@ pub(crate) async fn lock_head(txn: &DatabaseTransaction, chain_key: &str) -> Res
         cut_seq: Set(1),
         cut_hash: Set(GENESIS.to_owned()),
     };
-    // Concurrent first entries of one chain: the loser's insert does nothing.
+    // Concurrent first entries of one chain: the loser's insert does nothing
+    // (MySQL has no DO NOTHING: it gets a no-op `ON DUPLICATE KEY UPDATE`).
+    let key = audit_chains::Column::ChainKey;
     audit_chains::Entity::insert(genesis)
-        .on_conflict(OnConflict::column(audit_chains::Column::ChainKey).do_nothing().to_owned())
+        .on_conflict(OnConflict::column(key).do_nothing_on([key]).to_owned())
         .exec_without_returning(txn)
         .await?;
     let mut query = audit_chains::Entity::find_by_id(chain_key.to_owned());
@@ -266,7 +223,7 @@ pub async fn verify<C: ConnectionTrait>(conn: &C, chain_key: &str) -> Result<Ver
                 Some("an entry before this one is missing")
             } else if row.prev_hash != prev_hash {
                 Some("the link to the previous entry does not match")
-            } else if row.erased_at.is_none() && personal_digest(row) != row.personal_digest {
+            } else if !commitments::holds(row) {
                 Some("the actor, address, user agent or changes were altered")
             } else if entry_hash(row) != row.hash {
                 Some("the entry was altered")
@@ -283,6 +240,17 @@ pub async fn verify<C: ConnectionTrait>(conn: &C, chain_key: &str) -> Result<Ver
     }
     if expected_seq <= head.seq || prev_hash != head.last_hash {
         return Ok(broken(out, None, expected_seq, "the last entries of the chain are missing"));
+    }
+    // Rows outside the walked range were added behind the application's back:
+    // past the head, or before the retention cut.
+    let stray = audit_log::Entity::find()
+        .filter(audit_log::Column::ChainKey.eq(chain_key))
+        .filter(Condition::any().add(audit_log::Column::Seq.gt(head.seq)).add(audit_log::Column::Seq.lt(head.cut_seq)))
+        .order_by_asc(audit_log::Column::Seq)
+        .one(conn)
+        .await?;
+    if let Some(row) = stray {
+        return Ok(broken(out, Some(row.id), row.seq, "an entry outside the chain was inserted"));
     }
     Ok(out)
 }

@@ -3,6 +3,7 @@
 //! retention, and the GDPR export of everything tessera holds about a user.
 
 pub mod chain;
+pub mod commitments;
 pub mod config;
 pub mod entity;
 pub mod http;

@@ -38,7 +38,9 @@ impl MigrationTrait for CreateAuditTables {
                 .col(string_len_null("user_agent", 512))
                 .col(string_len_null("request_id", 128))
                 .col(big_integer("created_at"))
-                .col(string_len("personal_digest", 64))
+                // Five SHA-256 commitments and five 128-bit salts, hex, comma-separated.
+                .col(string_len("personal_commitments", 330))
+                .col(string_len("personal_salts", 170))
                 .col(big_integer_null("erased_at"))
                 .col(string_len("prev_hash", 64))
                 .col(string_len("hash", 64))

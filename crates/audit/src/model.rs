@@ -52,13 +52,13 @@ pub struct EntryOut {
     #[serde(with = "tessera_kernel::clock::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
-    /// When the actor's personal fields were erased (GDPR), if they were.
+    /// When personal fields of this entry (actor, address, user agent or changes) were erased (GDPR).
     #[serde(with = "tessera_kernel::clock::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub erased_at: Option<Millis>,
     /// The hash of the previous entry of the chain.
     pub prev_hash: String,
-    /// This entry's hash: covers `prevHash`, its fields and a digest of its personal fields.
+    /// This entry's hash: covers `prevHash`, its fields and salted commitments to its personal fields.
     pub hash: String,
 }
 

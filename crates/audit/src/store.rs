@@ -7,8 +7,9 @@ use sea_orm::{
 };
 use serde_json::Value;
 use tessera_kernel::Millis;
-use tessera_kernel::ids::UserId;
+use tessera_kernel::ids::{AuditId, UserId};
 
+use crate::commitments;
 use crate::entity::audit_chains;
 use crate::entity::audit_log::{Column, Entity, Model};
 use crate::model::{ActionFilter, Cursor, LogFilter};
@@ -92,8 +93,11 @@ pub async fn by_actor<C: ConnectionTrait>(conn: &C, user: UserId) -> Result<Vec<
     Entity::find().filter(acted(user)).order_by_asc(Column::CreatedAt).order_by_asc(Column::Id).all(conn).await
 }
 
-/// Pseudonymizes `user`: the entries they acted in lose actor, address, user agent
-/// and changes; the entries about them lose their changes. Returns the rows changed.
+/// Pseudonymizes `user`: the entries they acted in (directly or through a key
+/// they own) lose actor, key owner, address, user agent and changes; the other
+/// entries about them (as the target, or in a compound target such as a team
+/// seat `team:user`) lose their changes. Each erased field loses its salt with it
+/// (see `commitments.rs`). Returns the rows changed.
 pub async fn erase_person<C: ConnectionTrait>(conn: &C, user: UserId, now: Millis) -> Result<u64, DbErr> {
     let none = || Expr::value(Option::<String>::None);
     let as_actor = Entity::update_many()
@@ -102,19 +106,75 @@ pub async fn erase_person<C: ConnectionTrait>(conn: &C, user: UserId, now: Milli
         .col_expr(Column::Ip, none())
         .col_expr(Column::UserAgent, none())
         .col_expr(Column::Changes, Expr::value(Option::<Value>::None))
+        .col_expr(Column::PersonalSalts, Expr::value(commitments::drop_salts("", &commitments::ALL)))
         .col_expr(Column::ErasedAt, Expr::value(Some(now)))
         .filter(acted(user))
         .exec(conn)
         .await?;
     // The id itself stays as the target: without the account it names no one.
-    let as_target = Entity::update_many()
-        .col_expr(Column::Changes, Expr::value(Option::<Value>::None))
-        .col_expr(Column::ErasedAt, Expr::value(Some(now)))
-        .filter(Column::TargetId.eq(user.to_string()))
+    let id = user.to_string();
+    let about = Entity::find()
+        .select_only()
+        .columns([Column::Id, Column::PersonalSalts])
+        .filter(
+            Condition::any()
+                .add(Column::TargetId.eq(id.as_str()))
+                .add(Column::TargetId.like(format!("%:{id}")))
+                .add(Column::TargetId.like(format!("{id}:%"))),
+        )
         .filter(Column::Changes.is_not_null())
-        .exec(conn)
+        .into_tuple::<(AuditId, String)>()
+        .all(conn)
         .await?;
-    Ok(as_actor.rows_affected + as_target.rows_affected)
+    for (entry, salts) in &about {
+        Entity::update_many()
+            .col_expr(Column::Changes, Expr::value(Option::<Value>::None))
+            .col_expr(Column::PersonalSalts, Expr::value(commitments::drop_salts(salts, &[commitments::CHANGES])))
+            .col_expr(Column::ErasedAt, Expr::value(Some(now)))
+            .filter(Column::Id.eq(*entry))
+            .exec(conn)
+            .await?;
+    }
+    Ok(as_actor.rows_affected + about.len() as u64)
+}
+
+/// Erases the address and user agent of the entries the system recorded in
+/// request `request_id` from `ip` with `user_agent`: an account deletion's
+/// cascade (memberships, seats, keys), which happens on the person's behalf. The
+/// request id stays, tying them to the deletion's own entry and its actor.
+pub async fn erase_request_client<C: ConnectionTrait>(
+    conn: &C,
+    request_id: &str,
+    ip: &str,
+    user_agent: Option<&str>,
+    now: Millis,
+) -> Result<u64, DbErr> {
+    let agent = match user_agent {
+        Some(ua) => Column::UserAgent.eq(ua),
+        None => Column::UserAgent.is_null(),
+    };
+    let rows = Entity::find()
+        .select_only()
+        .columns([Column::Id, Column::PersonalSalts])
+        .filter(Column::RequestId.eq(request_id))
+        .filter(Column::ActorType.eq("system"))
+        .filter(Column::Ip.eq(ip))
+        .filter(agent)
+        .into_tuple::<(AuditId, String)>()
+        .all(conn)
+        .await?;
+    for (entry, salts) in &rows {
+        let salts = commitments::drop_salts(salts, &[commitments::IP, commitments::USER_AGENT]);
+        Entity::update_many()
+            .col_expr(Column::Ip, Expr::value(Option::<String>::None))
+            .col_expr(Column::UserAgent, Expr::value(Option::<String>::None))
+            .col_expr(Column::PersonalSalts, Expr::value(salts))
+            .col_expr(Column::ErasedAt, Expr::value(Some(now)))
+            .filter(Column::Id.eq(*entry))
+            .exec(conn)
+            .await?;
+    }
+    Ok(rows.len() as u64)
 }
 
 /// Every chain's key.

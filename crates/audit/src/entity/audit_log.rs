@@ -29,9 +29,12 @@ pub struct Model {
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
     pub created_at: i64,
-    /// SHA-256 of the personal fields as recorded; the chain covers this digest, so
-    /// erasing the personal fields later keeps the chain verifiable.
-    pub personal_digest: String,
+    /// One salted SHA-256 commitment per personal field, comma-separated (see
+    /// `commitments.rs`); the chain covers these, not the fields, so erasing the
+    /// fields later keeps the chain verifiable.
+    pub personal_commitments: String,
+    /// The salts of the commitments, comma-separated; an erased field's is empty.
+    pub personal_salts: String,
     /// Set when the personal fields were erased (GDPR).
     pub erased_at: Option<i64>,
     pub prev_hash: String,

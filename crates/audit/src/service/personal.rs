@@ -1,10 +1,15 @@
 //! The audit module's part of a user's personal data: the entries they are the
 //! actor of (directly or through a key they own) go into their export; erasure
-//! pseudonymizes entries and never deletes them. The chain covers only a digest
-//! of the personal fields, so it still verifies afterwards.
+//! pseudonymizes entries and never deletes them. The chain covers only salted
+//! commitments to the personal fields, so it still verifies afterwards.
+//!
+//! The audit module registers its part after every other module's, so the
+//! entries those parts (and the account deletion itself) record during the
+//! erasure are pseudonymized too.
 
 use sea_orm::DatabaseTransaction;
 use serde_json::Value;
+use tessera_kernel::audit::RequestInfo;
 use tessera_kernel::clock::Clock;
 use tessera_kernel::db::Db;
 use tessera_kernel::ids::UserId;
@@ -39,7 +44,14 @@ impl PersonalData for AuditEntries {
     }
 
     async fn erase(&self, txn: &DatabaseTransaction, user: UserId) -> Result<(), ApiError> {
-        let changed = store::erase_person(txn, user, self.clock.now_ms()).await?;
+        let now = self.clock.now_ms();
+        let mut changed = store::erase_person(txn, user, now).await?;
+        // What the system records in this request on the person's behalf (the
+        // cascade of an account deletion) carries the address of whoever asked.
+        let info = RequestInfo::current();
+        if let (Some(request_id), Some(ip)) = (&info.request_id, &info.ip) {
+            changed += store::erase_request_client(txn, request_id, ip, info.user_agent.as_deref(), now).await?;
+        }
         tracing::info!(user = %user, entries = changed, "audit entries pseudonymized");
         Ok(())
     }

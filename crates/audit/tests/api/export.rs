@@ -8,7 +8,7 @@ use tessera_kernel::audit::AuditEntry;
 use tessera_kernel::ids::OrgId;
 use tessera_testkit::spawn_app;
 
-use crate::support::{org_entries, record, record_from};
+use crate::support::{org_entries, parse_csv, record, record_from};
 
 const MANY: usize = 3_000;
 
@@ -79,50 +79,4 @@ async fn an_unknown_export_format_is_refused() {
     let res = admin.client.get("/api/v1/audit-logs/export?format=xml").await;
     assert_eq!(res.status, 422, "{}", res.text);
     assert_eq!(res.json["error"]["details"]["fields"][0]["field"], "format");
-}
-
-/// A strict RFC 4180 reader: fails the test on anything malformed.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let (mut rows, mut row, mut field) = (Vec::new(), Vec::new(), String::new());
-    let mut chars = text.chars().peekable();
-    let mut quoted = false;
-    let mut was_quoted = false;
-    while let Some(c) = chars.next() {
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => quoted = false,
-                c => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' => {
-                assert!(field.is_empty() && !was_quoted, "a quote inside an unquoted field: {field}");
-                quoted = true;
-                was_quoted = true;
-            }
-            ',' => {
-                row.push(std::mem::take(&mut field));
-                was_quoted = false;
-            }
-            '\r' => {
-                assert_eq!(chars.next(), Some('\n'), "records end with CRLF");
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-                was_quoted = false;
-            }
-            '\n' => panic!("a bare line feed outside quotes"),
-            c => {
-                assert!(!was_quoted, "text after a closing quote");
-                field.push(c);
-            }
-        }
-    }
-    assert!(!quoted, "an unterminated quote");
-    assert!(field.is_empty() && row.is_empty(), "the last record ends with CRLF");
-    rows
 }

@@ -4,6 +4,9 @@
 mod export;
 mod gdpr;
 mod listing;
+mod org_logs;
+mod personal_data;
+mod recording;
 mod retention;
 mod support;
 mod verify;

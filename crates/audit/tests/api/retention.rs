@@ -14,11 +14,12 @@ use crate::support::{all_pages, org_entries, record, sql, verify};
 /// then retention at 30 days.
 async fn cut_after_forty_days() -> (TestApp, TestUser, OrgId) {
     let app = spawn_app().await;
-    let admin = app.admin().await;
     let org = OrgId::new();
     record(&app, org_entries(org, &ActorRef::System, 5)).await;
     app.clock.advance(time::Duration::days(40));
     record(&app, org_entries(org, &ActorRef::System, 3)).await;
+    // Signed in after the clock moved, so the access token is fresh.
+    let admin = app.admin().await;
     let report = tessera_audit::retention::apply(&app.core, 30).await.unwrap();
     assert!(report.deleted >= 5, "{report:?}");
     (app, admin, org)
@@ -67,10 +68,10 @@ async fn deleting_the_oldest_kept_entry_is_caught() {
 #[tokio::test]
 async fn a_chain_whose_every_entry_is_old_is_emptied_and_still_verifies() {
     let app = spawn_app().await;
-    let admin = app.admin().await;
     let org = OrgId::new();
     record(&app, org_entries(org, &ActorRef::System, 4)).await;
     app.clock.advance(time::Duration::days(31));
+    let admin = app.admin().await;
 
     tessera_audit::retention::apply(&app.core, 30).await.unwrap();
 

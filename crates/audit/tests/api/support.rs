@@ -3,11 +3,11 @@
 //! read listings page by page.
 
 use sea_orm::ConnectionTrait;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tessera_kernel::ActorRef;
 use tessera_kernel::audit::AuditEntry;
 use tessera_kernel::ids::{OrgId, UserId};
-use tessera_testkit::{Client, TestApp};
+use tessera_testkit::{Client, TestApp, TestResponse, TestUser};
 
 /// Records `entries` in one transaction, as a service records its change.
 pub async fn record(app: &TestApp, entries: impl IntoIterator<Item = AuditEntry>) {
@@ -73,4 +73,94 @@ pub async fn verify(admin: &Client, chain: &str) -> Value {
     let res = admin.get(&format!("/api/v1/audit-logs/verify?chain={chain}")).await;
     assert_eq!(res.status, 200, "{}", res.text);
     res.data().clone()
+}
+
+/// Creates an organization as `owner` through the orgs API; returns its id.
+pub async fn create_org(owner: &TestUser, name: &str) -> String {
+    let res = owner.client.post("/api/v1/orgs", &json!({ "name": name })).await;
+    assert_eq!(res.status, 201, "create org: {}", res.text);
+    res.data()["id"].as_str().unwrap().to_owned()
+}
+
+/// A new account that joins `org` with `role` through an invitation from
+/// `inviter` (registering with the mailed link), then signs in.
+pub async fn join(app: &TestApp, inviter: &TestUser, org: &str, role: &str) -> TestUser {
+    let email = format!("member-{}@example.test", uuid::Uuid::now_v7().simple());
+    let password = "member password for tests";
+    let res =
+        inviter.client.post(&format!("/api/v1/orgs/{org}/invitations"), &json!({ "email": email, "role": role })).await;
+    assert_eq!(res.status, 201, "invite: {}", res.text);
+    let mail = app.mail_to(&email, "invited").await;
+    let prefix = format!("{}/invitations/", app.base_url);
+    let link = mail.link(&prefix).unwrap_or_else(|| panic!("no invitation link in {}", mail.text));
+    let token = link.trim_start_matches(&prefix).trim_end_matches(['.', ',', '>', ')']);
+    let accept = format!("/api/v1/invitations/{token}/accept");
+    let res = app.anonymous().post(&accept, &json!({ "name": "Member", "password": password })).await;
+    assert_eq!(res.status, 200, "accept: {}", res.text);
+    app.login(&email, password).await
+}
+
+/// Creates a team in `org` as `user`; returns its id.
+pub async fn create_team(client: &Client, org: &str, name: &str) -> String {
+    let res = client.post(&format!("/api/v1/orgs/{org}/teams"), &json!({ "name": name })).await;
+    assert_eq!(res.status, 201, "create team: {}", res.text);
+    res.data()["id"].as_str().unwrap().to_owned()
+}
+
+/// Sends `req` with `User-Agent: user_agent`.
+pub async fn send_as(client: &Client, user_agent: &str, req: reqwest::RequestBuilder) -> TestResponse {
+    client.send(req.header("user-agent", user_agent)).await
+}
+
+/// The entries of a listing page at `path` (asserting a 200).
+pub async fn entries(client: &Client, path: &str) -> Vec<Value> {
+    let res = client.get(path).await;
+    assert_eq!(res.status, 200, "{path}: {}", res.text);
+    res.data().as_array().unwrap().clone()
+}
+
+/// A strict RFC 4180 reader: fails the test on anything malformed.
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut field) = (Vec::new(), Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => quoted = false,
+                c => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                assert!(field.is_empty() && !was_quoted, "a quote inside an unquoted field: {field}");
+                quoted = true;
+                was_quoted = true;
+            }
+            ',' => {
+                row.push(std::mem::take(&mut field));
+                was_quoted = false;
+            }
+            '\r' => {
+                assert_eq!(chars.next(), Some('\n'), "records end with CRLF");
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+                was_quoted = false;
+            }
+            '\n' => panic!("a bare line feed outside quotes"),
+            c => {
+                assert!(!was_quoted, "text after a closing quote");
+                field.push(c);
+            }
+        }
+    }
+    assert!(!quoted, "an unterminated quote");
+    assert!(field.is_empty() && row.is_empty(), "the last record ends with CRLF");
+    rows
 }

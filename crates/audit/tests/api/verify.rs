@@ -106,7 +106,7 @@ async fn deleting_the_newest_entries_is_caught() {
 }
 
 #[tokio::test]
-async fn changing_the_address_of_an_entry_is_caught_by_the_personal_digest() {
+async fn changing_the_address_of_an_entry_is_caught_by_its_commitment() {
     let (app, admin, org) = ten_entries().await;
     let edited = id_at(&admin, org, 3).await;
 
@@ -133,4 +133,75 @@ async fn changes_read_back_from_the_database_still_match_their_digest() {
     let v = verify(&admin.client, &org.to_string()).await;
 
     assert_eq!(v["valid"], true, "{v}");
+}
+
+#[tokio::test]
+async fn marking_an_entry_erased_does_not_let_its_personal_fields_be_rewritten() {
+    let (app, admin, org) = ten_entries().await;
+    let forged = uuid::Uuid::now_v7();
+
+    sql(
+        &app,
+        &format!(
+            "UPDATE audit_log SET erased_at = 1, actor_id = '{forged}', ip = NULL \
+             WHERE chain_key = '{org}' AND seq = 4"
+        ),
+    )
+    .await;
+    let v = verify(&admin.client, &org.to_string()).await;
+
+    assert_eq!((v["valid"].as_bool(), v["firstBrokenSeq"].as_i64()), (Some(false), Some(4)), "{v}");
+    assert_eq!(v["reason"], "the actor, address, user agent or changes were altered");
+}
+
+/// Inserts, behind the application's back, a copy of the entry at `seq` of `org`'s
+/// chain with a new id at position `to`, linked to `prev` and hashed as the
+/// application would; returns its id.
+async fn forge(app: &TestApp, org: OrgId, seq: i64, to: i64, prev: Option<String>) -> String {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use tessera_audit::entity::audit_log::{ActiveModel, Column, Entity};
+    let conn = &app.core.db.conn;
+    let query = Entity::find().filter(Column::ChainKey.eq(org.to_string())).filter(Column::Seq.eq(seq));
+    let mut row = query.one(conn).await.unwrap().unwrap();
+    (row.id, row.seq, row.target_id) = (tessera_kernel::ids::AuditId::new(), to, "forged".into());
+    if let Some(prev) = prev {
+        row.prev_hash = prev;
+    }
+    row.hash = tessera_audit::chain::entry_hash(&row);
+    Entity::insert(ActiveModel::from(row.clone())).exec_without_returning(conn).await.unwrap();
+    row.id.to_string()
+}
+
+#[tokio::test]
+async fn an_entry_inserted_after_the_head_is_caught() {
+    let (app, admin, org) = ten_entries().await;
+    let head = verify(&admin.client, &org.to_string()).await["headHash"].as_str().unwrap().to_owned();
+
+    let forged = forge(&app, org, 10, 11, Some(head)).await;
+    let v = verify(&admin.client, &org.to_string()).await;
+
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!((v["firstBrokenSeq"].as_i64(), v["firstBrokenId"].as_str()), (Some(11), Some(forged.as_str())));
+    assert_eq!(v["reason"], "an entry outside the chain was inserted");
+}
+
+#[tokio::test]
+async fn an_entry_slipped_into_the_middle_is_caught_after_it() {
+    let (app, admin, org) = ten_entries().await;
+    assert_eq!(verify(&admin.client, &org.to_string()).await["valid"], true);
+    let prev = {
+        let res = admin.client.get(&format!("/api/v1/audit-logs?orgId={org}&limit=200")).await;
+        let list = res.data().as_array().unwrap().clone();
+        list.iter().find(|e| e["seq"] == 5).unwrap()["hash"].as_str().unwrap().to_owned()
+    };
+
+    for seq in (6..=10).rev() {
+        sql(&app, &format!("UPDATE audit_log SET seq = {} WHERE chain_key = '{org}' AND seq = {seq}", seq + 1)).await;
+    }
+    sql(&app, &format!("UPDATE audit_chains SET seq = 11 WHERE chain_key = '{org}'")).await;
+    forge(&app, org, 5, 6, Some(prev)).await;
+    let v = verify(&admin.client, &org.to_string()).await;
+
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!(v["firstBrokenSeq"], 7, "the forged entry links well; the one it pushed along does not: {v}");
 }

@@ -144,13 +144,15 @@ impl Identity {
         self.core.personal.check_erasable(id).await?;
         let txn = self.core.db.begin_write().await?;
         let user = store::users::find(&*txn, id).await?.ok_or(IdentityError::UserNotFound)?;
-        self.core.personal.erase(&txn, id).await?;
         let sessions = store::sessions::revoke_for_user(&*txn, id, None, "user_deleted", self.now()).await?;
         store::users::delete(&*txn, id).await?;
         let before = serde_json::to_value(UserOut::from(&user)).unwrap_or_default();
         let data = events::UserDeleted { id, email: user.email };
         let target = Target::user(id).diff(before, serde_json::Value::Null);
         self.emit(&txn, events::USER_DELETED, actor.clone(), target, data).await?;
+        // Last, so the audit entries written above (this deletion's own) are
+        // pseudonymized with the rest.
+        self.core.personal.erase(&txn, id).await?;
         txn.commit().await?;
         self.user_changed(id);
         self.forget_sessions(&sessions);
