@@ -155,6 +155,9 @@ impl Jobs {
                             tokio::spawn(async move {
                                 jobs.execute(job).await;
                                 drop(permit);
+                                // A slot is free: claim the next job now, not at the loop's next tick
+                                // (`notify_one` keeps the wake-up if the loop is not waiting yet).
+                                jobs.inner.wake.notify_one();
                             });
                         }
                         if got > 0 && got == free {

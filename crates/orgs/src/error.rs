@@ -3,7 +3,7 @@
 //! Codes: `NOT_FOUND`, `FORBIDDEN`, `SLUG_TAKEN`, `TEAM_NAME_TAKEN`, `LAST_OWNER`,
 //! `ALREADY_MEMBER`, `ALREADY_INVITED`, `ALREADY_IN_TEAM`, `NOT_AN_ORG_MEMBER`,
 //! `UNKNOWN_ROLE`, `INVITATION_EXPIRED` (410), `INVITATION_REVOKED` (410),
-//! `INVITATION_USED` (410), `INVITATION_NOT_PENDING`, `EMAIL_MISMATCH`,
+//! `INVITATION_USED` (410), `INVITATION_NOT_PENDING`, `ROLE_GONE`, `EMAIL_MISMATCH`,
 //! `EMAIL_NOT_VERIFIED`, `EMAIL_TAKEN`.
 
 use axum::http::StatusCode;
@@ -38,6 +38,8 @@ pub enum OrgsError {
     CannotAssignRole,
     #[error("only an owner can change or remove an owner")]
     OwnerRequired,
+    #[error("this member's role holds permissions you lack: you cannot change or remove them")]
+    Outranked,
     #[error("the invitation has expired; ask for a new one")]
     InvitationExpired,
     #[error("the invitation was revoked")]
@@ -46,6 +48,8 @@ pub enum OrgsError {
     InvitationUsed,
     #[error("only a pending invitation can be changed")]
     InvitationNotPending,
+    #[error("the role this invitation gives no longer exists; ask for a new invitation")]
+    RoleGone,
     #[error("this invitation was sent to another e-mail address")]
     EmailMismatch,
     #[error("verify your e-mail address before accepting an invitation")]
@@ -78,11 +82,12 @@ impl From<OrgsError> for ApiError {
             E::AlreadyInTeam => ApiError::conflict("ALREADY_IN_TEAM", msg),
             E::NotAnOrgMember => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "NOT_AN_ORG_MEMBER", msg),
             E::UnknownRole => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "UNKNOWN_ROLE", msg),
-            E::CannotAssignRole | E::OwnerRequired | E::PersonOnly => ApiError::forbidden(msg),
+            E::CannotAssignRole | E::OwnerRequired | E::Outranked | E::PersonOnly => ApiError::forbidden(msg),
             E::InvitationExpired => ApiError::gone("INVITATION_EXPIRED", msg),
             E::InvitationRevoked => ApiError::gone("INVITATION_REVOKED", msg),
             E::InvitationUsed => ApiError::gone("INVITATION_USED", msg),
             E::InvitationNotPending => ApiError::conflict("INVITATION_NOT_PENDING", msg),
+            E::RoleGone => ApiError::conflict("ROLE_GONE", msg),
             E::EmailMismatch => ApiError::new(StatusCode::FORBIDDEN, "EMAIL_MISMATCH", msg),
             E::EmailNotVerified => ApiError::new(StatusCode::FORBIDDEN, "EMAIL_NOT_VERIFIED", msg),
             E::EmailTaken => ApiError::conflict("EMAIL_TAKEN", msg),

@@ -85,7 +85,8 @@ pub struct MemberPatch {
     pub role: String,
 }
 
-/// Changes a member's role (needs `members:manage`; changing an owner needs an owner).
+/// Changes a member's role (needs `members:manage`, and the power to give both their old and new role:
+/// changing an owner needs an owner).
 #[utoipa::path(patch, path = "/orgs/{org_id}/members/{user_id}", tag = "members", operation_id = "orgs.member.update",
     params(("org_id" = OrgId, Path), ("user_id" = UserId, Path)), request_body = MemberPatch,
     responses((status = 200, body = Data<MemberOut>), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
@@ -104,7 +105,8 @@ async fn change_member_role(
     Ok(Data::new(s.orgs.change_role(&s.app, &scope, user, role).await?.into()))
 }
 
-/// Removes a member and their team seats (needs `members:manage`, or is yourself).
+/// Removes a member and their team seats (needs `members:manage` and the power to give their role, or is
+/// yourself).
 #[utoipa::path(delete, path = "/orgs/{org_id}/members/{user_id}", tag = "members", operation_id = "orgs.member.remove",
     params(("org_id" = OrgId, Path), ("user_id" = UserId, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]

@@ -7,7 +7,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tessera_identity::api::Secret;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
-use tessera_kernel::{Actor, ApiError, ApiResult, Data, Json, Path};
+use tessera_kernel::{Actor, ApiError, ApiResult, Data, FieldError, Json, Path};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -36,13 +36,13 @@ pub struct InvitationPreviewOut {
 }
 
 /// Registration with acceptance: the new account's name and password (its
-/// address is the invited one, proven by the link).
+/// address is the invited one, proven by the link). Signed in, send no body (or `{}`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AcceptIn {
-    pub name: String,
-    #[schema(value_type = String, format = Password)]
-    pub password: Secret,
+    pub name: Option<String>,
+    #[schema(value_type = Option<String>, format = Password)]
+    pub password: Option<Secret>,
 }
 
 /// The membership an accepted invitation made.
@@ -99,9 +99,17 @@ async fn accept_invitation(
     Path(token): Path<String>,
     body: Option<Json<AcceptIn>>,
 ) -> ApiResult<Data<AcceptedOut>> {
-    let accepted = match (actor, body) {
-        (Some(actor), None) => s.orgs.accept_signed_in(&actor, &token).await?,
-        (None, Some(Json(input))) => s.orgs.accept_registering(&token, &input.name, &input.password).await?,
+    // `{}` is no registration, as no body is.
+    let registration = body.map(|Json(b)| b).filter(|b| b.name.is_some() || b.password.is_some());
+    let accepted = match (actor, registration) {
+        (Some(actor), None) => s.orgs.accept_signed_in(&s.app, &actor, &token).await?,
+        (None, Some(AcceptIn { name: Some(name), password: Some(password) })) => {
+            s.orgs.accept_registering(&s.app, &token, &name, &password).await?
+        }
+        (None, Some(partial)) => {
+            let missing = if partial.name.is_none() { "name" } else { "password" };
+            return Err(FieldError::new(missing, "REQUIRED", "registering needs a name and a password").into());
+        }
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request("signed in: accept without a body (registration is for new accounts)"));
         }

@@ -147,7 +147,8 @@ impl Orgs {
 
         let now = self.now();
         let txn = self.core.db.begin_write().await?;
-        let org_row = store::orgs::find(&*txn, org).await?.ok_or(OrgsError::NotFound("organization"))?;
+        // Locked, so two requests inviting one address cannot both pass the pending check below.
+        let org_row = store::orgs::lock(&*txn, org).await?.ok_or(OrgsError::NotFound("organization"))?;
         self.expire_in(&txn, org, now).await?;
         let mut invited: HashSet<String> =
             store::invitations::pending_for(&*txn, org, &emails, now).await?.into_iter().map(|i| i.email).collect();
@@ -324,7 +325,12 @@ impl Orgs {
         let token = random_token("", TOKEN_BYTES);
         let expires_at = InvitationTtl::from_days(row.ttl_days).expires_at(now);
         let txn = self.core.db.begin_write().await?;
-        let org_row = store::orgs::find(&*txn, org).await?.ok_or(OrgsError::NotFound("organization"))?;
+        let org_row = store::orgs::lock(&*txn, org).await?.ok_or(OrgsError::NotFound("organization"))?;
+        // An expired invitation revived must not stand beside a newer pending one to the same address.
+        let pending = store::invitations::pending_for(&*txn, org, std::slice::from_ref(&row.email), now).await?;
+        if pending.iter().any(|p| p.id != id) {
+            return Err(OrgsError::AlreadyInvited.into());
+        }
         if !store::invitations::renew(&*txn, id, &token_hash(&token), expires_at, now).await? {
             return Err(OrgsError::InvitationNotPending.into());
         }

@@ -94,6 +94,20 @@ impl Orgs {
         Ok(())
     }
 
+    /// Fails with 403 unless the caller could give `member` their current role:
+    /// only an owner changes or removes an owner, and nobody changes or removes
+    /// someone whose role holds permissions they lack. (A role that no longer
+    /// exists outranks nobody, so such a member can always be fixed.)
+    async fn check_outranks(&self, app: &AppState, actor: &Actor, member: &members::Model) -> Result<(), ApiError> {
+        let org = member.org_id;
+        if app.authz.can_assign_role(actor, org, &member.role).await?
+            || !app.authz.role_exists(org, &member.role).await?
+        {
+            return Ok(());
+        }
+        Err(if member.role == OWNER { OrgsError::OwnerRequired } else { OrgsError::Outranked }.into())
+    }
+
     /// Opens a transaction holding the organization's row and reads a member.
     async fn lock_member(&self, org: OrgId, user: UserId) -> Result<(WriteTxn, members::Model), ApiError> {
         let txn = self.core.db.begin_write().await?;
@@ -123,9 +137,7 @@ impl Orgs {
         self.check_assignable(app, &scope.actor, org, &role).await?;
         let (txn, member) = self.lock_member(org, user).await?;
         if member.role != role {
-            if member.role == OWNER && !app.authz.can_assign_role(&scope.actor, org, OWNER).await? {
-                return Err(OrgsError::OwnerRequired.into());
-            }
+            self.check_outranks(app, &scope.actor, &member).await?;
             self.keep_an_owner(&txn, &member).await?;
             store::members::set_role(&*txn, org, user, &role).await?;
             let target = Target::new("member", user).diff(json!({ "role": member.role }), json!({ "role": role }));
@@ -154,8 +166,8 @@ impl Orgs {
             require(app, &scope.actor, org, "members:manage", None).await?;
         }
         let (txn, member) = self.lock_member(org, user).await?;
-        if member.role == OWNER && !leaving && !app.authz.can_assign_role(&scope.actor, org, OWNER).await? {
-            return Err(OrgsError::OwnerRequired.into());
+        if !leaving {
+            self.check_outranks(app, &scope.actor, &member).await?;
         }
         self.keep_an_owner(&txn, &member).await?;
         let via = if leaving { "left" } else { "removed" };
@@ -200,11 +212,12 @@ impl Orgs {
     pub async fn transfer_ownership(&self, app: &AppState, scope: &OrgScope, to: UserId) -> Result<(), ApiError> {
         let org = scope.org_id;
         let me = scope.actor.session_user().map_err(|_| OrgsError::PersonOnly)?.user_id;
-        if me == to {
-            return Err(OrgsError::Invalid("you already own this organization; name another member").into());
-        }
+        // Who may ask comes first: to anyone but an owner, the answer is 403 whatever the body says.
         if !app.authz.can_assign_role(&scope.actor, org, OWNER).await? {
             return Err(OrgsError::OwnerRequired.into());
+        }
+        if me == to {
+            return Err(OrgsError::Invalid("you already own this organization; name another member").into());
         }
         let (txn, mine) = self.lock_member(org, me).await?;
         if mine.role != OWNER {

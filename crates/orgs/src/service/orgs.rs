@@ -117,6 +117,8 @@ impl Orgs {
     pub async fn my_orgs(&self, actor: &Actor, page: u64, limit: u64) -> Result<(Vec<OrgView>, u64), ApiError> {
         let db = &self.core.db.conn;
         let mut memberships = store::members::for_user(db, actor.user_id()).await?;
+        // An organization's key sees its organization only, and holds no role in it (as `get_org` says).
+        let org_key = matches!(actor, Actor::ApiKey(key) if key.org_id.is_some());
         if let Actor::ApiKey(key) = actor
             && let Some(own) = key.org_id
         {
@@ -132,7 +134,7 @@ impl Orgs {
             .into_iter()
             .filter_map(|m| {
                 let org = found.iter().find(|o| o.id == m.org_id)?.clone();
-                Some(OrgView { org, role: Some(m.role) })
+                Some(OrgView { org, role: (!org_key).then_some(m.role) })
             })
             .collect();
         Ok((views, total))

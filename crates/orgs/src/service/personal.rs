@@ -1,7 +1,8 @@
 //! The orgs module's part of a user's personal data ("memberships"): their
 //! memberships, team seats, and invitations sent and received. Erasure removes
-//! memberships and seats and revokes the pending invitations they sent; it is
-//! refused while they are the last owner of an organization.
+//! memberships and seats, revokes the pending invitations they sent, forgets
+//! who sent them, and replaces their address on the invitations they answered;
+//! it is refused while they are the last owner of an organization.
 
 use std::sync::Weak;
 
@@ -77,7 +78,22 @@ impl Orgs {
     async fn erase_memberships(&self, txn: &DatabaseTransaction, user: UserId) -> Result<(), ApiError> {
         let now = self.now();
         let actor = ActorRef::System;
-        for m in store::members::for_user(txn, user).await? {
+        let memberships = store::members::for_user(txn, user).await?;
+        // Checked again under the organizations' locks: a co-owner may have left
+        // since `check_erasable` looked.
+        let mut sole = Vec::new();
+        for m in memberships.iter().filter(|m| m.role == OWNER) {
+            let org = store::orgs::lock(txn, m.org_id).await?;
+            if store::members::count_with_role(txn, m.org_id, OWNER).await? <= 1 {
+                sole.push((m.org_id, org.map(|o| o.name).unwrap_or_default()));
+            }
+        }
+        if !sole.is_empty() {
+            return Err(OrgsError::LastOwnerOf(sole).into());
+        }
+        // The address, read before this erasure commits (the account row is gone in `txn` only).
+        let email = self.people(&[user]).await?.remove(&user).map(|p| p.email);
+        for m in memberships {
             let seats = store::teams::seats_of_member(txn, m.org_id, user).await?;
             store::teams::delete_seats_of_member(txn, m.org_id, user).await?;
             for seat in seats {
@@ -108,6 +124,7 @@ impl Orgs {
             }
         }
         store::invitations::clear_inviter(txn, user).await?;
+        store::invitations::pseudonymize_received(txn, user, email.as_deref()).await?;
         Ok(())
     }
 }

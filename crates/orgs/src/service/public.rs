@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use tessera_identity::api::{PreparedUser, Secret, UserSummary};
 use tessera_kernel::crypto::token_hash;
 use tessera_kernel::ids::{TeamId, UserId};
-use tessera_kernel::{Actor, ActorRef, ApiError, Millis};
+use tessera_kernel::{Actor, ActorRef, ApiError, AppState, Millis};
 
 use super::invitations::{actor_or_system, invitation_event, team_ids_of};
 use super::{Orgs, Target};
@@ -70,7 +70,7 @@ impl Orgs {
 
     /// Accepts for the signed-in caller, whose verified address must be the invited one.
     #[tracing::instrument(skip_all)]
-    pub async fn accept_signed_in(&self, actor: &Actor, token: &str) -> Result<Accepted, ApiError> {
+    pub async fn accept_signed_in(&self, app: &AppState, actor: &Actor, token: &str) -> Result<Accepted, ApiError> {
         let user = actor.session_user().map_err(|_| OrgsError::PersonOnly)?.user_id;
         let row = self.usable(token).await?;
         let me = self.people(&[user]).await?.remove(&user).ok_or(OrgsError::NotFound("user"))?;
@@ -80,18 +80,32 @@ impl Orgs {
         if !me.email_verified {
             return Err(OrgsError::EmailNotVerified.into());
         }
+        self.role_still_exists(app, &row).await?;
         self.accept(row, Joiner::Existing(me)).await
     }
 
     /// Creates the invited person's account (address verified by the link) and accepts.
     #[tracing::instrument(skip_all)]
-    pub async fn accept_registering(&self, token: &str, name: &str, password: &Secret) -> Result<Accepted, ApiError> {
+    pub async fn accept_registering(
+        &self,
+        app: &AppState,
+        token: &str,
+        name: &str,
+        password: &Secret,
+    ) -> Result<Accepted, ApiError> {
         let row = self.usable(token).await?;
+        self.role_still_exists(app, &row).await?;
         if self.identity.user_by_email(&row.email).await?.is_some() {
             return Err(OrgsError::EmailTaken.into());
         }
         let prepared = self.identity.prepare_verified_user(&row.email, name, password).await?;
         self.accept(row, Joiner::New(prepared)).await
+    }
+
+    /// A custom role may have been deleted since the invitation was sent; joining
+    /// with it would make a member who holds nothing.
+    async fn role_still_exists(&self, app: &AppState, row: &invitations::Model) -> Result<(), ApiError> {
+        if app.authz.role_exists(row.org_id, &row.role).await? { Ok(()) } else { Err(OrgsError::RoleGone.into()) }
     }
 
     async fn accept(&self, row: invitations::Model, joiner: Joiner) -> Result<Accepted, ApiError> {

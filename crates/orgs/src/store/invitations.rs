@@ -167,3 +167,30 @@ pub async fn clear_inviter<C: ConnectionTrait>(conn: &C, user: UserId) -> Result
         .await?;
     Ok(res.rows_affected)
 }
+
+/// Replaces the address on the invitations `user` accepted, and on the answered
+/// (not pending) ones sent to `email`, with a placeholder, and forgets who
+/// accepted them (erasure of that account). Pending invitations stay: they are
+/// the organization's open offer to an address, which it may revoke.
+pub async fn pseudonymize_received<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    email: Option<&str>,
+) -> Result<u64, DbErr> {
+    let mut answered = Condition::any().add(Column::AcceptedBy.eq(user));
+    if let Some(email) = email {
+        answered = answered.add(
+            Condition::all().add(Column::Email.eq(email)).add(Column::Status.ne(InvitationStatus::Pending.as_str())),
+        );
+    }
+    let rows = Entity::find().filter(answered).all(conn).await?;
+    for row in &rows {
+        Entity::update_many()
+            .col_expr(Column::Email, Expr::value(format!("erased-{}@erased.invalid", row.id.as_uuid().simple())))
+            .col_expr(Column::AcceptedBy, Expr::value(Option::<UserId>::None))
+            .filter(Column::Id.eq(row.id))
+            .exec(conn)
+            .await?;
+    }
+    Ok(rows.len() as u64)
+}
