@@ -84,10 +84,19 @@ pub trait Directory: Send + Sync + 'static {
 }
 
 /// Work other modules do, in the same transaction, when an organization is deleted
-/// (the access module drops its keys, roles and grants).
+/// (the access module drops its keys, roles and grants) or loses a member (the
+/// access module withdraws the grants made to that person there).
 #[async_trait::async_trait]
 pub trait OrgCleanup: Send + Sync + 'static {
     async fn org_deleted(&self, txn: &sea_orm::DatabaseTransaction, org: OrgId) -> Result<(), ApiError>;
+    async fn member_removed(
+        &self,
+        _txn: &sea_orm::DatabaseTransaction,
+        _org: OrgId,
+        _user: UserId,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
 }
 
 /// The [`OrgCleanup`] parts modules registered at start-up.
@@ -103,11 +112,27 @@ impl OrgCleanupRegistry {
         }
     }
 
+    fn parts(&self) -> Vec<std::sync::Arc<dyn OrgCleanup>> {
+        self.parts.read().map(|p| p.clone()).unwrap_or_default()
+    }
+
     /// Runs every part in `txn`.
     pub async fn org_deleted(&self, txn: &sea_orm::DatabaseTransaction, org: OrgId) -> Result<(), ApiError> {
-        let parts = self.parts.read().map(|p| p.clone()).unwrap_or_default();
-        for part in parts {
+        for part in self.parts() {
             part.org_deleted(txn, org).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs every part in `txn` (removal, leaving, or an account deleted).
+    pub async fn member_removed(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        org: OrgId,
+        user: UserId,
+    ) -> Result<(), ApiError> {
+        for part in self.parts() {
+            part.member_removed(txn, org, user).await?;
         }
         Ok(())
     }

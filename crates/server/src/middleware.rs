@@ -27,9 +27,10 @@ pub async fn observe(req: Request, next: Next) -> Response {
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
     let route =
         req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    // A path carrying a secret (an invitation token) is logged as its route.
+    let path = if route.contains("{token}") { route.clone() } else { req.uri().path().to_owned() };
     let span = tracing::info_span!("request", request_id = %id);
     let started = Instant::now();
     let mut res = request_id::scope(id.clone(), next.run(req).instrument(span.clone())).await;

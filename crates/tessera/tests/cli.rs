@@ -339,3 +339,20 @@ fn users_create_refuses_a_weak_piped_password_naming_the_rule() {
     assert!(stderr(&out).contains("password"), "{}", stderr(&out));
     assert!(stdout(&out).is_empty(), "no user created: {}", stdout(&out));
 }
+
+#[tokio::test]
+async fn the_access_log_keeps_tokens_in_paths_out() {
+    let scratch = Scratch::new();
+    let mut server = Server::start(&scratch, &[]).ready().await;
+    let token = "SecretInvitationToken0123456789abcdefghijklm";
+    let url = format!("http://127.0.0.1:{}/api/v1/invitations/{token}", server.port);
+    let res = reqwest::get(&url).await.unwrap();
+    assert_eq!(res.status(), 404);
+    let page = reqwest::get(format!("http://127.0.0.1:{}/invitations/{token}", server.port)).await.unwrap();
+    assert_eq!(page.status(), 200);
+    server.signal("-TERM");
+    server.exit_status();
+    let log = server.log();
+    assert!(log.contains(r#""route":"/api/v1/invitations/{token}""#), "{log}");
+    assert!(!log.contains(token), "the token stays out of the log: {log}");
+}

@@ -44,6 +44,13 @@ impl OrgCleanup for Cleanup {
         access.forget_all();
         Ok(())
     }
+
+    /// A person who leaves keeps no grants for the day they come back.
+    async fn member_removed(&self, txn: &DatabaseTransaction, org: OrgId, user: UserId) -> Result<(), ApiError> {
+        live(&self.0)?;
+        store::grants::delete_for_subject_in(txn, org, user.as_uuid()).await?;
+        Ok(())
+    }
 }
 
 /// `apiKeys`: the keys a user owns or created, never their secrets.

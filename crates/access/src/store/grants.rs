@@ -92,3 +92,10 @@ pub async fn delete_for_subjects<C: ConnectionTrait>(conn: &C, subjects: &[Uuid]
     }
     Entity::delete_many().filter(Column::SubjectId.is_in(subjects.iter().copied())).exec(conn).await.map(|_| ())
 }
+
+/// Withdraws the grants made to `subject` in `org`.
+pub async fn delete_for_subject_in<C: ConnectionTrait>(conn: &C, org: OrgId, subject: Uuid) -> Result<u64, DbErr> {
+    let res =
+        Entity::delete_many().filter(Column::OrgId.eq(org)).filter(Column::SubjectId.eq(subject)).exec(conn).await?;
+    Ok(res.rows_affected)
+}

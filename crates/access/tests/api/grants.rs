@@ -180,3 +180,40 @@ async fn grants_of_another_organization_are_not_found() {
     assert_eq!(list.json["meta"]["total"], 0);
     assert_eq!(owner.client.get(&format!("/api/v1/orgs/{org_a}/grants")).await.json["meta"]["total"], 1);
 }
+
+#[tokio::test]
+async fn a_member_who_leaves_takes_no_grant_back_on_return() {
+    let app = spawn_app().await;
+    let owner = app.signed_up_user().await;
+    let org = create_org(&owner, "Acme").await;
+    let viewer = join(&app, &owner, &org, "viewer").await;
+    let team = create_team(&owner, &org, "Core").await;
+    let res = owner.client.post(&format!("/api/v1/orgs/{org}/grants"), &on_team(&viewer.id, &team)).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let res = owner.client.delete(&format!("/api/v1/orgs/{org}/members/{}", viewer.id)).await;
+    assert_eq!(res.status, 204, "{}", res.text);
+    let grants = owner.client.get(&format!("/api/v1/orgs/{org}/grants")).await;
+    assert_eq!(grants.data(), &json!([]), "the grant went with the membership: {}", grants.text);
+    // Invited again, the person comes back with the role only.
+    let res = owner
+        .client
+        .post(&format!("/api/v1/orgs/{org}/invitations"), &json!({ "email": viewer.email, "role": "viewer" }))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    // The second invitation mail to the address (the first one's link is spent).
+    let mut mails = Vec::new();
+    for _ in 0..200 {
+        mails = app.mails().into_iter().filter(|m| m.to == viewer.email).collect::<Vec<_>>();
+        if mails.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(mails.len(), 2, "a second invitation mail arrived");
+    let prefix = format!("{}/invitations/", app.base_url);
+    let token = mails[1].link(&prefix).unwrap().trim_start_matches(&prefix).to_owned();
+    let res = viewer.client.post_empty(&format!("/api/v1/invitations/{token}/accept")).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let resource = json!({ "orgId": org, "permission": "teams:manage", "resource": { "type": "team", "id": team } });
+    assert!(!check(&viewer.client, resource).await.0, "no grant came back");
+}

@@ -196,6 +196,7 @@ impl Orgs {
             self.forget_seat(seat.team_id, user);
         }
         store::members::delete(&**txn, org, user).await?;
+        self.core.org_cleanup.member_removed(txn, org, user).await?;
         let target = Target::new("member", user).diff(json!({ "role": member.role }), Value::Null);
         let data = member_event(org, user, &member.role, None, via);
         self.record(txn, events::MEMBER_REMOVED, org, actor, target, data).await

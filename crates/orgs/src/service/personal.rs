@@ -104,6 +104,7 @@ impl Orgs {
                 self.forget_seat(seat.team_id, user);
             }
             store::members::delete(txn, m.org_id, user).await?;
+            self.core.org_cleanup.member_removed(txn, m.org_id, user).await?;
             let data = events::MemberEvent {
                 org_id: m.org_id,
                 user_id: user,
