@@ -8,6 +8,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report_orgs import TARGETS as ORG_TARGETS, orgs_section  # noqa: E402
+
 OUT = sys.argv[1]
 MIB = 1024.0  # kB per MiB
 
@@ -154,6 +157,12 @@ def verdict(ok):
 for engine, e in engines.items():
     R, M = e["runs"], e["meta"]
     d = {}
+    org_rows, org_data = orgs_section(os.path.join(OUT, engine), engine)
+    if org_data is not None:
+        e["orgs"] = org_data
+    if not M.get("engine"):  # the identity tests did not run on this engine (SCENARIOS)
+        rows.extend(org_rows)
+        continue
     login, flood, shed = R.get("login"), R.get("flood"), R.get("shed")
     verify, me, refresh = R.get("verify"), R.get("me"), R.get("refresh")
 
@@ -287,6 +296,7 @@ for engine, e in engines.items():
     d["ready_ms"] = M.get("ready_ms")
     e["derived"] = d
     derived[engine] = d
+    rows.extend(org_rows)
 
 size = run.get("binary_size_bytes")
 rows.append(("—", "release binary MiB (target/release/tessera)", f1(size and size / 1048576), "", "—", "", ""))
@@ -302,11 +312,16 @@ summary = {
     "tools": {k: run.get(k) for k in ("wrk_version", "rustc")},
     "parameters": {k: run.get(k) for k in ("duration_s", "warmup_s", "engines", "users", "conns_hash", "flood_factor",
                                            "flood_conns", "shed_conns", "abandon", "conns", "refresh_conns", "wrk_threads",
-                                           "tessera_log", "peer_sqlite_sync")},
+                                           "tessera_log", "peer_sqlite_sync", "scenarios", "org_users", "org_orgs",
+                                           "org_teams", "org_members", "org_audit", "org_export_entries",
+                                           "org_hot_share", "org_conns", "audit_conns", "export_runs")},
     "tessera_env": {"TESSERA_RATE_LIMIT__ENABLED": "false", "TESSERA_IDENTITY__LOCKOUT__IP_MAX_FAILURES": 1000000000,
                     "TESSERA_IDENTITY__ACCESS_TOKEN_TTL_SECS": 3600,
-                    "argon2": "argon2id m=19456 KiB t=2 p=1 (tessera default), hash_concurrency=0 (=nproc), hash_queue=256"},
-    "targets": TARGETS,
+                    "argon2": "argon2id m=19456 KiB t=2 p=1 (tessera default), hash_concurrency=0 (=nproc), hash_queue=256",
+                    "orgs_scenario": {"TESSERA_RATE_LIMIT__GLOBAL_PER_IP": 1000000000,
+                                      "TESSERA_ACCESS__API_KEY_RATE_LIMIT_PER_MINUTE": 1000000000,
+                                      "TESSERA_IDENTITY__ACCESS_TOKEN_TTL_SECS": 3600}},
+    "targets": {**TARGETS, "orgs": ORG_TARGETS},
     "binary_size_bytes": size,
     "argon2": {**hashtime, "ceiling_logins_per_s": ceiling, "cores": nproc},
     "tessera": engines,
@@ -319,19 +334,21 @@ with open(os.path.join(OUT, "summary.json"), "w") as f:
     f.write("\n")
 
 m = summary["machine"]
-head = (f"tessera identity bench {summary['date']} — commit {str(summary['git']['commit'])[:12]} "
+head = (f"tessera bench {summary['date']} — commit {str(summary['git']['commit'])[:12]} "
         f"({summary['git']['dirty_files']} uncommitted files); {m['nproc']} cores ({m['cpu_model']}), "
         f"{(m['mem_total_kb'] or 0) / 1048576:.1f} GiB; CPU busy before run {m['busy_before_pct']}%; "
         f"wrk -t{run.get('wrk_threads')} {run.get('duration_s')} s per test after {run.get('warmup_s')} s warm-up; "
-        f"rate limits off (TESSERA_RATE_LIMIT__ENABLED=false, IP lockout threshold 1e9), like the peer's "
-        f"rateLimit: {{enabled: false}}.")
+        f"identity tests: rate limits off (TESSERA_RATE_LIMIT__ENABLED=false, IP lockout threshold 1e9), like the "
+        f"peer's rateLimit: {{enabled: false}}; organizations tests (rows 'orgs'): rate limits on, per-address and "
+        f"per-API-key limits raised to 1e9 per minute, on a database seeded by seed_orgs; the reference column "
+        f"holds Zitadel's published 1,906 PAT requests/s for the API-key row.")
 if peer:
     head += (f"\nPeer: better-auth {peer.get('better-auth')} on Node {peer.get('node')}, SQLite {peer.get('sqlite')}, "
              f"{peer.get('hash', {}).get('hash')}; its get-session is the read compared with verify-token and users/me. "
              f"tessera/peer ratios: >1 is better for req/s, <1 is better for ms and MiB.")
 else:
     head += "\nPeer: not run (BENCH_SKIP_PEER) or failed; no ratios."
-lines = [head, "", "| engine | metric | tessera | target | result | better-auth | tessera/peer |",
+lines = [head, "", "| engine | metric | tessera | target | result | better-auth / reference | tessera/peer |",
          "|---|---|---:|---|---|---:|---:|"]
 for r in rows:
     lines.append("| " + " | ".join(str(c) for c in r) + " |")

@@ -1,1 +1,3 @@
 //! Helpers for `bench/run`; the binaries live in `src/bin/`.
+
+pub mod seed;

@@ -72,7 +72,11 @@ pub async fn page<C: ConnectionTrait>(
             (Column::CreatedAt.gt(c.created_at), Column::Id.gt(c.id))
         };
         let same_time = Condition::all().add(Column::CreatedAt.eq(c.created_at)).add(id);
-        query = query.filter(Condition::any().add(time).add(same_time));
+        // The redundant bound lets the engines seek the (…, created_at, id) index to the
+        // cursor; the `OR` alone makes PostgreSQL and SQLite scan every newer entry first.
+        let bound =
+            if newest_first { Column::CreatedAt.lte(c.created_at) } else { Column::CreatedAt.gte(c.created_at) };
+        query = query.filter(bound).filter(Condition::any().add(time).add(same_time));
     }
     let query = if newest_first {
         query.order_by_desc(Column::CreatedAt).order_by_desc(Column::Id)
