@@ -57,7 +57,28 @@ fn escape_like(raw: &str) -> String {
 
 /// Up to `limit` entries after `after` in `(created_at, id)` order, newest first
 /// or oldest first.
-pub async fn page<C: ConnectionTrait>(
+pub async fn page(
+    conn: &sea_orm::DatabaseConnection,
+    f: &LogFilter,
+    after: Option<Cursor>,
+    limit: u64,
+    newest_first: bool,
+) -> Result<Vec<Model>, DbErr> {
+    use sea_orm::TransactionTrait;
+    if conn.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return page_on(conn, f, after, limit, newest_first).await;
+    }
+    // A filter's selectivity depends on its values (one actor of thousands, or the
+    // one behind half the log): PostgreSQL's generic plan of the prepared statement
+    // fits neither, so this query is planned for its values each time.
+    let txn = conn.begin().await?;
+    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
+    let rows = page_on(&txn, f, after, limit, newest_first).await?;
+    txn.commit().await?;
+    Ok(rows)
+}
+
+async fn page_on<C: ConnectionTrait>(
     conn: &C,
     f: &LogFilter,
     after: Option<Cursor>,

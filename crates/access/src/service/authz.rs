@@ -55,8 +55,12 @@ impl Access {
         Ok(if may { Standing::Anyone } else { Standing::SelfOnly })
     }
 
-    /// The subject an id names: a live key, else a user.
-    async fn subject_by_id(&self, id: Uuid) -> Result<Subject, ApiError> {
+    /// The subject an id names in `org`: a member (from the directory's cache), else
+    /// a live key, else a user (who then holds nothing there).
+    async fn subject_by_id(&self, org: OrgId, id: Uuid) -> Result<Subject, ApiError> {
+        if self.directory.org_role(org, UserId(id)).await?.is_some() {
+            return Ok(Subject::User(UserId(id)));
+        }
         let key = store::api_keys::find(&self.core.db.conn, ApiKeyId(id)).await?;
         let now = self.now();
         match key.filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|at| at > now)) {
@@ -96,7 +100,7 @@ impl Access {
                             ))
                             .into());
                         }
-                        Standing::Anyone => self.subject_by_id(s).await?,
+                        Standing::Anyone => self.subject_by_id(q.org, s).await?,
                     }
                 }
             };
