@@ -55,6 +55,8 @@ pub struct Orgs {
     pub(crate) roles: moka::sync::Cache<(OrgId, UserId), Option<Arc<str>>>,
     /// `(team, user)` → the team's organization and the seat's role.
     pub(crate) seats: moka::sync::Cache<(TeamId, UserId), Option<Seat>>,
+    /// Organization rows as `GET /orgs/{id}` shows them (read on every such request).
+    pub(crate) rows: moka::sync::Cache<OrgId, Arc<crate::entity::orgs::Model>>,
 }
 
 impl Orgs {
@@ -64,6 +66,7 @@ impl Orgs {
         let orgs = Arc::new(Self {
             roles: moka::sync::Cache::builder().max_capacity(200_000).time_to_live(ttl).build(),
             seats: moka::sync::Cache::builder().max_capacity(200_000).time_to_live(ttl).build(),
+            rows: moka::sync::Cache::builder().max_capacity(20_000).time_to_live(ttl).build(),
             core: core.clone(),
             identity,
         });
@@ -126,6 +129,7 @@ impl Orgs {
     pub(crate) fn forget_all(&self) {
         self.roles.invalidate_all();
         self.seats.invalidate_all();
+        self.rows.invalidate_all();
     }
 
     /// Names and addresses of `ids`, by id.

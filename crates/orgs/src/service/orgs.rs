@@ -1,7 +1,10 @@
 //! Organizations: create (the creator becomes owner), list mine, read, change,
 //! delete with everything in them.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
+use tessera_kernel::authz::Directory;
 use tessera_kernel::ids::OrgId;
 use tessera_kernel::{Actor, ApiError, OrgScope};
 
@@ -140,15 +143,23 @@ impl Orgs {
         Ok((views, total))
     }
 
-    /// The organization in scope, with the caller's role.
+    /// The organization in scope, with the caller's role (both from this node's
+    /// brief caches, which changes made here clear at once).
     pub async fn get_org(&self, scope: &OrgScope) -> Result<OrgView, ApiError> {
-        let db = &self.core.db.conn;
-        let org = store::orgs::find(db, scope.org_id).await?.ok_or(OrgsError::NotFound("organization"))?;
+        let org = match self.rows.get(&scope.org_id) {
+            Some(row) => row,
+            None => {
+                let row = store::orgs::find(&self.core.db.conn, scope.org_id).await?;
+                let row = Arc::new(row.ok_or(OrgsError::NotFound("organization"))?);
+                self.rows.insert(scope.org_id, row.clone());
+                row
+            }
+        };
         let role = match &scope.actor {
             Actor::ApiKey(key) if key.org_id.is_some() => None,
-            actor => store::members::role(db, scope.org_id, actor.user_id()).await?,
+            actor => self.org_role(scope.org_id, actor.user_id()).await?,
         };
-        Ok(OrgView { org, role })
+        Ok(OrgView { org: (*org).clone(), role })
     }
 
     /// Applies `patch` (the caller holds `org:update`).
@@ -190,6 +201,7 @@ impl Orgs {
             let data = org_event(&org, changed.clone());
             self.record(&txn, events::ORG_UPDATED, org.id, &scope.actor.as_ref(), target, data).await?;
             txn.commit().await?;
+            self.rows.invalidate(&org.id);
         }
         let role = self.get_org(scope).await?.role;
         Ok(OrgView { org, role })
