@@ -144,7 +144,11 @@ impl Tokens {
         let der = signing.to_pkcs8_der().map_err(ApiError::internal)?;
         let public_x = URL_SAFE_NO_PAD.encode(signing.verifying_key().as_bytes());
         let now = self.core.clock.now_ms();
-        let kid = format!("k{}", &uuid::Uuid::now_v7().simple().to_string()[..16]);
+        // 96 random bits: two nodes rotating in the same millisecond never collide
+        // (a UUIDv7 prefix is mostly its timestamp).
+        let mut id = [0u8; 12];
+        rand::fill(&mut id[..]);
+        let kid = format!("k{}", URL_SAFE_NO_PAD.encode(id));
         let txn = self.core.db.begin_write().await?;
         Entity::update_many()
             .col_expr(Column::RetiredAt, sea_orm::sea_query::Expr::value(Some(now)))
