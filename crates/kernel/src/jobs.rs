@@ -110,6 +110,19 @@ impl Jobs {
         max_attempts: u32,
     ) -> Result<JobId, DbErr> {
         let now = self.inner.clock.now_ms();
+        self.enqueue_at(conn, kind, payload, max_attempts, now).await
+    }
+
+    /// Adds a job that runs no earlier than `run_at` (ms since the epoch).
+    pub async fn enqueue_at<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        kind: &str,
+        payload: impl Serialize,
+        max_attempts: u32,
+        run_at: Millis,
+    ) -> Result<JobId, DbErr> {
+        let now = self.inner.clock.now_ms();
         let id = JobId::new();
         let row = entity::ActiveModel {
             id: Set(id),
@@ -118,7 +131,7 @@ impl Jobs {
             status: Set("pending".into()),
             attempts: Set(0),
             max_attempts: Set(i32::try_from(max_attempts.max(1)).unwrap_or(i32::MAX)),
-            run_at: Set(now),
+            run_at: Set(run_at.max(now)),
             lease_until: Set(None),
             leased_by: Set(None),
             last_error: Set(None),

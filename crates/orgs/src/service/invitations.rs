@@ -189,6 +189,7 @@ impl Orgs {
             store::invitations::insert(&*txn, row.clone()).await?;
             let mail = self.invitation_mail(&row, &org_row.name, inviter_name.as_deref(), &token);
             self.core.mailer.enqueue(&self.core.jobs, &*txn, &mail).await?;
+            self.schedule_expiry(&txn, &row).await?;
             let after =
                 json!({ "email": row.email, "role": row.role, "teamIds": row.team_ids, "expiresAt": row.expires_at });
             let target = Target::new("invitation", row.id).diff(Value::Null, after);
@@ -337,6 +338,7 @@ impl Orgs {
         let inviter = self.people(&[scope.actor.user_id()]).await?.remove(&scope.actor.user_id()).map(|p| p.name);
         let mail = self.invitation_mail(&row, &org_row.name, inviter.as_deref(), &token);
         self.core.mailer.enqueue(&self.core.jobs, &*txn, &mail).await?;
+        self.schedule_expiry(&txn, &Model { expires_at, ..row.clone() }).await?;
         let target = Target::new("invitation", id)
             .diff(json!({ "expiresAt": row.expires_at }), json!({ "expiresAt": expires_at }));
         self.audit_only(&txn, events::INVITATION_RESENT, org, &scope.actor.as_ref(), target).await?;

@@ -3,6 +3,7 @@
 //! who holds which role, read on every authorization check.
 
 pub mod directory;
+pub(crate) mod expiry;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
@@ -72,6 +73,7 @@ impl Orgs {
         });
         // A weak link: the registry lives in the core, which the module holds.
         core.personal.register(Arc::new(personal::Memberships(Arc::downgrade(&orgs))));
+        expiry::register(&orgs);
         orgs
     }
 

@@ -366,3 +366,38 @@ async fn invitations_are_listed_by_status() {
     assert_error(&list("?status=lost").await, 422, "VALIDATION_FAILED");
     assert_eq!(events_of(&app, "invitation.expired", &org).await.len(), 1);
 }
+
+#[tokio::test]
+async fn an_unseen_invitation_expires_on_time_by_itself() {
+    let app = tessera_testkit::spawn_app().await;
+    let owner = app.signed_up_user().await;
+    let org = org_id(&owner, "Acme").await;
+    let body = json!({ "email": "gil@example.test", "role": "member", "expiresInDays": 1 });
+    let res = owner.client.post(&format!("/api/v1/orgs/{org}/invitations"), &body).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let id = res.data()["id"].as_str().unwrap().to_owned();
+    // Not yet due: the scheduled job leaves it pending.
+    app.core.jobs.wake();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert!(events_of(&app, "invitation.expired", &org).await.is_empty());
+
+    app.clock.advance(time::Duration::days(1) + time::Duration::minutes(1));
+    app.core.jobs.wake();
+    // Nobody reads the invitation: the expiry job marks it (bounded wait).
+    let mut expired = Vec::new();
+    for _ in 0..100 {
+        expired = events_of(&app, "invitation.expired", &org).await;
+        if !expired.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(expired.len(), 1, "expired once, by the job");
+    assert_eq!(expired[0]["invitationId"], id.as_str());
+    let row = invitations::Entity::find_by_id(id.parse::<tessera_kernel::ids::InvitationId>().unwrap())
+        .one(&app.core.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, "expired");
+}
