@@ -7,6 +7,7 @@ use sea_orm::{
 };
 use serde_json::Value;
 use tessera_kernel::Millis;
+use tessera_kernel::db::escape_like;
 use tessera_kernel::ids::{AuditId, UserId};
 
 use crate::commitments;
@@ -49,10 +50,6 @@ fn filtered(mut query: Select<Entity>, f: &LogFilter) -> Select<Entity> {
         query = query.filter(Column::CreatedAt.lt(to));
     }
     query
-}
-
-fn escape_like(raw: &str) -> String {
-    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// Up to `limit` entries after `after` in `(created_at, id)` order, newest first

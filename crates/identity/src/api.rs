@@ -6,6 +6,7 @@
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, ExprTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
+use tessera_kernel::db::escape_like;
 use tessera_kernel::ids::UserId;
 use tessera_kernel::{ActorRef, ApiError, FieldErrors, PlatformRole};
 
@@ -96,7 +97,7 @@ impl Identity {
 
     /// Those of `ids` whose e-mail or name contains `q` (case-insensitive).
     pub async fn search_users(&self, ids: &[UserId], q: &str) -> Result<Vec<UserId>, ApiError> {
-        let escaped = q.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = escape_like(&q.trim().to_lowercase());
         let pattern = format!("%{escaped}%");
         let mut out = Vec::new();
         for chunk in ids.chunks(CHUNK) {
@@ -153,7 +154,7 @@ impl Identity {
         let created = store::users::insert(txn, row).await.map_err(crate::service::auth::email_taken)?;
         let out = UserOut::from(&created);
         let after = serde_json::to_value(&out).unwrap_or_default();
-        let target = Target::user(created.id).diff(serde_json::Value::Null, after);
+        let target = Target::new("user", created.id).diff(serde_json::Value::Null, after);
         let actor = ActorRef::User { id: created.id };
         self.emit(txn, events::USER_CREATED, actor, target, out).await?;
         Ok(UserSummary {

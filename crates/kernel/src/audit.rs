@@ -41,6 +41,35 @@ impl AuditEntry {
     }
 }
 
+/// What a change is about (kind and id) and, when it has one, how it changed:
+/// with the actor, action and organization it makes the change's audit entry.
+#[derive(Clone, Debug)]
+pub struct Target {
+    kind: &'static str,
+    id: String,
+    diff: Option<(Value, Value)>,
+}
+
+impl Target {
+    pub fn new(kind: &'static str, id: impl ToString) -> Self {
+        Self { kind, id: id.to_string(), diff: None }
+    }
+    /// The fields that changed, before and after.
+    pub fn diff(mut self, before: Value, after: Value) -> Self {
+        self.diff = Some((before, after));
+        self
+    }
+    /// The audit entry of `actor` doing `action` to this target.
+    pub fn entry(self, actor: ActorRef, action: &'static str, org: Option<OrgId>) -> AuditEntry {
+        let mut entry = AuditEntry::new(actor, action, self.kind, self.id);
+        entry.org_id = org;
+        match self.diff {
+            Some((before, after)) => entry.change(before, after),
+            None => entry,
+        }
+    }
+}
+
 /// Where the request behind an entry came from.
 #[derive(Clone, Debug, Default)]
 pub struct RequestInfo {

@@ -249,3 +249,9 @@ fn create_sqlite_parent(url: &str) -> Result<(), DbErr> {
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
+
+/// `raw` with the `LIKE` wildcards (and the escape character) escaped, for
+/// patterns built with `LikeExpr::new(…).escape(…)` with a backslash.
+pub fn escape_like(raw: &str) -> String {
+    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

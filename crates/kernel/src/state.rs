@@ -52,3 +52,20 @@ impl std::ops::Deref for AppState {
         &self.core
     }
 }
+
+impl Core {
+    /// Records a change in `txn`, the change's own transaction: its event in the
+    /// outbox and its audit entry (the event's actor, type and organization), so
+    /// both exist exactly when the change does.
+    pub async fn record_change(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        event: crate::outbox::NewEvent,
+        target: crate::audit::Target,
+    ) -> Result<(), crate::error::ApiError> {
+        let entry = target.entry(event.actor.clone(), event.event_type, event.org_id);
+        crate::outbox::record(txn, self.clock.now_ms(), event).await?;
+        self.audit.record(txn, entry).await?;
+        Ok(())
+    }
+}

@@ -9,7 +9,7 @@ pub mod roles;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use tessera_kernel::{ApiError, AppState, FieldError, FieldErrors};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -39,11 +39,6 @@ pub fn api_routes(state: AccessState) -> OpenApiRouter {
         .merge(checks::routes())
         .merge(api_keys::routes())
         .with_state(state)
-}
-
-/// For PATCH bodies: an absent field is `None`, `null` is `Some(None)`.
-pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(de: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(de).map(Some)
 }
 
 /// Page of a list.

@@ -63,7 +63,7 @@ pub struct RoleIn {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RolePatchIn {
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "super::nullable")]
+    #[serde(default, deserialize_with = "tessera_kernel::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     pub permissions: Option<Vec<String>>,

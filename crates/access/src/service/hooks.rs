@@ -91,7 +91,7 @@ impl PersonalData for KeysData {
 }
 
 fn export_key(k: &crate::entity::api_keys::Model) -> Value {
-    let time = |ms: Option<i64>| ms.map(rfc3339);
+    let time = |ms: Option<i64>| ms.map(tessera_kernel::clock::rfc3339_string);
     json!({
         "id": k.id, "orgId": k.org_id, "name": k.name, "prefix": k.prefix,
         "permissions": json_list(&k.permissions), "createdAt": time(Some(k.created_at)),
@@ -115,7 +115,7 @@ impl PersonalData for GrantsData {
             json!({
                 "id": g.id, "orgId": g.org_id, "permission": g.permission,
                 "resourceType": g.resource_type, "resourceId": g.resource_id,
-                "createdAt": rfc3339(g.created_at),
+                "createdAt": tessera_kernel::clock::rfc3339_string(g.created_at),
             })
         });
         Ok(Value::Array(rows.collect()))
@@ -125,9 +125,4 @@ impl PersonalData for GrantsData {
     async fn erase(&self, _txn: &DatabaseTransaction, _user: UserId) -> Result<(), ApiError> {
         Ok(())
     }
-}
-
-fn rfc3339(ms: i64) -> String {
-    use time::format_description::well_known::Rfc3339;
-    tessera_kernel::clock::from_millis(ms).format(&Rfc3339).unwrap_or_default()
 }

@@ -10,7 +10,6 @@ pub mod wellknown;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use serde::{Deserialize, Deserializer};
 use tessera_kernel::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -42,9 +41,4 @@ pub fn api_routes(state: IdentityState) -> OpenApiRouter {
 /// Routes at the root (`/.well-known/…`).
 pub fn root_routes(state: IdentityState) -> OpenApiRouter {
     wellknown::routes().with_state(state)
-}
-
-/// For PATCH bodies: an absent field is `None`, `null` is `Some(None)`.
-pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(de: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(de).map(Some)
 }

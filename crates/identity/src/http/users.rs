@@ -65,13 +65,13 @@ impl From<&Model> for UserOut {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProfilePatchIn {
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "super::nullable")]
+    #[serde(default, deserialize_with = "tessera_kernel::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub avatar_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::nullable")]
+    #[serde(default, deserialize_with = "tessera_kernel::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub locale: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::nullable")]
+    #[serde(default, deserialize_with = "tessera_kernel::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub timezone: Option<Option<String>>,
     /// Merged into the stored preferences; a key set to null is removed.

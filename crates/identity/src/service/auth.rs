@@ -65,7 +65,7 @@ impl Identity {
         let actor = ActorRef::User { id: user.id };
         let out = crate::http::users::UserOut::from(&user);
         let target =
-            Target::user(user.id).diff(serde_json::Value::Null, serde_json::to_value(&out).unwrap_or_default());
+            Target::new("user", user.id).diff(serde_json::Value::Null, serde_json::to_value(&out).unwrap_or_default());
         self.emit(&txn, events::USER_CREATED, actor, target, out).await?;
         txn.commit().await?;
         self.core.jobs.wake();
@@ -122,7 +122,8 @@ impl Identity {
             ip: origin.ip.clone(),
             user_agent: origin.user_agent.clone(),
         };
-        self.emit(&txn, events::USER_LOGGED_IN, ActorRef::User { id: user.id }, Target::session(session), data).await?;
+        self.emit(&txn, events::USER_LOGGED_IN, ActorRef::User { id: user.id }, Target::new("session", session), data)
+            .await?;
         txn.commit().await?;
         self.user_changed(user.id);
         metrics::counter!("tessera_logins_total").increment(1);

@@ -13,9 +13,9 @@ use std::time::Duration;
 use sea_orm::DatabaseTransaction;
 use serde_json::Value;
 use tessera_kernel::actor::{Authenticator, UserActor};
-use tessera_kernel::audit::AuditEntry;
+pub(crate) use tessera_kernel::audit::Target;
 use tessera_kernel::ids::{SessionId, UserId};
-use tessera_kernel::outbox::{self, NewEvent};
+use tessera_kernel::outbox::NewEvent;
 use tessera_kernel::{Actor, ActorRef, ApiError, Core, Millis, PlatformRole};
 
 use crate::config::IdentityConfig;
@@ -26,27 +26,6 @@ use crate::jwt::Tokens;
 use crate::model::UserStatus;
 use crate::password::Hasher;
 use crate::store;
-
-/// What an audited change is about, and how it changed.
-pub(crate) struct Target {
-    kind: &'static str,
-    id: String,
-    diff: Option<(Value, Value)>,
-}
-
-impl Target {
-    pub(crate) fn user(id: UserId) -> Self {
-        Self { kind: "user", id: id.to_string(), diff: None }
-    }
-    pub(crate) fn session(id: SessionId) -> Self {
-        Self { kind: "session", id: id.to_string(), diff: None }
-    }
-    /// The fields that changed, before and after.
-    pub(crate) fn diff(mut self, before: Value, after: Value) -> Self {
-        self.diff = Some((before, after));
-        self
-    }
-}
 
 /// The `changed` fields of two renderings of a user, before and after.
 pub(crate) fn user_diff(before: &UserOut, after: &UserOut, changed: &[&str]) -> (Value, Value) {
@@ -151,13 +130,7 @@ impl Identity {
         target: Target,
         data: impl serde::Serialize,
     ) -> Result<(), ApiError> {
-        outbox::record(txn, self.now(), NewEvent::new(event_type, actor.clone(), data)).await?;
-        let mut entry = AuditEntry::new(actor, event_type, target.kind, target.id);
-        if let Some((before, after)) = target.diff {
-            entry = entry.change(before, after);
-        }
-        self.core.audit.record(txn, entry).await?;
-        Ok(())
+        self.core.record_change(txn, NewEvent::new(event_type, actor, data), target).await
     }
 
     /// Records `session.revoked` for each of `ids`.
@@ -171,7 +144,7 @@ impl Identity {
     ) -> Result<(), ApiError> {
         for id in ids {
             let data = events::SessionRevoked { session_id: *id, user_id: user, reason };
-            self.emit(txn, events::SESSION_REVOKED, actor.clone(), Target::session(*id), data).await?;
+            self.emit(txn, events::SESSION_REVOKED, actor.clone(), Target::new("session", *id), data).await?;
         }
         Ok(())
     }

@@ -35,8 +35,14 @@ impl Identity {
         let changed = vec!["emailVerified", "status"];
         let (b, a) = user_diff(&before, &UserOut::from(&user), &changed);
         let data = events::UserUpdated { user: UserOut::from(&user), changed };
-        self.emit(&txn, events::USER_UPDATED, ActorRef::User { id: user.id }, Target::user(user.id).diff(b, a), data)
-            .await?;
+        self.emit(
+            &txn,
+            events::USER_UPDATED,
+            ActorRef::User { id: user.id },
+            Target::new("user", user.id).diff(b, a),
+            data,
+        )
+        .await?;
         txn.commit().await?;
         self.user_changed(user.id);
         Ok(user)
@@ -138,7 +144,7 @@ impl Identity {
         let revoked = store::sessions::revoke_for_user(&*txn, user_id, None, "password_reset", now).await?;
         self.emit_revoked(&txn, &actor, user_id, &revoked, "password_reset").await?;
         let data = events::PasswordChanged { user_id, via: "reset" };
-        self.emit(&txn, events::USER_PASSWORD_CHANGED, actor, Target::user(user_id), data).await?;
+        self.emit(&txn, events::USER_PASSWORD_CHANGED, actor, Target::new("user", user_id), data).await?;
         txn.commit().await?;
         self.user_changed(user_id);
         self.forget_sessions(&revoked);
@@ -174,7 +180,7 @@ impl Identity {
             store::sessions::revoke_for_user(&*txn, me.user_id, Some(me.session_id), "password_changed", now).await?;
         self.emit_revoked(&txn, &actor.as_ref(), me.user_id, &revoked, "password_changed").await?;
         let data = events::PasswordChanged { user_id: me.user_id, via: "change" };
-        self.emit(&txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), Target::user(me.user_id), data).await?;
+        self.emit(&txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), Target::new("user", me.user_id), data).await?;
         txn.commit().await?;
         self.user_changed(me.user_id);
         self.forget_sessions(&revoked);

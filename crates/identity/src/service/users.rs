@@ -127,7 +127,7 @@ impl Identity {
         let role_changed = changed.contains(&"role");
         let (b, a) = user_diff(&before, &UserOut::from(&user), &changed);
         let data = events::UserUpdated { user: UserOut::from(&user), changed };
-        self.emit(&txn, events::USER_UPDATED, actor.as_ref(), Target::user(user.id).diff(b, a), data).await?;
+        self.emit(&txn, events::USER_UPDATED, actor.as_ref(), Target::new("user", user.id).diff(b, a), data).await?;
         txn.commit().await?;
         self.user_changed(user.id);
         if role_changed {
@@ -148,7 +148,7 @@ impl Identity {
         store::users::delete(&*txn, id).await?;
         let before = serde_json::to_value(UserOut::from(&user)).unwrap_or_default();
         let data = events::UserDeleted { id, email: user.email };
-        let target = Target::user(id).diff(before, serde_json::Value::Null);
+        let target = Target::new("user", id).diff(before, serde_json::Value::Null);
         self.emit(&txn, events::USER_DELETED, actor.clone(), target, data).await?;
         // Last, so the audit entries written above (this deletion's own) are
         // pseudonymized with the rest.
@@ -184,7 +184,7 @@ impl Identity {
         }
         let out = UserOut::from(&user);
         let target =
-            Target::user(user.id).diff(serde_json::Value::Null, serde_json::to_value(&out).unwrap_or_default());
+            Target::new("user", user.id).diff(serde_json::Value::Null, serde_json::to_value(&out).unwrap_or_default());
         self.emit(&txn, events::USER_CREATED, actor.clone(), target, out).await?;
         txn.commit().await?;
         self.core.jobs.wake();
@@ -208,7 +208,7 @@ impl Identity {
         let revoked = store::sessions::revoke_for_user(&*txn, id, None, "password_set_by_admin", now).await?;
         self.emit_revoked(&txn, &actor.as_ref(), id, &revoked, "password_set_by_admin").await?;
         let data = events::PasswordChanged { user_id: id, via: "admin" };
-        self.emit(&txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), Target::user(id), data).await?;
+        self.emit(&txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), Target::new("user", id), data).await?;
         txn.commit().await?;
         self.user_changed(id);
         self.forget_sessions(&revoked);
@@ -243,7 +243,7 @@ impl Identity {
         }
         let (b, a) = (serde_json::json!({ "status": before_status }), serde_json::json!({ "status": user.status }));
         let data = events::UserUpdated { user: UserOut::from(&user), changed: vec!["status"] };
-        self.emit(&txn, events::USER_UPDATED, actor.as_ref(), Target::user(id).diff(b, a), data).await?;
+        self.emit(&txn, events::USER_UPDATED, actor.as_ref(), Target::new("user", id).diff(b, a), data).await?;
         txn.commit().await?;
         self.user_changed(id);
         self.forget_sessions(&revoked);

@@ -4,6 +4,7 @@ use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use tessera_kernel::db::escape_like;
 use tessera_kernel::ids::UserId;
 
 use crate::entity::users::{ActiveModel, Column, Entity, Model};
@@ -86,8 +87,4 @@ pub async fn list<C: ConnectionTrait>(conn: &C, f: &ListFilter) -> Result<(Vec<M
         .all(conn)
         .await?;
     Ok((rows, total))
-}
-
-fn escape_like(raw: &str) -> String {
-    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

@@ -10,7 +10,7 @@ pub mod teams;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use tessera_kernel::{ApiResult, AppState, FieldError, FieldErrors};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -72,9 +72,4 @@ impl PageQuery {
         errors.finish()?;
         Ok(out)
     }
-}
-
-/// For PATCH bodies: an absent field is `None`, `null` is `Some(None)`.
-pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(de: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(de).map(Some)
 }

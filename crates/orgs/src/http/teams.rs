@@ -135,7 +135,7 @@ async fn get_team(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TeamPatchIn {
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "super::nullable")]
+    #[serde(default, deserialize_with = "tessera_kernel::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
 }

@@ -15,35 +15,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseTransaction;
-use serde_json::Value;
 use tessera_identity::Identity;
 use tessera_identity::api::UserSummary;
-use tessera_kernel::audit::AuditEntry;
+pub(crate) use tessera_kernel::audit::Target;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
-use tessera_kernel::outbox::{self, NewEvent};
+use tessera_kernel::outbox::NewEvent;
 use tessera_kernel::{ActorRef, ApiError, Core, Millis};
 
 /// Seconds a node trusts its cached roles; changes made on this node apply at
 /// once, those made on another within this time.
 const ROLE_CACHE_SECS: u64 = 5;
-
-/// What an audited change is about, and how it changed.
-pub(crate) struct Target {
-    kind: &'static str,
-    id: String,
-    diff: Option<(Value, Value)>,
-}
-
-impl Target {
-    pub(crate) fn new(kind: &'static str, id: impl ToString) -> Self {
-        Self { kind, id: id.to_string(), diff: None }
-    }
-    /// The fields that changed, before and after.
-    pub(crate) fn diff(mut self, before: Value, after: Value) -> Self {
-        self.diff = Some((before, after));
-        self
-    }
-}
 
 /// A team seat as checks need it: the team's organization and the seat's role.
 pub(crate) type Seat = (OrgId, Arc<str>);
@@ -94,13 +75,7 @@ impl Orgs {
     ) -> Result<(), ApiError> {
         let mut event = NewEvent::new(event_type, actor.clone(), data);
         event.org_id = Some(org);
-        outbox::record(txn, self.now(), event).await?;
-        let mut entry = AuditEntry::new(actor.clone(), event_type, target.kind, target.id).in_org(org);
-        if let Some((before, after)) = target.diff {
-            entry = entry.change(before, after);
-        }
-        self.core.audit.record(txn, entry).await?;
-        Ok(())
+        self.core.record_change(txn, event, target).await
     }
 
     /// Records an audit entry without an event.
@@ -112,8 +87,7 @@ impl Orgs {
         actor: &ActorRef,
         target: Target,
     ) -> Result<(), ApiError> {
-        let entry = AuditEntry::new(actor.clone(), action, target.kind, target.id).in_org(org);
-        self.core.audit.record(txn, entry).await?;
+        self.core.audit.record(txn, target.entry(actor.clone(), action, Some(org))).await?;
         Ok(())
     }
 
