@@ -4,6 +4,7 @@
 //! grant.deleted. Payloads never carry a key's secret.
 
 use serde::Serialize;
+use tessera_kernel::event_types::{EventType, schema_of};
 use tessera_kernel::ids::{ApiKeyId, GrantId, OrgId, RoleId, UserId};
 use utoipa::ToSchema;
 
@@ -28,16 +29,44 @@ pub const ALL: &[&str] = &[
     GRANT_DELETED,
 ];
 
+const MODULE: &str = "access";
+
+/// One catalogue entry of this module.
+const fn event(name: &'static str, description: &'static str, schema: fn() -> serde_json::Value) -> EventType {
+    EventType { name, module: MODULE, description, schema }
+}
+
+/// Every event type of this module with the schema of its `data`.
+pub const EVENT_TYPES: &[EventType] = &[
+    event(ROLE_CREATED, "A custom role was created in an organization.", schema_of::<RoleChanged>),
+    event(ROLE_UPDATED, "A custom role's name, description or permissions changed.", schema_of::<RoleChanged>),
+    event(ROLE_DELETED, "A custom role was deleted.", schema_of::<RoleDeleted>),
+    event(API_KEY_CREATED, "An API key was issued (metadata only, never the secret).", schema_of::<ApiKeyCreated>),
+    event(
+        API_KEY_ROTATED,
+        "An API key's secret was replaced; the previous one works for a grace period.",
+        schema_of::<ApiKeyRotated>,
+    ),
+    event(API_KEY_REVOKED, "An API key was revoked, or its owner's account deleted.", schema_of::<ApiKeyRevoked>),
+    event(GRANT_CREATED, "A permission on one resource was granted to a user or API key.", schema_of::<GrantChanged>),
+    event(GRANT_DELETED, "A direct grant was removed.", schema_of::<GrantChanged>),
+];
+
 /// `role.created` and `role.updated`: the role as it is now.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleChanged {
+    /// The role.
     pub id: RoleId,
+    /// The organization it belongs to.
     pub org_id: OrgId,
+    /// Its name.
     pub name: String,
+    /// Its description, if any.
     pub description: Option<String>,
+    /// The permissions it grants.
     pub permissions: Vec<String>,
-    /// For `role.updated`: the fields that changed.
+    /// For `role.updated`: the fields that changed; absent otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changed: Vec<&'static str>,
 }
@@ -46,8 +75,11 @@ pub struct RoleChanged {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleDeleted {
+    /// The deleted role.
     pub id: RoleId,
+    /// The organization it belonged to.
     pub org_id: OrgId,
+    /// Its name.
     pub name: String,
 }
 
@@ -55,13 +87,19 @@ pub struct RoleDeleted {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyCreated {
+    /// The key.
     pub id: ApiKeyId,
     /// `None` for a personal key.
     pub org_id: Option<OrgId>,
+    /// Its name.
     pub name: String,
+    /// The public start of the secret, to recognize the key by.
     pub prefix: String,
+    /// The permissions it carries.
     pub permissions: Vec<String>,
+    /// The user who issued it.
     pub created_by: UserId,
+    /// When it stops working (milliseconds since the epoch), if ever.
     pub expires_at: Option<i64>,
 }
 
@@ -69,9 +107,13 @@ pub struct ApiKeyCreated {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyRotated {
+    /// The key.
     pub id: ApiKeyId,
+    /// `None` for a personal key.
     pub org_id: Option<OrgId>,
+    /// Its name.
     pub name: String,
+    /// The public start of the new secret.
     pub prefix: String,
     /// Until when the previous secret keeps working (milliseconds since the epoch).
     pub previous_valid_until: i64,
@@ -81,14 +123,19 @@ pub struct ApiKeyRotated {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GrantChanged {
+    /// The grant.
     pub id: GrantId,
+    /// The organization it belongs to.
     pub org_id: OrgId,
     /// A user id or an API key id.
     pub subject: uuid::Uuid,
     /// `user` or `apikey`.
     pub subject_type: String,
+    /// The granted permission.
     pub permission: String,
+    /// The kind of resource it applies to.
     pub resource_type: String,
+    /// The resource it applies to.
     pub resource_id: String,
 }
 
@@ -96,9 +143,86 @@ pub struct GrantChanged {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyRevoked {
+    /// The key.
     pub id: ApiKeyId,
+    /// `None` for a personal key.
     pub org_id: Option<OrgId>,
+    /// Its name.
     pub name: String,
     /// `revoked` (by a person or key) or `account_deleted`.
     pub reason: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails unless `data`, serialized as it is emitted, validates against the catalogued schema of `name`.
+    fn assert_matches_schema(name: &str, data: impl serde::Serialize) {
+        let entry = EVENT_TYPES.iter().find(|t| t.name == name).unwrap();
+        let validator = jsonschema::draft202012::new(&(entry.schema)()).unwrap();
+        let data = serde_json::to_value(data).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&data).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{name}: {data} does not match its schema: {errors:?}");
+    }
+
+    #[test]
+    fn every_event_type_is_catalogued_once_with_an_object_schema() {
+        for name in ALL {
+            assert_eq!(EVENT_TYPES.iter().filter(|t| t.name == *name).count(), 1, "{name}");
+        }
+        for t in EVENT_TYPES {
+            assert!(ALL.contains(&t.name), "{} is not in ALL", t.name);
+            assert_eq!(t.module, "access");
+            let schema = (t.schema)();
+            assert_eq!(schema["type"], "object", "{}: {schema}", t.name);
+            assert!(schema["properties"].is_object(), "{}: {schema}", t.name);
+        }
+    }
+
+    #[test]
+    fn emitted_payloads_match_their_schemas() {
+        let (id, org_id) = (RoleId::new(), OrgId::new());
+        let role = |changed| RoleChanged {
+            id,
+            org_id,
+            name: "auditor".into(),
+            description: None,
+            permissions: vec!["audit:read".into()],
+            changed,
+        };
+        assert_matches_schema(ROLE_CREATED, role(vec![]));
+        assert_matches_schema(ROLE_UPDATED, role(vec!["permissions"]));
+        assert_matches_schema(ROLE_DELETED, RoleDeleted { id, org_id, name: "auditor".into() });
+        let (id, name, prefix) = (ApiKeyId::new(), "ci".to_owned(), "tsk_ab12".to_owned());
+        let created = ApiKeyCreated {
+            id,
+            org_id: None,
+            name: name.clone(),
+            prefix: prefix.clone(),
+            permissions: vec![],
+            created_by: UserId::new(),
+            expires_at: Some(1_700_000_000_000),
+        };
+        assert_matches_schema(API_KEY_CREATED, created);
+        let rotated = ApiKeyRotated {
+            id,
+            org_id: Some(org_id),
+            name: name.clone(),
+            prefix,
+            previous_valid_until: 1_700_000_000_000,
+        };
+        assert_matches_schema(API_KEY_ROTATED, rotated);
+        assert_matches_schema(API_KEY_REVOKED, ApiKeyRevoked { id, org_id: None, name, reason: "revoked" });
+        let grant = GrantChanged {
+            id: GrantId::new(),
+            org_id,
+            subject: uuid::Uuid::now_v7(),
+            subject_type: "user".into(),
+            permission: "projects:read".into(),
+            resource_type: "project".into(),
+            resource_id: "p1".into(),
+        };
+        assert_matches_schema(GRANT_CREATED, grant);
+    }
 }

@@ -16,6 +16,7 @@ pub mod store;
 use std::sync::Arc;
 
 pub use config::{AccessConfig, DEFAULT_CONFIG};
+pub use events::EVENT_TYPES;
 pub use http::AccessState;
 pub use migration::migrations;
 pub use model::PERMISSIONS;

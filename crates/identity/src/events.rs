@@ -3,8 +3,11 @@
 //! user.logged_in, user.password_changed, session.revoked.
 
 use serde::Serialize;
+use tessera_kernel::event_types::{EventType, schema_of};
 use tessera_kernel::ids::{SessionId, UserId};
 use utoipa::ToSchema;
+
+use crate::http::users::UserOut;
 
 pub const USER_CREATED: &str = "user.created";
 pub const USER_UPDATED: &str = "user.updated";
@@ -17,11 +20,58 @@ pub const SESSION_REVOKED: &str = "session.revoked";
 pub const ALL: &[&str] =
     &[USER_CREATED, USER_UPDATED, USER_DELETED, USER_LOGGED_IN, USER_PASSWORD_CHANGED, SESSION_REVOKED];
 
+const MODULE: &str = "identity";
+
+/// Every event type of this module with the schema of its `data`.
+pub const EVENT_TYPES: &[EventType] = &[
+    EventType {
+        name: USER_CREATED,
+        module: MODULE,
+        description: "An account was created (sign-up, admin creation or an accepted invitation); data is the user.",
+        schema: schema_of::<UserCreated>,
+    },
+    EventType {
+        name: USER_UPDATED,
+        module: MODULE,
+        description: "A user's profile, e-mail, role, status or verification changed.",
+        schema: schema_of::<UserUpdated>,
+    },
+    EventType {
+        name: USER_DELETED,
+        module: MODULE,
+        description: "An account was deleted.",
+        schema: schema_of::<UserDeleted>,
+    },
+    EventType {
+        name: USER_LOGGED_IN,
+        module: MODULE,
+        description: "A user signed in and a session was opened.",
+        schema: schema_of::<UserLoggedIn>,
+    },
+    EventType {
+        name: USER_PASSWORD_CHANGED,
+        module: MODULE,
+        description: "A user's password was changed, reset or set by an administrator.",
+        schema: schema_of::<PasswordChanged>,
+    },
+    EventType {
+        name: SESSION_REVOKED,
+        module: MODULE,
+        description: "A session was ended (logout, password change, disabled account, token reuse, …).",
+        schema: schema_of::<SessionRevoked>,
+    },
+];
+
+/// `user.created`: the user as clients see it.
+pub type UserCreated = UserOut;
+
 /// `user.updated`: the user as it is now and the fields that changed.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct UserUpdated<U> {
-    pub user: U,
+pub struct UserUpdated {
+    /// The user after the change.
+    pub user: UserOut,
+    /// The changed fields, by their names in `user` (e.g. `name`, `email`, `status`).
     pub changed: Vec<&'static str>,
 }
 
@@ -29,7 +79,9 @@ pub struct UserUpdated<U> {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDeleted {
+    /// The deleted account.
     pub id: UserId,
+    /// Its e-mail address at deletion.
     pub email: String,
 }
 
@@ -37,9 +89,13 @@ pub struct UserDeleted {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserLoggedIn {
+    /// Who signed in.
     pub user_id: UserId,
+    /// The session the sign-in opened.
     pub session_id: SessionId,
+    /// The client's IP address, when known.
     pub ip: Option<String>,
+    /// The client's `User-Agent`, when sent.
     pub user_agent: Option<String>,
 }
 
@@ -47,6 +103,7 @@ pub struct UserLoggedIn {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordChanged {
+    /// Whose password changed.
     pub user_id: UserId,
     /// `change`, `reset` or `admin`.
     pub via: &'static str,
@@ -56,7 +113,67 @@ pub struct PasswordChanged {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionRevoked {
+    /// The ended session.
     pub session_id: SessionId,
+    /// Its owner.
     pub user_id: UserId,
+    /// Why: `logout`, `logout_all`, `revoked_by_user`, `password_changed`, `password_reset`,
+    /// `password_set_by_admin`, `user_disabled` or `refresh_token_reuse`.
     pub reason: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails unless `data`, serialized as it is emitted, validates against the catalogued schema of `name`.
+    fn assert_matches_schema(name: &str, data: impl serde::Serialize) {
+        let entry = EVENT_TYPES.iter().find(|t| t.name == name).unwrap();
+        let validator = jsonschema::draft202012::new(&(entry.schema)()).unwrap();
+        let data = serde_json::to_value(data).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&data).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{name}: {data} does not match its schema: {errors:?}");
+    }
+
+    #[test]
+    fn every_event_type_is_catalogued_once_with_an_object_schema() {
+        for name in ALL {
+            assert_eq!(EVENT_TYPES.iter().filter(|t| t.name == *name).count(), 1, "{name}");
+        }
+        for t in EVENT_TYPES {
+            assert!(ALL.contains(&t.name), "{} is not in ALL", t.name);
+            assert_eq!(t.module, "identity");
+            let schema = (t.schema)();
+            assert_eq!(schema["type"], "object", "{}: {schema}", t.name);
+            assert!(schema["properties"].is_object(), "{}: {schema}", t.name);
+        }
+    }
+
+    #[test]
+    fn emitted_payloads_match_their_schemas() {
+        let (user_id, session_id) = (UserId::new(), SessionId::new());
+        let user = UserOut {
+            id: user_id,
+            email: "ada@example.test".into(),
+            email_verified: true,
+            name: "Ada".into(),
+            avatar_url: None,
+            locale: Some("en".into()),
+            timezone: None,
+            status: crate::model::UserStatus::Active,
+            role: tessera_kernel::PlatformRole::User,
+            metadata: serde_json::json!({"plan": "free"}),
+            preferences: serde_json::json!({}),
+            created_at: 1_700_000_000_000,
+            updated_at: 1_700_000_000_000,
+            last_login_at: None,
+        };
+        assert_matches_schema(USER_CREATED, &user);
+        assert_matches_schema(USER_UPDATED, UserUpdated { user, changed: vec!["name"] });
+        assert_matches_schema(USER_DELETED, UserDeleted { id: user_id, email: "ada@example.test".into() });
+        let ip = Some("127.0.0.1".into());
+        assert_matches_schema(USER_LOGGED_IN, UserLoggedIn { user_id, session_id, ip, user_agent: None });
+        assert_matches_schema(USER_PASSWORD_CHANGED, PasswordChanged { user_id, via: "reset" });
+        assert_matches_schema(SESSION_REVOKED, SessionRevoked { session_id, user_id, reason: "logout" });
+    }
 }

@@ -19,6 +19,7 @@ pub mod store;
 use std::sync::Arc;
 
 pub use config::{DEFAULT_CONFIG, IdentityConfig};
+pub use events::EVENT_TYPES;
 pub use http::IdentityState;
 pub use migration::migrations;
 pub use service::{Identity, IdentityAuthenticator};

@@ -67,6 +67,13 @@ pub fn rfc3339_string(ms: Millis) -> String {
     from_millis(ms).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
+/// Parses a query or body field holding an RFC 3339 time into storage milliseconds.
+pub fn parse_time_field(field: &'static str, raw: &str) -> Result<Millis, crate::error::FieldError> {
+    OffsetDateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339).map(to_millis).map_err(|_| {
+        crate::error::FieldError::new(field, "INVALID", "must be an RFC 3339 time such as 2026-01-31T12:00:00Z")
+    })
+}
+
 /// Serde helpers to write storage milliseconds as RFC 3339 strings in DTOs.
 pub mod rfc3339 {
     use serde::Serializer;

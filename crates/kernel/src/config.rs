@@ -1,6 +1,6 @@
 //! Layered configuration: embedded defaults of every module, `tessera.toml`,
 //! `TESSERA_*` environment variables, then CLI flags (highest). The kernel owns the
-//! `server`, `data`, `database`, `mail`, `jobs` and `rate_limit` sections; each module
+//! `server`, `data`, `database`, `mail`, `jobs`, `rate_limit` and `outbound` sections; each module
 //! reads its own section through [`Settings::section`]. Errors name the key.
 
 use std::net::SocketAddr;
@@ -11,6 +11,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
+
+use crate::ssrf::SsrfGuard;
 
 /// The kernel's embedded, commented defaults.
 pub const DEFAULT_CONFIG: &str = include_str!("../tessera.default.toml");
@@ -24,6 +26,8 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("DATA_DIR", "data.dir"),
     ("MAIL_URL", "mail.url"),
     ("MAIL_FROM", "mail.from"),
+    ("SSRF_ALLOW", "outbound.ssrf_allow"),
+    ("NATS_URL", "events.nats_url"),
 ];
 
 /// A configuration problem, naming the key at fault.
@@ -261,6 +265,22 @@ pub struct RateLimitConfig {
     pub auth_per_account: u32,
 }
 
+/// `[outbound]`: requests to URLs that users supply (webhooks, callbacks).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// CIDRs, addresses and host names the SSRF guard lets through although private.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub ssrf_allow: Vec<String>,
+}
+
+impl OutboundConfig {
+    /// The SSRF guard with the configured allowlist.
+    pub fn ssrf_guard(&self) -> Result<SsrfGuard, ConfigError> {
+        SsrfGuard::from_entries(&self.ssrf_allow).map_err(|e| ConfigError::key("outbound.ssrf_allow", e))
+    }
+}
+
 /// The kernel's sections, parsed and checked.
 #[derive(Clone, Debug, Serialize)]
 pub struct KernelConfig {
@@ -270,6 +290,7 @@ pub struct KernelConfig {
     pub mail: MailConfig,
     pub jobs: JobsConfig,
     pub rate_limit: RateLimitConfig,
+    pub outbound: OutboundConfig,
 }
 
 impl KernelConfig {
@@ -282,6 +303,7 @@ impl KernelConfig {
             mail: settings.section("mail")?,
             jobs: settings.section("jobs")?,
             rate_limit: settings.section("rate_limit")?,
+            outbound: settings.section("outbound")?,
         };
         cfg.validate()?;
         Ok(cfg)
@@ -321,6 +343,7 @@ impl KernelConfig {
                 return Err(ConfigError::key("server.cors_origins", format!("{origin} is not an origin")));
             }
         }
+        self.outbound.ssrf_guard()?;
         Ok(())
     }
 }
@@ -365,5 +388,30 @@ mod tests {
         let cfg = KernelConfig::from_settings(&settings).unwrap();
         assert_eq!(cfg.server.modules, vec!["identity", "orgs"]);
         assert!(!cfg.server.runs("webhooks"));
+    }
+
+    #[test]
+    fn the_ssrf_allowlist_is_parsed_and_checked() {
+        let cfg = KernelConfig::from_settings(&Settings::for_test(&[DEFAULT_CONFIG], &[])).unwrap();
+        assert!(cfg.outbound.ssrf_allow.is_empty());
+        assert!(cfg.outbound.ssrf_guard().unwrap().check_url("http://127.0.0.1/").is_err());
+
+        let allow = serde_json::json!("127.0.0.0/8, ::1/128, hooks.internal");
+        let settings = Settings::for_test(&[DEFAULT_CONFIG], &[("outbound.ssrf_allow", allow)]);
+        let cfg = KernelConfig::from_settings(&settings).unwrap();
+        assert_eq!(cfg.outbound.ssrf_allow, vec!["127.0.0.0/8", "::1/128", "hooks.internal"]);
+        let guard = cfg.outbound.ssrf_guard().unwrap();
+        assert!(guard.check_url("http://127.0.0.1:9000/").is_ok());
+        assert!(guard.allows_host("hooks.internal"));
+
+        let bad = serde_json::json!("10.0.0.0/33");
+        let settings = Settings::for_test(&[DEFAULT_CONFIG], &[("outbound.ssrf_allow", bad)]);
+        let err = KernelConfig::from_settings(&settings).unwrap_err().to_string();
+        assert!(err.contains("`outbound.ssrf_allow`") && err.contains("10.0.0.0/33"), "{err}");
+    }
+
+    #[test]
+    fn the_short_ssrf_allow_variable_sets_the_key() {
+        assert!(ENV_ALIASES.contains(&("SSRF_ALLOW", "outbound.ssrf_allow")));
     }
 }

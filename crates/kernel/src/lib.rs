@@ -1,6 +1,6 @@
 //! tessera's shared kernel: the conventions every module follows (error envelope,
 //! extractors, typed ids, actor, clock, configuration) and the shared services
-//! (database, job queue, outbox, mail, rate limits, keyring).
+//! (database, job queue, outbox, mail, rate limits, keyring, the SSRF guard).
 
 pub mod actor;
 pub mod audit;
@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod event_types;
 pub mod extract;
 pub mod ids;
 pub mod jobs;
@@ -20,6 +21,7 @@ pub mod personal;
 pub mod ratelimit;
 pub mod request_id;
 pub mod response;
+pub mod ssrf;
 pub mod state;
 
 pub use actor::{Actor, ActorRef, ClientInfo, KeyActor, PlatformAdmin, PlatformRole};

@@ -1,6 +1,6 @@
 //! The transactional outbox: a state change writes its event into `outbox_events`
 //! in the same transaction, so an event exists exactly when its change does. The
-//! events module (a later issue) relays the table to subscribers, webhooks and NATS.
+//! events module relays the table to subscribers, webhooks and NATS.
 
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 use serde::Serialize;
@@ -54,15 +54,31 @@ impl NewEvent {
 /// Writes `event` on `conn`, which should be the transaction of the change it describes.
 pub async fn record<C: ConnectionTrait>(conn: &C, now: Millis, event: NewEvent) -> Result<EventId, DbErr> {
     let id = EventId::new();
+    let actor = serde_json::to_value(&event.actor).unwrap_or(Value::Null);
+    record_as(conn, id, now, event.event_type, event.org_id, actor, event.data).await?;
+    Ok(id)
+}
+
+/// Writes an event whose id and type the caller chose (custom events: the type
+/// is the customer's, the id was promised to an idempotency key).
+pub async fn record_as<C: ConnectionTrait>(
+    conn: &C,
+    id: EventId,
+    now: Millis,
+    event_type: &str,
+    org_id: Option<OrgId>,
+    actor: Value,
+    data: Value,
+) -> Result<(), DbErr> {
     let row = entity::ActiveModel {
         id: Set(id),
-        event_type: Set(event.event_type.to_owned()),
-        org_id: Set(event.org_id),
-        actor: Set(serde_json::to_value(&event.actor).unwrap_or(Value::Null)),
-        data: Set(event.data),
+        event_type: Set(event_type.to_owned()),
+        org_id: Set(org_id),
+        actor: Set(actor),
+        data: Set(data),
         occurred_at: Set(now),
     };
     // No read-back: on engines without RETURNING it would cost a second statement.
     entity::Entity::insert(row).exec_without_returning(conn).await?;
-    Ok(id)
+    Ok(())
 }

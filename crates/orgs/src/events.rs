@@ -6,7 +6,9 @@
 //! listed, or the address invited again), it is marked expired and the event written.
 
 use serde::Serialize;
+use tessera_kernel::event_types::{EventType, schema_of};
 use tessera_kernel::ids::{InvitationId, OrgId, TeamId, UserId};
+use utoipa::ToSchema;
 
 pub const ORG_CREATED: &str = "org.created";
 pub const ORG_UPDATED: &str = "org.updated";
@@ -50,60 +52,184 @@ pub const ALL: &[&str] = &[
     INVITATION_EXPIRED,
 ];
 
+const MODULE: &str = "orgs";
+
+/// One catalogue entry of this module.
+const fn event(name: &'static str, description: &'static str, schema: fn() -> serde_json::Value) -> EventType {
+    EventType { name, module: MODULE, description, schema }
+}
+
+/// Every event type of this module with the schema of its `data`.
+pub const EVENT_TYPES: &[EventType] = &[
+    event(ORG_CREATED, "An organization was created; its creator is its owner.", schema_of::<OrgEvent>),
+    event(ORG_UPDATED, "An organization's name, slug, settings or metadata changed.", schema_of::<OrgEvent>),
+    event(ORG_DELETED, "An organization was deleted.", schema_of::<OrgEvent>),
+    event(
+        MEMBER_ADDED,
+        "A user became a member (creating the organization or accepting an invitation).",
+        schema_of::<MemberEvent>,
+    ),
+    event(
+        MEMBER_ROLE_CHANGED,
+        "A member's role changed (directly or by an ownership transfer).",
+        schema_of::<MemberEvent>,
+    ),
+    event(MEMBER_REMOVED, "A member was removed, left, or their account was deleted.", schema_of::<MemberEvent>),
+    event(TEAM_CREATED, "A team was created.", schema_of::<TeamEvent>),
+    event(TEAM_UPDATED, "A team was renamed or its description changed.", schema_of::<TeamEvent>),
+    event(TEAM_DELETED, "A team was deleted.", schema_of::<TeamEvent>),
+    event(TEAM_MEMBER_ADDED, "A member was given a seat on a team.", schema_of::<TeamMemberEvent>),
+    event(
+        TEAM_MEMBER_ROLE_CHANGED,
+        "A team seat's role changed; data carries the new role.",
+        schema_of::<TeamMemberEvent>,
+    ),
+    event(
+        TEAM_MEMBER_REMOVED,
+        "A seat on a team was removed (directly or with the membership).",
+        schema_of::<TeamMemberEvent>,
+    ),
+    event(INVITATION_CREATED, "A person was invited to the organization by e-mail.", schema_of::<InvitationEvent>),
+    event(
+        INVITATION_ACCEPTED,
+        "An invitation was accepted; data names the member it made.",
+        schema_of::<InvitationEvent>,
+    ),
+    event(INVITATION_DECLINED, "An invitation was declined.", schema_of::<InvitationEvent>),
+    event(
+        INVITATION_REVOKED,
+        "A pending invitation was revoked (or its sender's account deleted).",
+        schema_of::<InvitationEvent>,
+    ),
+    event(
+        INVITATION_EXPIRED,
+        "A pending invitation was found past its expiry and marked expired.",
+        schema_of::<InvitationEvent>,
+    ),
+];
+
 /// `org.created`, `org.updated`, `org.deleted`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrgEvent {
+    /// The organization.
     pub org_id: OrgId,
+    /// Its display name.
     pub name: String,
+    /// Its URL name.
     pub slug: String,
-    /// For `org.updated`: the fields that changed.
+    /// For `org.updated`: the fields that changed (`name`, `slug`, `settings`, `metadata`); absent otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changed: Vec<&'static str>,
 }
 
 /// `member.added`, `member.role_changed`, `member.removed`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberEvent {
+    /// The organization.
     pub org_id: OrgId,
+    /// The member.
     pub user_id: UserId,
+    /// The member's role (for `member.removed`, the role they held).
     pub role: String,
     /// For `member.role_changed`: the role before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_role: Option<String>,
-    /// How it happened: `created`, `invitation`, `transfer`, `removed`, `left`, `account_deleted`, …
+    /// How it happened: `created`, `invitation`, `changed`, `transfer`, `removed`, `left` or `account_deleted`.
     pub via: &'static str,
 }
 
 /// `team.created`, `team.updated`, `team.deleted`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TeamEvent {
+    /// The organization.
     pub org_id: OrgId,
+    /// The team.
     pub team_id: TeamId,
+    /// The team's name.
     pub name: String,
 }
 
 /// `team.member_added`, `team.member_role_changed`, `team.member_removed`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TeamMemberEvent {
+    /// The organization.
     pub org_id: OrgId,
+    /// The team.
     pub team_id: TeamId,
+    /// The member holding the seat.
     pub user_id: UserId,
+    /// The seat's role (for `team.member_removed`, the role it had).
     pub role: String,
 }
 
 /// `invitation.*`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvitationEvent {
+    /// The organization.
     pub org_id: OrgId,
+    /// The invitation.
     pub invitation_id: InvitationId,
+    /// The invited address.
     pub email: String,
+    /// The role the invitation grants.
     pub role: String,
     /// For `invitation.accepted`: the member it made.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails unless `data`, serialized as it is emitted, validates against the catalogued schema of `name`.
+    fn assert_matches_schema(name: &str, data: impl serde::Serialize) {
+        let entry = EVENT_TYPES.iter().find(|t| t.name == name).unwrap();
+        let validator = jsonschema::draft202012::new(&(entry.schema)()).unwrap();
+        let data = serde_json::to_value(data).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&data).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{name}: {data} does not match its schema: {errors:?}");
+    }
+
+    #[test]
+    fn every_event_type_is_catalogued_once_with_an_object_schema() {
+        for name in ALL {
+            assert_eq!(EVENT_TYPES.iter().filter(|t| t.name == *name).count(), 1, "{name}");
+        }
+        for t in EVENT_TYPES {
+            assert!(ALL.contains(&t.name), "{} is not in ALL", t.name);
+            assert_eq!(t.module, "orgs");
+            let schema = (t.schema)();
+            assert_eq!(schema["type"], "object", "{}: {schema}", t.name);
+            assert!(schema["properties"].is_object(), "{}: {schema}", t.name);
+        }
+    }
+
+    #[test]
+    fn emitted_payloads_match_their_schemas() {
+        let (org_id, user_id, team_id) = (OrgId::new(), UserId::new(), TeamId::new());
+        let org = |changed| OrgEvent { org_id, name: "Acme".into(), slug: "acme".into(), changed };
+        assert_matches_schema(ORG_CREATED, org(vec![]));
+        assert_matches_schema(ORG_UPDATED, org(vec!["name", "slug"]));
+        let member = |previous_role, via| MemberEvent { org_id, user_id, role: "admin".into(), previous_role, via };
+        assert_matches_schema(MEMBER_ADDED, member(None, "invitation"));
+        assert_matches_schema(MEMBER_ROLE_CHANGED, member(Some("member".into()), "changed"));
+        assert_matches_schema(TEAM_DELETED, TeamEvent { org_id, team_id, name: "Ops".into() });
+        let seat = TeamMemberEvent { org_id, team_id, user_id, role: "lead".into() };
+        assert_matches_schema(TEAM_MEMBER_ROLE_CHANGED, seat);
+        let invitation = |user_id| InvitationEvent {
+            org_id,
+            invitation_id: InvitationId::new(),
+            email: "bob@example.test".into(),
+            role: "member".into(),
+            user_id,
+        };
+        assert_matches_schema(INVITATION_CREATED, invitation(None));
+        assert_matches_schema(INVITATION_ACCEPTED, invitation(Some(user_id)));
+    }
 }

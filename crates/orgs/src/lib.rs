@@ -12,6 +12,7 @@ pub mod store;
 use std::sync::Arc;
 
 pub use error::OrgsError;
+pub use events::EVENT_TYPES;
 pub use http::OrgsState;
 pub use migration::migrations;
 pub use service::Orgs;

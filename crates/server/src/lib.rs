@@ -45,6 +45,8 @@ impl MigratorTrait for Migrator {
         all.extend(tessera_orgs::migrations());
         all.extend(tessera_access::migrations());
         all.extend(tessera_audit::migrations());
+        all.extend(tessera_events::migrations());
+        all.extend(tessera_webhooks::migrations());
         all
     }
 }
@@ -56,6 +58,8 @@ pub fn default_configs() -> Vec<&'static str> {
         tessera_identity::DEFAULT_CONFIG,
         tessera_audit::DEFAULT_CONFIG,
         tessera_access::DEFAULT_CONFIG,
+        tessera_events::DEFAULT_CONFIG,
+        tessera_webhooks::DEFAULT_CONFIG,
     ]
 }
 
@@ -81,6 +85,8 @@ pub struct Tessera {
     pub core: Core,
     pub identity: Arc<Identity>,
     pub audit: Arc<tessera_audit::Audit>,
+    pub events: Arc<tessera_events::Events>,
+    pub webhooks: Arc<tessera_webhooks::Webhooks>,
     pub router: Router,
 }
 
@@ -110,6 +116,8 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
     health::prometheus(); // record from the first request on
     let identity_cfg = IdentityConfig::from_settings(&settings)?;
     tessera_access::AccessConfig::from_settings(&settings)?; // fail start-up on a bad [access] key
+    let events_cfg = tessera_events::EventsConfig::from_settings(&settings)?;
+    let webhooks_cfg = tessera_webhooks::WebhooksConfig::from_settings(&settings)?;
     db.migrate::<Migrator>().await?;
     let keyring = Keyring::load_or_create(&config.data.dir).map_err(|e| StartError::Other(e.to_string()))?;
     let jobs = Jobs::new(db.clone(), clock.clone(), config.jobs.clone());
@@ -135,15 +143,46 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
     let orgs = tessera_orgs::Orgs::new(core.clone(), identity.clone());
     let access = tessera_access::Access::new(core.clone(), orgs.clone());
     let audit = tessera_audit::Audit::new(core.clone())?;
+    let events = tessera_events::Events::new(core.clone(), events_cfg, event_catalogue());
+    let webhooks = tessera_webhooks::Webhooks::new(core.clone(), webhooks_cfg, orgs.clone())?;
+    if core.config.server.runs("webhooks") {
+        tessera_webhooks::subscribe(&events, &webhooks);
+    }
     let auth = Arc::new(Credentials { identity: IdentityAuthenticator(identity.clone()), keys: access.clone() });
     let app = AppState { core: core.clone(), auth, authz: access.clone() };
-    let router = compose(app, Modules { identity: identity.clone(), orgs, access, audit: audit.clone() });
-    Ok(Tessera { core, identity, audit, router })
+    let modules = Modules {
+        identity: identity.clone(),
+        orgs,
+        access,
+        audit: audit.clone(),
+        events: events.clone(),
+        webhooks: webhooks.clone(),
+    };
+    let router = compose(app, modules);
+    Ok(Tessera { core, identity, audit, events, webhooks, router })
 }
 
 /// Every module's permissions.
 fn permission_catalogue() -> Vec<tessera_kernel::authz::PermissionInfo> {
-    [tessera_orgs::PERMISSIONS, tessera_access::PERMISSIONS, tessera_audit::PERMISSIONS].concat()
+    [
+        tessera_orgs::PERMISSIONS,
+        tessera_access::PERMISSIONS,
+        tessera_audit::PERMISSIONS,
+        tessera_events::PERMISSIONS,
+        tessera_webhooks::PERMISSIONS,
+    ]
+    .concat()
+}
+
+/// Every module's event types.
+fn event_catalogue() -> Vec<tessera_kernel::event_types::EventType> {
+    [
+        tessera_identity::EVENT_TYPES,
+        tessera_orgs::EVENT_TYPES,
+        tessera_access::EVENT_TYPES,
+        tessera_webhooks::EVENT_TYPES,
+    ]
+    .concat()
 }
 
 /// The built modules.
@@ -152,6 +191,8 @@ struct Modules {
     orgs: Arc<tessera_orgs::Orgs>,
     access: Arc<tessera_access::Access>,
     audit: Arc<tessera_audit::Audit>,
+    events: Arc<tessera_events::Events>,
+    webhooks: Arc<tessera_webhooks::Webhooks>,
 }
 
 /// Sends API keys (`tsk_…`) to the access module, everything else to identity.
@@ -190,6 +231,12 @@ fn compose(app: AppState, modules: Modules) -> Router {
     }
     if server.runs("audit") {
         api = api.merge(tessera_audit::routes(app.clone(), modules.audit));
+    }
+    if server.runs("events") {
+        api = api.merge(tessera_events::routes(app.clone(), modules.events));
+    }
+    if server.runs("webhooks") {
+        api = api.merge(tessera_webhooks::routes(app.clone(), modules.webhooks));
     }
     let (router, doc) = OpenApiRouter::new().nest("/api/v1", api).merge(root).split_for_parts();
     let doc = openapi::finish(doc);
@@ -245,6 +292,10 @@ pub async fn serve(
     let workers = app.core.jobs.start(stop_rx.clone());
     let keys = spawn_key_refresh(app.identity.clone(), stop_rx.clone());
     let retention = app.audit.start_retention(stop_rx.clone());
+    let mut background = app.events.start(stop_rx.clone());
+    if app.core.config.server.runs("webhooks") {
+        background.extend(app.webhooks.start(stop_rx.clone()));
+    }
     let grace = Duration::from_secs(app.core.config.server.shutdown_grace_secs);
     let (drain_tx, mut drain_rx) = watch::channel(false);
     let signal = async move {
@@ -268,6 +319,9 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     let _ = workers.await;
     let _ = keys.await;
+    for task in background {
+        let _ = task.await;
+    }
     if let Some(retention) = retention {
         let _ = retention.await;
     }

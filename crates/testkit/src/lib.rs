@@ -195,21 +195,26 @@ impl TestApp {
         mail::wait_for(|| self.mails(), to, subject).await
     }
 
-    /// Events in the outbox, oldest first: `(type, data)`.
+    /// Every event recorded, relayed or still in the outbox, oldest first: `(type, data)`.
     pub async fn events(&self) -> Vec<(String, Value)> {
-        use sea_orm::{EntityTrait, QueryOrder};
+        use sea_orm::EntityTrait;
+        use tessera_events::entity::event_log;
         use tessera_kernel::outbox::entity;
-        entity::Entity::find()
-            .order_by_asc(entity::Column::Id)
-            .all(&self.core.db.conn)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| (e.event_type, e.data))
-            .collect()
+        // The outbox first: an event the relay moves meanwhile is then found in the log.
+        let pending = entity::Entity::find().all(&self.core.db.conn).await.unwrap();
+        let logged = event_log::Entity::find().all(&self.core.db.conn).await.unwrap();
+        let mut all: Vec<(uuid::Uuid, String, Value)> =
+            pending.into_iter().map(|e| (e.id.as_uuid(), e.event_type, e.data)).collect();
+        for e in logged {
+            if !all.iter().any(|(id, _, _)| *id == e.id.as_uuid()) {
+                all.push((e.id.as_uuid(), e.event_type, e.data));
+            }
+        }
+        all.sort_by_key(|(id, _, _)| *id);
+        all.into_iter().map(|(_, t, d)| (t, d)).collect()
     }
 
-    /// Event types in the outbox, oldest first.
+    /// Event types recorded, oldest first.
     pub async fn event_types(&self) -> Vec<String> {
         self.events().await.into_iter().map(|(t, _)| t).collect()
     }

@@ -3,10 +3,8 @@
 //! variants add `orgId`, listings add `cursor` and `limit`, exports `format`.
 
 use serde::Deserialize;
-use tessera_kernel::clock::to_millis;
+use tessera_kernel::clock::parse_time_field as parse_time;
 use tessera_kernel::{ApiResult, FieldError, FieldErrors};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::chain::PLATFORM;
@@ -182,12 +180,6 @@ fn parse_action(raw: &str) -> Result<ActionFilter, FieldError> {
         ));
     }
     Ok(if prefix { ActionFilter::Prefix(text.to_owned()) } else { ActionFilter::Exact(text.to_owned()) })
-}
-
-fn parse_time(field: &'static str, raw: &str) -> Result<i64, FieldError> {
-    OffsetDateTime::parse(raw.trim(), &Rfc3339)
-        .map(to_millis)
-        .map_err(|_| FieldError::new(field, "INVALID", "must be an RFC 3339 time such as 2026-01-31T12:00:00Z"))
 }
 
 fn parse_page(cursor: Option<&str>, limit: Option<u64>, errors: &mut FieldErrors) -> (Option<Cursor>, u64) {

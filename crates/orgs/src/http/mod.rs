@@ -66,7 +66,7 @@ impl PageQuery {
         (page, limit)
     }
 
-    pub(crate) fn parse(&self) -> ApiResult<(u64, u64)> {
+    pub fn parse(&self) -> ApiResult<(u64, u64)> {
         let mut errors = FieldErrors::new();
         let out = self.check(&mut errors);
         errors.finish()?;

@@ -1,0 +1,247 @@
+//! Consumers: subscribers in Rust (other modules, the NATS bridge, webhook
+//! fan-out), each following the event log in order from its own cursor.
+//!
+//! Delivery is at least once: a batch is handed over, then the cursor moves past
+//! it; a node that dies in between hands the batch over again from another node,
+//! so handlers are idempotent by event id. A failing batch is retried with
+//! backoff and holds back only its own consumer. One node at a time holds a
+//! consumer, under a lease renewed as it moves; when the lease runs out another
+//! node takes over from the last recorded position.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use tessera_kernel::Core;
+use tokio::sync::{Notify, watch};
+
+use crate::entity::{event_cursors, event_log};
+use crate::model::Event;
+use crate::relay;
+
+/// Why a subscriber could not handle a batch (it is tried again later).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HandleError(pub String);
+
+/// A consumer of events, registered with [`crate::Events::subscribe`].
+#[async_trait::async_trait]
+pub trait Subscriber: Send + Sync + 'static {
+    /// Stable and unique: it names the consumer's cursor.
+    fn name(&self) -> &str;
+    /// Whether it wants events of this type (the others are skipped, not handed over).
+    fn wants(&self, event_type: &str) -> bool {
+        let _ = event_type;
+        true
+    }
+    /// Handles `events`, in order. An error hands the same batch (or a larger
+    /// one starting with it) over again later.
+    async fn handle(&self, events: &[Event]) -> Result<(), HandleError>;
+    /// The most events handed over at once.
+    fn batch_size(&self) -> u64 {
+        100
+    }
+}
+
+/// Runs one subscriber's loop on this node.
+pub(crate) struct Consumer {
+    pub core: Core,
+    pub sub: Arc<dyn Subscriber>,
+    pub node: String,
+    pub moved: Arc<Notify>,
+    pub poll: Duration,
+    pub lease_ms: i64,
+}
+
+/// Delay after `failures` failures in a row: 1 s doubling to 5 min, ±20%.
+fn backoff_ms(failures: i32) -> i64 {
+    let base = 1_000_i64.saturating_mul(1 << failures.clamp(1, 10).saturating_sub(1)).min(300_000);
+    base + (base as f64 * rand::random_range(-0.2..=0.2)) as i64
+}
+
+impl Consumer {
+    /// Creates the cursor at the log's current head unless it exists.
+    pub async fn ensure_cursor(&self) -> Result<(), DbErr> {
+        let head = relay::head(&self.core.db.conn).await?;
+        let key = event_cursors::Column::Consumer;
+        let row = event_cursors::ActiveModel {
+            consumer: Set(self.sub.name().to_owned()),
+            position: Set(head),
+            failures: Set(0),
+            retry_at: Set(0),
+            last_error: Set(None),
+            leased_by: Set(None),
+            lease_until: Set(None),
+            updated_at: Set(self.core.clock.now_ms()),
+        };
+        event_cursors::Entity::insert(row)
+            .on_conflict(OnConflict::column(key).do_nothing_on([key]).to_owned())
+            .exec_without_returning(self.core.db.writer())
+            .await?;
+        Ok(())
+    }
+
+    pub fn start(self, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            if let Err(err) = self.ensure_cursor().await {
+                tracing::warn!(consumer = self.sub.name(), error = %err, "creating the consumer's cursor failed");
+            }
+            let mut held: Option<event_cursors::Model> = None;
+            loop {
+                if *stop.borrow() {
+                    break;
+                }
+                let moved = self.moved.clone();
+                let notified = moved.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                let pause = match self.step(&mut held).await {
+                    Ok(Step::More) => continue,
+                    Ok(Step::Idle) => self.poll,
+                    Ok(Step::Wait(ms)) => Duration::from_millis(ms.clamp(1, 60_000) as u64),
+                    Err(err) => {
+                        tracing::warn!(consumer = self.sub.name(), error = %err, "consumer step failed");
+                        held = None;
+                        Duration::from_secs(1)
+                    }
+                };
+                tokio::select! {
+                    _ = &mut notified => {}
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+            if held.is_some() {
+                let _ = self.release().await;
+            }
+        })
+    }
+
+    async fn step(&self, held: &mut Option<event_cursors::Model>) -> Result<Step, DbErr> {
+        let now = self.core.clock.now_ms();
+        let cursor = match held.take() {
+            Some(c) if c.lease_until.unwrap_or(0) - now > self.lease_ms / 2 => c,
+            _ => match self.claim(now).await? {
+                Some(c) => c,
+                None => return Ok(Step::Wait(self.lease_ms / 3)),
+            },
+        };
+        if cursor.retry_at > now {
+            let wait = cursor.retry_at - now;
+            *held = Some(cursor);
+            return Ok(Step::Wait(wait));
+        }
+        let rows = event_log::Entity::find()
+            .filter(event_log::Column::Seq.gt(cursor.position))
+            .order_by_asc(event_log::Column::Seq)
+            .limit(self.sub.batch_size().max(1))
+            .all(&self.core.db.conn)
+            .await?;
+        let Some(last) = rows.last().map(|r| r.seq) else {
+            *held = Some(cursor);
+            return Ok(Step::Idle);
+        };
+        let full = rows.len() as u64 >= self.sub.batch_size().max(1);
+        let events: Vec<Event> = rows.into_iter().filter(|r| self.sub.wants(&r.event_type)).map(Event::from).collect();
+        let outcome = if events.is_empty() { Ok(()) } else { self.sub.handle(&events).await };
+        let now = self.core.clock.now_ms();
+        match outcome {
+            Ok(()) => {
+                if !self.record(&cursor, last, 0, 0, None, now).await? {
+                    return Ok(Step::Wait(self.lease_ms / 3)); // another node took it over
+                }
+                *held = Some(event_cursors::Model {
+                    position: last,
+                    failures: 0,
+                    retry_at: 0,
+                    lease_until: Some(now + self.lease_ms),
+                    ..cursor
+                });
+                Ok(if full { Step::More } else { Step::Idle })
+            }
+            Err(err) => {
+                let failures = cursor.failures.saturating_add(1);
+                let retry_at = now + backoff_ms(failures);
+                tracing::warn!(consumer = self.sub.name(), failures, error = %err, "subscriber failed; retrying later");
+                metrics::counter!("tessera_event_consumer_failures_total", "consumer" => self.sub.name().to_owned())
+                    .increment(1);
+                let error = err.0.chars().take(2_000).collect::<String>();
+                if self.record(&cursor, cursor.position, failures, retry_at, Some(error.clone()), now).await? {
+                    *held = Some(event_cursors::Model {
+                        failures,
+                        retry_at,
+                        last_error: Some(error),
+                        lease_until: Some(now + self.lease_ms),
+                        ..cursor
+                    });
+                }
+                Ok(Step::Wait(retry_at - now))
+            }
+        }
+    }
+
+    /// Takes the consumer if no other node holds it (or its lease ran out).
+    async fn claim(&self, now: i64) -> Result<Option<event_cursors::Model>, DbErr> {
+        use sea_orm::ExprTrait;
+        let c = event_cursors::Column::LeasedBy;
+        let free = c.is_null().or(c.eq(self.node.clone())).or(event_cursors::Column::LeaseUntil.lt(now));
+        let res = event_cursors::Entity::update_many()
+            .col_expr(event_cursors::Column::LeasedBy, Expr::value(self.node.clone()))
+            .col_expr(event_cursors::Column::LeaseUntil, Expr::value(now + self.lease_ms))
+            .filter(event_cursors::Column::Consumer.eq(self.sub.name()))
+            .filter(free)
+            .exec(self.core.db.writer())
+            .await?;
+        if res.rows_affected == 0 {
+            return Ok(None);
+        }
+        event_cursors::Entity::find_by_id(self.sub.name().to_owned()).one(self.core.db.writer()).await
+    }
+
+    /// Records progress or a failure while this node holds the consumer; false if it no longer does.
+    async fn record(
+        &self,
+        cursor: &event_cursors::Model,
+        position: i64,
+        failures: i32,
+        retry_at: i64,
+        error: Option<String>,
+        now: i64,
+    ) -> Result<bool, DbErr> {
+        let _ = cursor;
+        let res = event_cursors::Entity::update_many()
+            .col_expr(event_cursors::Column::Position, Expr::value(position))
+            .col_expr(event_cursors::Column::Failures, Expr::value(failures))
+            .col_expr(event_cursors::Column::RetryAt, Expr::value(retry_at))
+            .col_expr(event_cursors::Column::LastError, Expr::value(error))
+            .col_expr(event_cursors::Column::LeaseUntil, Expr::value(now + self.lease_ms))
+            .col_expr(event_cursors::Column::UpdatedAt, Expr::value(now))
+            .filter(event_cursors::Column::Consumer.eq(self.sub.name()))
+            .filter(event_cursors::Column::LeasedBy.eq(self.node.clone()))
+            .exec(self.core.db.writer())
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+
+    /// Lets another node (or this one, restarted) take over at once.
+    async fn release(&self) -> Result<(), DbErr> {
+        event_cursors::Entity::update_many()
+            .col_expr(event_cursors::Column::LeasedBy, Expr::value(Option::<String>::None))
+            .col_expr(event_cursors::Column::LeaseUntil, Expr::value(Option::<i64>::None))
+            .filter(event_cursors::Column::Consumer.eq(self.sub.name()))
+            .filter(event_cursors::Column::LeasedBy.eq(self.node.clone()))
+            .exec(self.core.db.writer())
+            .await?;
+        Ok(())
+    }
+}
+
+enum Step {
+    /// A full batch went through: go on at once.
+    More,
+    /// Nothing new: wait for the relay (or the poll interval).
+    Idle,
+    /// Wait this many ms (a retry is due later, or another node holds the consumer).
+    Wait(i64),
+}

@@ -1,0 +1,203 @@
+//! Custom events: `POST /orgs/{orgId}/events` makes tessera a webhook service for
+//! the customer's own events. They go through the outbox like every other event;
+//! an idempotency key returns the first event for 24 hours instead of a second one.
+
+use sea_orm::{EntityTrait, Set};
+use serde_json::Value;
+use tessera_kernel::clock::rfc3339_string;
+use tessera_kernel::db::is_unique_violation;
+use tessera_kernel::ids::{EventId, OrgId};
+use tessera_kernel::outbox::{self, entity as outbox_entity};
+use tessera_kernel::{ActorRef, ApiError, ApiResult, FieldError};
+
+use super::Events;
+use crate::entity::{event_idempotency, event_log};
+use crate::model::Event;
+
+/// How long an idempotency key returns its first event.
+pub const IDEMPOTENCY_MS: i64 = 24 * 3_600_000;
+
+/// A custom event to publish.
+pub struct Publish {
+    pub event_type: String,
+    pub data: Value,
+    pub idempotency_key: Option<String>,
+}
+
+/// The event, and whether it is the one an earlier call with the same key created.
+pub struct Published {
+    pub event: Event,
+    pub replayed: bool,
+}
+
+/// Checks a custom event type: `<noun>.<verb>` in lowercase letters, digits and
+/// `_`, dot-separated, and not in a namespace tessera's own events use.
+pub fn check_type(event_type: &str, reserved: &[&str]) -> Result<(), FieldError> {
+    let bad = |msg: &'static str| Err(FieldError::new("type", "INVALID", msg));
+    if event_type.len() > 128 {
+        return bad("at most 128 characters");
+    }
+    let parts: Vec<&str> = event_type.split('.').collect();
+    let part_ok = |p: &str| {
+        p.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    if parts.len() < 2 || !parts.iter().all(|p| part_ok(p)) {
+        return bad("like `invoice.paid`: two or more dot-separated parts of lowercase letters, digits and _");
+    }
+    if reserved.contains(&parts[0]) {
+        return bad("this namespace belongs to tessera's own events (see GET /event-types)");
+    }
+    Ok(())
+}
+
+impl Events {
+    /// The first part of every catalogued event type (`user`, `org`, …): customers can't publish under them.
+    pub fn reserved_namespaces(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.catalogue.iter().filter_map(|t| t.name.split('.').next()).collect();
+        out.extend(["event", "tessera"]);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Publishes a custom event in `org` as `actor`.
+    pub async fn publish(&self, org: OrgId, actor: &ActorRef, req: Publish) -> ApiResult<Published> {
+        check_type(&req.event_type, &self.reserved_namespaces()).map_err(|e| ApiError::validation(vec![e]))?;
+        if !req.data.is_object() {
+            return Err(ApiError::validation(vec![FieldError::new("data", "INVALID", "must be a JSON object")]));
+        }
+        if let Some(key) = &req.idempotency_key {
+            if key.is_empty() || key.len() > 255 {
+                return Err(ApiError::validation(vec![FieldError::new(
+                    "idempotencyKey",
+                    "INVALID",
+                    "1 to 255 characters",
+                )]));
+            }
+        }
+        let actor_json = serde_json::to_value(actor).unwrap_or(Value::Null);
+        for _ in 0..3 {
+            match self.try_publish(org, &actor_json, &req).await {
+                Err(e) if e.is_unique => continue, // a concurrent call with the same key won: answer its event
+                Err(e) => return Err(e.err),
+                Ok(done) => return Ok(done),
+            }
+        }
+        Err(ApiError::conflict("IDEMPOTENCY_CONFLICT", "concurrent requests with this idempotency key; try again"))
+    }
+
+    async fn try_publish(&self, org: OrgId, actor: &Value, req: &Publish) -> Result<Published, TryError> {
+        let now = self.core.clock.now_ms();
+        let txn = self.core.db.begin_write().await.map_err(TryError::db)?;
+        if let Some(key) = &req.idempotency_key {
+            let found =
+                event_idempotency::Entity::find_by_id((org, key.clone())).one(&*txn).await.map_err(TryError::db)?;
+            if let Some(row) = found.filter(|r| now - r.created_at < IDEMPOTENCY_MS) {
+                drop(txn);
+                let event = self.find_anywhere(org, row.event_id).await?.ok_or_else(|| TryError {
+                    err: ApiError::conflict("IDEMPOTENCY_CONFLICT", "the key's event was deleted by retention"),
+                    is_unique: false,
+                })?;
+                return Ok(Published { event, replayed: true });
+            }
+        }
+        let id = EventId::new();
+        outbox::record_as(&*txn, id, now, &req.event_type, Some(org), actor.clone(), req.data.clone())
+            .await
+            .map_err(TryError::db)?;
+        if let Some(key) = &req.idempotency_key {
+            // A key older than 24 h is taken over: delete then insert (portable upsert).
+            event_idempotency::Entity::delete_by_id((org, key.clone())).exec(&*txn).await.map_err(TryError::db)?;
+            let row = event_idempotency::ActiveModel {
+                org_id: Set(org),
+                idem_key: Set(key.clone()),
+                event_id: Set(id),
+                created_at: Set(now),
+            };
+            event_idempotency::Entity::insert(row).exec_without_returning(&*txn).await.map_err(TryError::db)?;
+        }
+        txn.commit().await.map_err(TryError::db)?;
+        let event = Event {
+            id,
+            event_type: req.event_type.clone(),
+            occurred_at: rfc3339_string(now),
+            org_id: Some(org),
+            actor: actor.clone(),
+            data: req.data.clone(),
+            seq: 0,
+            occurred_ms: now,
+        };
+        Ok(Published { event, replayed: false })
+    }
+
+    /// An event of `org`, relayed or still in the outbox.
+    pub async fn find_anywhere(&self, org: OrgId, id: EventId) -> Result<Option<Event>, TryError> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let conn = &self.core.db.conn;
+        let logged = event_log::Entity::find()
+            .filter(event_log::Column::Id.eq(id))
+            .filter(event_log::Column::OrgId.eq(org))
+            .one(conn)
+            .await
+            .map_err(TryError::db)?;
+        if let Some(row) = logged {
+            return Ok(Some(row.into()));
+        }
+        let pending = outbox_entity::Entity::find_by_id(id).one(conn).await.map_err(TryError::db)?;
+        Ok(pending.filter(|r| r.org_id == Some(org)).map(|r| Event {
+            id: r.id,
+            event_type: r.event_type,
+            occurred_at: rfc3339_string(r.occurred_at),
+            org_id: r.org_id,
+            actor: r.actor,
+            data: r.data,
+            seq: 0,
+            occurred_ms: r.occurred_at,
+        }))
+    }
+}
+
+/// A failed attempt: an answer, or a lost race on the idempotency key.
+pub struct TryError {
+    pub err: ApiError,
+    is_unique: bool,
+}
+
+impl TryError {
+    fn db(e: sea_orm::DbErr) -> Self {
+        Self { is_unique: is_unique_violation(&e), err: e.into() }
+    }
+}
+
+impl From<TryError> for ApiError {
+    fn from(e: TryError) -> Self {
+        e.err
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_type;
+
+    #[test]
+    fn custom_types_are_dotted_lowercase_outside_reserved_namespaces() {
+        let reserved = ["user", "org"];
+        assert!(check_type("invoice.paid", &reserved).is_ok());
+        assert!(check_type("invoice.line_item.added2", &reserved).is_ok());
+        for bad in [
+            "invoice",
+            "Invoice.paid",
+            "invoice..paid",
+            ".paid",
+            "invoice.paid.",
+            "invoice.pa id",
+            "user.created",
+            "org.x",
+            "2fa.done",
+        ] {
+            assert!(check_type(bad, &reserved).is_err(), "{bad}");
+        }
+        assert!(check_type(&format!("a.{}", "b".repeat(127)), &reserved).is_err());
+    }
+}

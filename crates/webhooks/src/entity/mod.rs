@@ -1,0 +1,5 @@
+//! The webhooks module's tables.
+
+pub mod attempts;
+pub mod deliveries;
+pub mod endpoints;

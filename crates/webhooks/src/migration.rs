@@ -1,0 +1,135 @@
+//! The webhooks module's tables: endpoints, deliveries (the delivery queue,
+//! claimed with leases) and every attempt.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+/// Migrations owned by the webhooks module, in order.
+pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(CreateWebhookTables)]
+}
+
+struct CreateWebhookTables;
+
+impl MigrationName for CreateWebhookTables {
+    fn name(&self) -> &str {
+        "m20261126_000601_webhooks_create_tables"
+    }
+}
+
+fn index(m: &SchemaManager<'_>, table: &str, name: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
+    let _ = m;
+    let mut idx = Index::create().name(name).table(table.to_owned()).to_owned();
+    for c in cols {
+        idx.col(ToString::to_string(c));
+    }
+    if unique {
+        idx.unique();
+    }
+    idx
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateWebhookTables {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("webhook_endpoints")
+                .if_not_exists()
+                .col(pk_uuid("id"))
+                .col(uuid("org_id"))
+                .col(string_len("url", 2048))
+                .col(string_len_null("description", 500))
+                .col(json("event_types"))
+                .col(string_len_null("integration_id", 128))
+                .col(json("headers"))
+                .col(integer_null("rate_limit_per_second"))
+                .col(json("metadata"))
+                .col(boolean("is_active"))
+                .col(string_len_null("disabled_reason", 32))
+                .col(string_len("signing", 16))
+                .col(text("secret_sealed"))
+                .col(text_null("previous_secret_sealed"))
+                .col(big_integer_null("previous_secret_until"))
+                .col(big_integer_null("failing_since"))
+                .col(big_integer_null("last_success_at"))
+                .col(string_len_null("created_by", 64))
+                .col(big_integer("created_at"))
+                .col(big_integer("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(m, "webhook_endpoints", "ix_webhook_endpoints_org", &["org_id", "created_at"], false))
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("webhook_deliveries")
+                .if_not_exists()
+                .col(pk_uuid("id"))
+                .col(uuid("org_id"))
+                .col(uuid("endpoint_id"))
+                .col(uuid("event_id"))
+                .col(string_len("event_type", 128))
+                .col(json("payload"))
+                .col(string_len("status", 16))
+                .col(integer("attempts"))
+                .col(big_integer("next_attempt_at"))
+                .col(big_integer_null("lease_until"))
+                .col(string_len_null("leased_by", 64))
+                .col(integer_null("last_status_code"))
+                .col(text_null("last_error"))
+                .col(big_integer("created_at"))
+                .col(big_integer("updated_at"))
+                .col(big_integer_null("delivered_at"))
+                .to_owned(),
+        )
+        .await?;
+        for (name, cols, unique) in [
+            ("ux_webhook_deliveries_event", &["endpoint_id", "event_id"][..], true),
+            ("ix_webhook_deliveries_due", &["status", "next_attempt_at"][..], false),
+            ("ix_webhook_deliveries_endpoint", &["endpoint_id", "created_at"][..], false),
+            ("ix_webhook_deliveries_org_event", &["org_id", "event_id"][..], false),
+        ] {
+            m.create_index(index(m, "webhook_deliveries", name, cols, unique)).await?;
+        }
+        m.create_table(
+            Table::create()
+                .table("webhook_attempts")
+                .if_not_exists()
+                .col(pk_uuid("id"))
+                .col(uuid("delivery_id"))
+                .col(uuid("endpoint_id"))
+                .col(big_integer("attempted_at"))
+                .col(integer("duration_ms"))
+                .col(integer_null("status_code"))
+                .col(json_null("response_headers"))
+                .col(text_null("response_body"))
+                .col(text_null("error"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            m,
+            "webhook_attempts",
+            "ix_webhook_attempts_delivery",
+            &["delivery_id", "attempted_at"],
+            false,
+        ))
+        .await?;
+        m.create_index(index(
+            m,
+            "webhook_attempts",
+            "ix_webhook_attempts_endpoint",
+            &["endpoint_id", "attempted_at"],
+            false,
+        ))
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["webhook_attempts", "webhook_deliveries", "webhook_endpoints"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,253 @@
+//! Delivery history and manual resends: list an endpoint's deliveries, read one
+//! with every attempt, retry one now, recover every failure since a time, send
+//! a test message, and report an event's deliveries to the events module.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use serde_json::{Value, json};
+use tessera_kernel::clock::rfc3339_string;
+use tessera_kernel::ids::{EventId, OrgId};
+use tessera_kernel::{ActorRef, ApiError, ApiResult, Millis};
+use utoipa::ToSchema;
+
+use super::Webhooks;
+use crate::entity::{attempts, deliveries};
+use crate::events::{self, TestEvent};
+use crate::ids::{DeliveryId, EndpointId};
+use crate::model::{FAILED, PENDING, RETRYING};
+
+/// A delivery.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryOut {
+    pub id: DeliveryId,
+    pub endpoint_id: EndpointId,
+    pub event_id: EventId,
+    pub event_type: String,
+    /// `PENDING`, `RETRYING`, `DELIVERED` or `FAILED`.
+    pub status: String,
+    pub attempts: i32,
+    /// When the next attempt is due (PENDING, RETRYING).
+    pub next_attempt_at: Option<String>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub delivered_at: Option<String>,
+    /// The envelope that is posted (in single-delivery answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub payload: Option<Value>,
+    /// Every attempt, oldest first (in single-delivery answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_log: Option<Vec<AttemptOut>>,
+}
+
+impl DeliveryOut {
+    fn new(d: deliveries::Model, full: bool) -> Self {
+        let waiting = d.status == PENDING || d.status == RETRYING;
+        Self {
+            id: d.id,
+            endpoint_id: d.endpoint_id,
+            event_id: d.event_id,
+            event_type: d.event_type,
+            next_attempt_at: waiting.then(|| rfc3339_string(d.next_attempt_at)),
+            status: d.status,
+            attempts: d.attempts,
+            last_status_code: d.last_status_code,
+            last_error: d.last_error,
+            created_at: rfc3339_string(d.created_at),
+            delivered_at: d.delivered_at.map(rfc3339_string),
+            payload: full.then_some(d.payload),
+            attempt_log: None,
+        }
+    }
+}
+
+/// One attempt of a delivery.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptOut {
+    pub attempted_at: String,
+    pub duration_ms: i32,
+    pub status_code: Option<i32>,
+    #[schema(value_type = Option<Object>)]
+    pub response_headers: Option<Value>,
+    /// Cut at 16 KB.
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Which deliveries to list.
+#[derive(Debug, Default)]
+pub struct DeliveryFilter {
+    pub status: Option<String>,
+    pub event_type: Option<String>,
+    pub event_id: Option<EventId>,
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    /// Older than this (created_at, id) (the previous page's cursor).
+    pub before: Option<(Millis, DeliveryId)>,
+    pub limit: u64,
+}
+
+impl Webhooks {
+    /// An endpoint's deliveries, newest first; the cursor of the next page.
+    pub async fn list_deliveries(
+        &self,
+        org: OrgId,
+        endpoint: EndpointId,
+        f: &DeliveryFilter,
+    ) -> ApiResult<(Vec<DeliveryOut>, Option<(Millis, DeliveryId)>)> {
+        use deliveries::Column as C;
+        self.endpoint(org, endpoint).await?;
+        let mut cond = Condition::all().add(C::EndpointId.eq(endpoint)).add(C::OrgId.eq(org));
+        if let Some(s) = &f.status {
+            cond = cond.add(C::Status.eq(s.as_str()));
+        }
+        if let Some(t) = &f.event_type {
+            cond = cond.add(C::EventType.eq(t.as_str()));
+        }
+        if let Some(e) = f.event_id {
+            cond = cond.add(C::EventId.eq(e));
+        }
+        if let Some(from) = f.from {
+            cond = cond.add(C::CreatedAt.gte(from));
+        }
+        if let Some(to) = f.to {
+            cond = cond.add(C::CreatedAt.lt(to));
+        }
+        if let Some((at, id)) = f.before {
+            cond = cond.add(
+                Condition::any()
+                    .add(C::CreatedAt.lt(at))
+                    .add(Condition::all().add(C::CreatedAt.eq(at)).add(C::Id.lt(id))),
+            );
+        }
+        let rows = deliveries::Entity::find()
+            .filter(cond)
+            .order_by_desc(C::CreatedAt)
+            .order_by_desc(C::Id)
+            .limit(f.limit + 1)
+            .all(&self.core.db.conn)
+            .await?;
+        let more = rows.len() as u64 > f.limit;
+        let rows: Vec<_> = rows.into_iter().take(f.limit as usize).collect();
+        let next = if more { rows.last().map(|r| (r.created_at, r.id)) } else { None };
+        Ok((rows.into_iter().map(|d| DeliveryOut::new(d, false)).collect(), next))
+    }
+
+    async fn delivery(&self, org: OrgId, endpoint: EndpointId, id: DeliveryId) -> ApiResult<deliveries::Model> {
+        deliveries::Entity::find_by_id(id)
+            .filter(deliveries::Column::OrgId.eq(org))
+            .filter(deliveries::Column::EndpointId.eq(endpoint))
+            .one(&self.core.db.conn)
+            .await?
+            .ok_or_else(|| ApiError::not_found("delivery"))
+    }
+
+    /// One delivery with every attempt.
+    pub async fn get_delivery(&self, org: OrgId, endpoint: EndpointId, id: DeliveryId) -> ApiResult<DeliveryOut> {
+        let d = self.delivery(org, endpoint, id).await?;
+        let tries = attempts::Entity::find()
+            .filter(attempts::Column::DeliveryId.eq(id))
+            .order_by_asc(attempts::Column::AttemptedAt)
+            .order_by_asc(attempts::Column::Id)
+            .all(&self.core.db.conn)
+            .await?;
+        let mut out = DeliveryOut::new(d, true);
+        out.attempt_log = Some(
+            tries
+                .into_iter()
+                .map(|a| AttemptOut {
+                    attempted_at: rfc3339_string(a.attempted_at),
+                    duration_ms: a.duration_ms,
+                    status_code: a.status_code,
+                    response_headers: a.response_headers,
+                    response_body: a.response_body,
+                    error: a.error,
+                })
+                .collect(),
+        );
+        Ok(out)
+    }
+
+    /// Attempts the delivery again now (whatever its state, unless one is running).
+    pub async fn retry_delivery(&self, org: OrgId, endpoint: EndpointId, id: DeliveryId) -> ApiResult<DeliveryOut> {
+        let d = self.delivery(org, endpoint, id).await?;
+        let now = self.core.clock.now_ms();
+        if d.lease_until.is_some_and(|l| l > now) {
+            return Err(ApiError::conflict("DELIVERY_IN_FLIGHT", "an attempt of this delivery is running"));
+        }
+        self.requeue(Condition::all().add(deliveries::Column::Id.eq(id)), now).await?;
+        self.get_delivery(org, endpoint, id).await
+    }
+
+    /// Queues again every failed delivery of the endpoint created since `since`; returns how many.
+    pub async fn recover(&self, org: OrgId, endpoint: EndpointId, since: Millis) -> ApiResult<u64> {
+        self.endpoint(org, endpoint).await?;
+        let now = self.core.clock.now_ms();
+        let cond = Condition::all()
+            .add(deliveries::Column::EndpointId.eq(endpoint))
+            .add(deliveries::Column::Status.eq(FAILED))
+            .add(deliveries::Column::CreatedAt.gte(since));
+        self.requeue(cond, now).await
+    }
+
+    async fn requeue(&self, cond: Condition, now: Millis) -> ApiResult<u64> {
+        let res = deliveries::Entity::update_many()
+            .col_expr(deliveries::Column::Status, Expr::value(PENDING))
+            .col_expr(deliveries::Column::NextAttemptAt, Expr::value(now))
+            .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
+            .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<i64>::None))
+            .col_expr(deliveries::Column::LeasedBy, Expr::value(Option::<String>::None))
+            .filter(cond)
+            .exec(self.core.db.writer())
+            .await?;
+        self.wake.notify_one();
+        Ok(res.rows_affected)
+    }
+
+    /// Queues a `webhook.test` message to this endpoint only.
+    pub async fn send_test(&self, org: OrgId, endpoint: EndpointId, actor: &ActorRef) -> ApiResult<DeliveryOut> {
+        let ep = self.endpoint(org, endpoint).await?;
+        let now = self.core.clock.now_ms();
+        let data = TestEvent { endpoint_id: ep.id, message: "This is a test message from tessera.".to_owned() };
+        let event = tessera_events::Event {
+            id: EventId::new(),
+            event_type: events::TEST.to_owned(),
+            occurred_at: rfc3339_string(now),
+            org_id: Some(org),
+            actor: serde_json::to_value(actor).unwrap_or_default(),
+            data: serde_json::to_value(data).unwrap_or_default(),
+            seq: 0,
+            occurred_ms: now,
+        };
+        let id = DeliveryId::new();
+        let mut row = super::fanout::new_delivery(&ep, &event, serde_json::to_value(&event).unwrap_or_default(), now);
+        row.id = sea_orm::Set(id);
+        self.insert_deliveries(vec![row]).await?;
+        self.get_delivery(org, endpoint, id).await
+    }
+}
+
+/// Each endpoint's delivery of an event, for `GET /orgs/{orgId}/events/{id}`.
+pub struct EventDeliveries(pub std::sync::Arc<Webhooks>);
+
+#[async_trait::async_trait]
+impl tessera_events::DeliveryReport for EventDeliveries {
+    fn section(&self) -> &'static str {
+        "deliveries"
+    }
+
+    async fn report(&self, org: OrgId, event: EventId) -> Result<Value, ApiError> {
+        let rows = deliveries::Entity::find()
+            .filter(deliveries::Column::OrgId.eq(org))
+            .filter(deliveries::Column::EventId.eq(event))
+            .order_by_asc(deliveries::Column::CreatedAt)
+            .limit(1_000)
+            .all(&self.0.core.db.conn)
+            .await?;
+        Ok(json!(rows.into_iter().map(|d| DeliveryOut::new(d, false)).collect::<Vec<_>>()))
+    }
+}

@@ -1,0 +1,213 @@
+//! The dispatcher: claims due deliveries with a lease (`FOR UPDATE SKIP LOCKED`
+//! on PostgreSQL and MySQL, so nodes share the work), attempts each within the
+//! per-endpoint concurrency and rate limits, and hands outcomes to the recorder.
+//!
+//! A lease is always longer than an attempt can take, and an attempt starts only
+//! while its lease has room for it, so no other node sends a delivery while its
+//! attempt still runs. A node that dies leaves leases that expire; another node
+//! (or the same one, restarted) then claims those deliveries again.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use tokio::sync::{Semaphore, mpsc, watch};
+
+use super::Webhooks;
+use super::record::Outcome;
+use crate::entity::deliveries;
+use crate::ids::EndpointId;
+use crate::model::{PENDING, RETRYING};
+
+/// This node's view of one endpoint's traffic.
+#[derive(Default)]
+struct Lane {
+    /// Claimed and not yet recorded.
+    busy: usize,
+    limiter: Option<(i32, Arc<DefaultDirectRateLimiter>)>,
+}
+
+pub(crate) struct Dispatcher {
+    hooks: Arc<Webhooks>,
+    slots: Arc<Semaphore>,
+    lanes: Mutex<HashMap<EndpointId, Lane>>,
+    per_endpoint: Arc<Mutex<HashMap<EndpointId, Arc<Semaphore>>>>,
+}
+
+impl Dispatcher {
+    pub fn start(
+        hooks: Arc<Webhooks>,
+        outcomes: mpsc::Sender<Outcome>,
+        mut stop: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let me = Arc::new(Self {
+            slots: Arc::new(Semaphore::new(hooks.cfg.max_in_flight)),
+            hooks,
+            lanes: Mutex::new(HashMap::new()),
+            per_endpoint: Arc::default(),
+        });
+        tokio::spawn(async move {
+            let mut failures = 0u32;
+            loop {
+                if *stop.borrow() {
+                    break;
+                }
+                let free = me.slots.available_permits().min(me.hooks.cfg.claim_batch as usize);
+                let wait = if free == 0 {
+                    Duration::from_millis(50)
+                } else {
+                    match me.claim(free).await {
+                        Ok(batch) => {
+                            failures = 0;
+                            let got = batch.len();
+                            for d in batch {
+                                me.clone().spawn_attempt(d, outcomes.clone()).await;
+                            }
+                            if got == free {
+                                continue;
+                            }
+                            Duration::from_millis(200)
+                        }
+                        Err(err) => {
+                            failures += 1;
+                            tracing::warn!(error = %err, "claiming webhook deliveries failed");
+                            Duration::from_millis(100u64 << failures.min(6))
+                        }
+                    }
+                };
+                tokio::select! {
+                    _ = me.hooks.wake.notified() => {}
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        })
+    }
+
+    /// Endpoints with as many deliveries in hand on this node as they may have in flight.
+    fn saturated(&self) -> Vec<EndpointId> {
+        let cap = self.hooks.cfg.max_in_flight_per_endpoint;
+        self.lanes
+            .lock()
+            .map(|l| l.iter().filter(|(_, v)| v.busy >= cap).map(|(k, _)| *k).collect())
+            .unwrap_or_default()
+    }
+
+    /// Leases up to `n` due deliveries.
+    async fn claim(&self, n: usize) -> Result<Vec<deliveries::Model>, DbErr> {
+        use deliveries::Column as C;
+        use sea_orm::ExprTrait;
+        let hooks = &self.hooks;
+        let now = hooks.core.clock.now_ms();
+        let lease_until = now + hooks.cfg.lease_ms();
+        let txn = hooks.core.db.begin_write().await?;
+        let mut due = Condition::all()
+            .add(C::Status.is_in([PENDING, RETRYING]))
+            .add(C::NextAttemptAt.lte(now))
+            .add(C::LeaseUntil.is_null().or(C::LeaseUntil.lt(now)));
+        let saturated = self.saturated();
+        if !saturated.is_empty() {
+            due = due.add(C::EndpointId.is_not_in(saturated));
+        }
+        let mut query = deliveries::Entity::find().filter(due).order_by_asc(C::NextAttemptAt).limit(n as u64);
+        if txn.get_database_backend() != DatabaseBackend::Sqlite {
+            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let mut rows = query.all(&*txn).await?;
+        if rows.is_empty() {
+            return Ok(rows);
+        }
+        deliveries::Entity::update_many()
+            .col_expr(C::LeaseUntil, Expr::value(lease_until))
+            .col_expr(C::LeasedBy, Expr::value(hooks.node.clone()))
+            .filter(C::Id.is_in(rows.iter().map(|r| r.id)))
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+        for r in &mut rows {
+            r.lease_until = Some(lease_until);
+            r.leased_by = Some(hooks.node.clone());
+        }
+        Ok(rows)
+    }
+
+    async fn spawn_attempt(self: Arc<Self>, delivery: deliveries::Model, outcomes: mpsc::Sender<Outcome>) {
+        let Ok(permit) = self.slots.clone().acquire_owned().await else { return };
+        let endpoint_id = delivery.endpoint_id;
+        if let Ok(mut lanes) = self.lanes.lock() {
+            lanes.entry(endpoint_id).or_default().busy += 1;
+        }
+        tokio::spawn(async move {
+            let outcome = self.run(delivery).await;
+            if let Some(outcome) = outcome {
+                let _ = outcomes.send(outcome).await;
+            }
+            if let Ok(mut lanes) = self.lanes.lock() {
+                if let Some(lane) = lanes.get_mut(&endpoint_id) {
+                    lane.busy = lane.busy.saturating_sub(1);
+                }
+            }
+            drop(permit);
+            self.hooks.wake.notify_one();
+        });
+    }
+
+    /// Attempts `delivery` if its endpoint still takes it and its lease has room; `None` leaves it to its lease.
+    async fn run(&self, delivery: deliveries::Model) -> Option<Outcome> {
+        let hooks = &self.hooks;
+        let endpoint = match hooks.cached_endpoint(delivery.endpoint_id).await {
+            Ok(e) => e,
+            Err(_) => return None, // database trouble: the lease expires and it is tried again
+        };
+        let Some(endpoint) = endpoint.filter(|e| e.is_active) else {
+            return Some(Outcome::abandoned(
+                delivery,
+                "the endpoint is disabled or deleted",
+                hooks.core.clock.now_ms(),
+            ));
+        };
+        let gate = self.endpoint_gate(endpoint.id);
+        let _in_flight = gate.acquire_owned().await.ok()?;
+        if let Some(limiter) = self.limiter(&endpoint) {
+            limiter.until_ready().await;
+        }
+        // Start only if the attempt can finish inside the lease.
+        let room = delivery.lease_until.unwrap_or(0) - hooks.core.clock.now_ms();
+        if room < i64::try_from(hooks.cfg.attempt_timeout_secs * 1_000 + 5_000).unwrap_or(i64::MAX) {
+            return None;
+        }
+        let result = hooks.attempt(&endpoint, &delivery).await;
+        Some(Outcome { delivery, endpoint, result })
+    }
+
+    fn endpoint_gate(&self, id: EndpointId) -> Arc<Semaphore> {
+        let cap = self.hooks.cfg.max_in_flight_per_endpoint;
+        match self.per_endpoint.lock() {
+            Ok(mut map) => map.entry(id).or_insert_with(|| Arc::new(Semaphore::new(cap))).clone(),
+            Err(_) => Arc::new(Semaphore::new(cap)),
+        }
+    }
+
+    /// The endpoint's `rateLimitPerSecond` limiter on this node, rebuilt when the rate changes.
+    fn limiter(&self, endpoint: &crate::entity::endpoints::Model) -> Option<Arc<DefaultDirectRateLimiter>> {
+        let rate = endpoint.rate_limit_per_second?;
+        let per_sec = NonZeroU32::new(u32::try_from(rate).ok()?)?;
+        let mut lanes = self.lanes.lock().ok()?;
+        let lane = lanes.entry(endpoint.id).or_default();
+        match &lane.limiter {
+            Some((r, l)) if *r == rate => Some(l.clone()),
+            _ => {
+                // No burst beyond one: the endpoint sees at most `rate` requests in any second.
+                let l = Arc::new(RateLimiter::direct(Quota::per_second(per_sec).allow_burst(NonZeroU32::MIN)));
+                lane.limiter = Some((rate, l.clone()));
+                Some(l)
+            }
+        }
+    }
+}

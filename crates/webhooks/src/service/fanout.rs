@@ -1,0 +1,98 @@
+//! Fan-out: the subscriber that turns each organization event into one delivery
+//! per active endpoint that wants it. Deliveries are unique per endpoint and
+//! event, so a batch handed over twice adds nothing the second time.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{EntityTrait, Set};
+use tessera_events::{Event, HandleError, Subscriber};
+use tessera_kernel::ids::OrgId;
+
+use super::Webhooks;
+use crate::entity::{deliveries, endpoints};
+use crate::ids::DeliveryId;
+use crate::model::{PENDING, patterns_of, wants};
+
+/// The fan-out subscriber.
+pub struct FanOut(pub Arc<Webhooks>);
+
+#[async_trait::async_trait]
+impl Subscriber for FanOut {
+    fn name(&self) -> &str {
+        "webhooks.fanout"
+    }
+
+    fn batch_size(&self) -> u64 {
+        500
+    }
+
+    async fn handle(&self, events: &[Event]) -> Result<(), HandleError> {
+        let hooks = &self.0;
+        let now = hooks.core.clock.now_ms();
+        let mut by_org: HashMap<OrgId, Vec<endpoints::Model>> = HashMap::new();
+        let mut rows = Vec::new();
+        for event in events {
+            let Some(org) = event.org_id else { continue };
+            if !by_org.contains_key(&org) {
+                let found = hooks.active_endpoints(org).await.map_err(|e| HandleError(e.message.to_string()))?;
+                by_org.insert(org, found);
+            }
+            let payload = serde_json::to_value(event).unwrap_or_default();
+            for ep in by_org.get(&org).into_iter().flatten() {
+                if !wants(&patterns_of(ep), &event.event_type) {
+                    continue;
+                }
+                rows.push(new_delivery(ep, event, payload.clone(), now));
+            }
+        }
+        hooks.insert_deliveries(rows).await.map_err(|e| HandleError(e.to_string()))
+    }
+}
+
+pub(crate) fn new_delivery(
+    ep: &endpoints::Model,
+    event: &Event,
+    payload: serde_json::Value,
+    now: i64,
+) -> deliveries::ActiveModel {
+    deliveries::ActiveModel {
+        id: Set(DeliveryId::new()),
+        org_id: Set(ep.org_id),
+        endpoint_id: Set(ep.id),
+        event_id: Set(event.id),
+        event_type: Set(event.event_type.clone()),
+        payload: Set(payload),
+        status: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        lease_until: Set(None),
+        leased_by: Set(None),
+        last_status_code: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        delivered_at: Set(None),
+    }
+}
+
+impl Webhooks {
+    /// Adds deliveries (skipping any that exist for the same endpoint and event) and wakes the dispatcher.
+    pub(crate) async fn insert_deliveries(&self, rows: Vec<deliveries::ActiveModel>) -> Result<(), sea_orm::DbErr> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let count = rows.len() as u64;
+        let cols = [deliveries::Column::EndpointId, deliveries::Column::EventId];
+        for chunk in rows.chunks(500) {
+            deliveries::Entity::insert_many(chunk.to_vec())
+                .on_conflict(OnConflict::columns(cols).do_nothing_on(cols).to_owned())
+                .exec_without_returning(self.core.db.writer())
+                .await?;
+        }
+        metrics::counter!("tessera_webhook_deliveries_created_total").increment(count);
+        self.wake.notify_one();
+        Ok(())
+    }
+}

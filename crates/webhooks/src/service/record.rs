@@ -1,0 +1,345 @@
+//! The recorder: writes attempt outcomes in batches, one transaction each: the
+//! attempts, the deliveries' new states (successes grouped into one statement
+//! per status code), the endpoints' health, and the `webhook.delivered` /
+//! `webhook.failed` events. It also applies the disable rules: 410 Gone at once,
+//! or no success for `disable_after_days`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set};
+use tessera_kernel::ActorRef;
+use tessera_kernel::audit::Target;
+use tessera_kernel::outbox;
+use tokio::sync::{mpsc, watch};
+
+use super::Webhooks;
+use super::send::AttemptResult;
+use crate::entity::{attempts, deliveries, endpoints};
+use crate::events::{self, DeliveryOutcome};
+use crate::ids::AttemptId;
+use crate::model::{DELIVERED, FAILED, RETRYING};
+
+/// An attempt's result (or a delivery given up without one).
+pub struct Outcome {
+    pub delivery: deliveries::Model,
+    pub endpoint: Arc<endpoints::Model>,
+    pub result: AttemptResult,
+}
+
+impl Outcome {
+    /// A delivery that fails without an attempt (its endpoint is gone or disabled).
+    pub fn abandoned(delivery: deliveries::Model, why: &str, now: i64) -> Outcome {
+        let endpoint = Arc::new(endpoints::Model {
+            id: delivery.endpoint_id,
+            org_id: delivery.org_id,
+            url: String::new(),
+            description: None,
+            event_types: serde_json::Value::Null,
+            integration_id: None,
+            headers: serde_json::Value::Null,
+            rate_limit_per_second: None,
+            metadata: serde_json::Value::Null,
+            is_active: false,
+            disabled_reason: None,
+            signing: String::new(),
+            secret_sealed: String::new(),
+            previous_secret_sealed: None,
+            previous_secret_until: None,
+            failing_since: None,
+            last_success_at: None,
+            created_by: None,
+            created_at: 0,
+            updated_at: 0,
+        });
+        let result = AttemptResult {
+            attempted_at: now,
+            duration_ms: 0,
+            status: None,
+            headers: None,
+            body: None,
+            error: Some(why.to_owned()),
+            retry_after: None,
+        };
+        Outcome { delivery, endpoint, result }
+    }
+
+    fn is_abandoned(&self) -> bool {
+        !self.endpoint.is_active && self.endpoint.url.is_empty()
+    }
+}
+
+/// Runs the recorder until the channel closes or `stop` turns true (after draining).
+pub fn start(
+    hooks: Arc<Webhooks>,
+    mut rx: mpsc::Receiver<Outcome>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let first = tokio::select! {
+                o = rx.recv() => o,
+                _ = stop.changed() => None,
+            };
+            let Some(first) = first else { break };
+            let mut batch = vec![first];
+            // Gather what arrives within a moment, so one transaction records many.
+            let deadline = tokio::time::sleep(Duration::from_millis(5));
+            tokio::pin!(deadline);
+            while batch.len() < 500 {
+                tokio::select! {
+                    o = rx.recv() => match o { Some(o) => batch.push(o), None => break },
+                    _ = &mut deadline => break,
+                }
+            }
+            for attempt in 0..3 {
+                match hooks.record_batch(&batch).await {
+                    Ok(()) => break,
+                    Err(err) => {
+                        tracing::warn!(error = %err, attempt, size = batch.len(), "recording webhook outcomes failed");
+                        tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                    }
+                }
+            }
+        }
+    })
+}
+
+impl Webhooks {
+    async fn record_batch(&self, batch: &[Outcome]) -> Result<(), DbErr> {
+        let now = self.core.clock.now_ms();
+        let txn = self.core.db.begin_write().await?;
+        let rows: Vec<attempts::ActiveModel> = batch
+            .iter()
+            .filter(|o| !o.is_abandoned())
+            .map(|o| attempts::ActiveModel {
+                id: Set(AttemptId::new()),
+                delivery_id: Set(o.delivery.id),
+                endpoint_id: Set(o.delivery.endpoint_id),
+                attempted_at: Set(o.result.attempted_at),
+                duration_ms: Set(o.result.duration_ms),
+                status_code: Set(o.result.status.map(i32::from)),
+                response_headers: Set(o.result.headers.clone()),
+                response_body: Set(o.result.body.clone()),
+                error: Set(o.result.error.clone()),
+            })
+            .collect();
+        if !rows.is_empty() {
+            attempts::Entity::insert_many(rows).exec_without_returning(&*txn).await?;
+        }
+        let mine = deliveries::Column::LeasedBy.eq(self.node.clone());
+        // Successes: one statement per status code.
+        let mut ok_by_code: BTreeMap<u16, Vec<_>> = BTreeMap::new();
+        for o in batch.iter().filter(|o| o.result.ok()) {
+            ok_by_code.entry(o.result.status.unwrap_or(200)).or_default().push(o.delivery.id);
+        }
+        for (code, ids) in ok_by_code {
+            deliveries::Entity::update_many()
+                .col_expr(deliveries::Column::Status, Expr::value(DELIVERED))
+                .col_expr(
+                    deliveries::Column::Attempts,
+                    sea_orm::ExprTrait::add(Expr::col(deliveries::Column::Attempts), 1),
+                )
+                .col_expr(deliveries::Column::LastStatusCode, Expr::value(i32::from(code)))
+                .col_expr(deliveries::Column::LastError, Expr::value(Option::<String>::None))
+                .col_expr(deliveries::Column::DeliveredAt, Expr::value(now))
+                .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
+                .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<i64>::None))
+                .col_expr(deliveries::Column::LeasedBy, Expr::value(Option::<String>::None))
+                .filter(deliveries::Column::Id.is_in(ids))
+                .filter(mine.clone())
+                .exec(&*txn)
+                .await?;
+        }
+        let mut outcome_events = Vec::new();
+        let mut disable = Vec::new();
+        for o in batch.iter().filter(|o| !o.result.ok()) {
+            let attempts = o.delivery.attempts + i32::from(!o.is_abandoned());
+            let retry = if o.is_abandoned() || o.result.status == Some(410) {
+                None
+            } else {
+                self.cfg.retry_delay_ms(usize::try_from(attempts).unwrap_or(usize::MAX)).map(|d| {
+                    let asked = o.result.retry_after.map_or(0, |s| i64::try_from(s.min(86_400)).unwrap_or(0) * 1_000);
+                    now + d.max(asked)
+                })
+            };
+            let status = if retry.is_some() { RETRYING } else { FAILED };
+            deliveries::Entity::update_many()
+                .col_expr(deliveries::Column::Status, Expr::value(status))
+                .col_expr(deliveries::Column::Attempts, Expr::value(attempts))
+                .col_expr(deliveries::Column::NextAttemptAt, Expr::value(retry.unwrap_or(now)))
+                .col_expr(deliveries::Column::LastStatusCode, Expr::value(o.result.status.map(i32::from)))
+                .col_expr(deliveries::Column::LastError, Expr::value(o.result.error.clone()))
+                .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
+                .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<i64>::None))
+                .col_expr(deliveries::Column::LeasedBy, Expr::value(Option::<String>::None))
+                .filter(deliveries::Column::Id.eq(o.delivery.id))
+                .filter(mine.clone())
+                .exec(&*txn)
+                .await?;
+            if retry.is_none() {
+                outcome_events.push((events::FAILED, o));
+            }
+            if o.is_abandoned() {
+                continue;
+            }
+            if o.result.status == Some(410) {
+                disable.push((o.endpoint.clone(), "gone"));
+            } else if let Some(since) = o.endpoint.failing_since {
+                if now - since >= i64::from(self.cfg.disable_after_days) * 86_400_000 {
+                    disable.push((o.endpoint.clone(), "failing"));
+                }
+            }
+        }
+        outcome_events.extend(batch.iter().filter(|o| o.result.ok()).map(|o| (events::DELIVERED, o)));
+        self.mark_health(&txn, batch, now).await?;
+        if self.cfg.emit_delivery_events {
+            self.emit_outcomes(&txn, &outcome_events, now).await?;
+        }
+        let mut seen = HashSet::new();
+        for (endpoint, reason) in disable {
+            if seen.insert(endpoint.id) {
+                self.disable(&txn, &endpoint, reason, now).await?;
+            }
+        }
+        txn.commit().await?;
+        metrics::counter!("tessera_webhook_attempts_total").increment(batch.len() as u64);
+        Ok(())
+    }
+
+    /// Endpoint health: the last success, and the first failure since then.
+    async fn mark_health(&self, txn: &DatabaseTransaction, batch: &[Outcome], now: i64) -> Result<(), DbErr> {
+        let ok: HashSet<_> = batch.iter().filter(|o| o.result.ok()).map(|o| o.endpoint.id).collect();
+        let failing: HashSet<_> = batch
+            .iter()
+            .filter(|o| {
+                !o.result.ok()
+                    && !o.is_abandoned()
+                    && !ok.contains(&o.endpoint.id)
+                    && o.endpoint.failing_since.is_none()
+            })
+            .map(|o| o.endpoint.id)
+            .collect();
+        if !ok.is_empty() {
+            endpoints::Entity::update_many()
+                .col_expr(endpoints::Column::LastSuccessAt, Expr::value(now))
+                .col_expr(endpoints::Column::FailingSince, Expr::value(Option::<i64>::None))
+                .filter(endpoints::Column::Id.is_in(ok.iter().copied()))
+                .exec(txn)
+                .await?;
+        }
+        if !failing.is_empty() {
+            endpoints::Entity::update_many()
+                .col_expr(endpoints::Column::FailingSince, Expr::value(now))
+                .filter(endpoints::Column::Id.is_in(failing.iter().copied()))
+                .filter(endpoints::Column::FailingSince.is_null())
+                .exec(txn)
+                .await?;
+        }
+        for id in ok.iter().chain(failing.iter()) {
+            self.endpoints.invalidate(id);
+        }
+        Ok(())
+    }
+
+    async fn emit_outcomes(
+        &self,
+        txn: &DatabaseTransaction,
+        list: &[(&'static str, &Outcome)],
+        now: i64,
+    ) -> Result<(), DbErr> {
+        let actor = serde_json::to_value(ActorRef::System).unwrap_or_default();
+        let rows: Vec<outbox::entity::ActiveModel> = list
+            .iter()
+            // Outcomes of webhook events report nothing, so outcome events never loop.
+            .filter(|(_, o)| !o.delivery.event_type.starts_with("webhook."))
+            .map(|(kind, o)| {
+                let data = DeliveryOutcome {
+                    delivery_id: o.delivery.id,
+                    endpoint_id: o.delivery.endpoint_id,
+                    event_id: o.delivery.event_id,
+                    event_type: o.delivery.event_type.clone(),
+                    attempts: o.delivery.attempts + i32::from(!o.is_abandoned()),
+                    status_code: o.result.status.map(i32::from),
+                    error: if *kind == events::FAILED { o.result.error.clone() } else { None },
+                };
+                outbox::entity::ActiveModel {
+                    id: Set(tessera_kernel::ids::EventId::new()),
+                    event_type: Set((*kind).to_owned()),
+                    org_id: Set(Some(o.delivery.org_id)),
+                    actor: Set(actor.clone()),
+                    data: Set(serde_json::to_value(data).unwrap_or_default()),
+                    occurred_at: Set(now),
+                }
+            })
+            .collect();
+        if !rows.is_empty() {
+            outbox::entity::Entity::insert_many(rows).exec_without_returning(txn).await?;
+        }
+        Ok(())
+    }
+
+    /// Turns the endpoint off, records why (event + audit), and mails the organization's owners and admins.
+    async fn disable(
+        &self,
+        txn: &DatabaseTransaction,
+        endpoint: &endpoints::Model,
+        reason: &str,
+        now: i64,
+    ) -> Result<(), DbErr> {
+        let res = endpoints::Entity::update_many()
+            .col_expr(endpoints::Column::IsActive, Expr::value(false))
+            .col_expr(endpoints::Column::DisabledReason, Expr::value(reason))
+            .col_expr(endpoints::Column::UpdatedAt, Expr::value(now))
+            .filter(endpoints::Column::Id.eq(endpoint.id))
+            .filter(endpoints::Column::IsActive.eq(true))
+            .exec(txn)
+            .await?;
+        self.endpoints.invalidate(&endpoint.id);
+        if res.rows_affected == 0 {
+            return Ok(());
+        }
+        let mut row = endpoint.clone();
+        row.is_active = false;
+        row.disabled_reason = Some(reason.to_owned());
+        let target = Target::new("webhook_endpoint", row.id)
+            .diff(serde_json::json!({"isActive": true}), serde_json::json!({"isActive": false, "reason": reason}));
+        self.record(txn, &ActorRef::System, events::ENDPOINT_DISABLED, &row, target)
+            .await
+            .map_err(|e| DbErr::Custom(e.message.to_string()))?;
+        tracing::warn!(endpoint = %row.id, org = %row.org_id, reason, "webhook endpoint disabled");
+        self.mail_admins(txn, &row, reason).await
+    }
+
+    async fn mail_admins(&self, txn: &DatabaseTransaction, row: &endpoints::Model, reason: &str) -> Result<(), DbErr> {
+        let why = match reason {
+            "gone" => "it answered 410 Gone".to_owned(),
+            _ => format!("it has failed for {} days without a success", self.cfg.disable_after_days),
+        };
+        for role in ["owner", "admin"] {
+            let filter = tessera_orgs::service::members::MemberFilter {
+                role: Some(role.to_owned()),
+                q: None,
+                page: 1,
+                limit: 100,
+            };
+            let (people, _) =
+                self.orgs.list_members(row.org_id, &filter).await.map_err(|e| DbErr::Custom(e.message.to_string()))?;
+            for person in people {
+                let mail = tessera_kernel::mail::Mail {
+                    to: person.email,
+                    subject: "A webhook endpoint was disabled".to_owned(),
+                    text: format!(
+                        "The webhook endpoint {} ({}) was disabled because {why}.\n\nNo more events are sent to it. Fix the receiver, then turn the endpoint back on (PATCH isActive: true) and recover what it missed (POST …/webhooks/{}/recover).\n",
+                        row.url, row.id, row.id
+                    ),
+                    html: None,
+                };
+                self.core.mailer.enqueue(&self.core.jobs, txn, &mail).await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! One attempt: the signed POST of a delivery's envelope, and what came back
+//! (status, headers, body cut at 16 KB, duration). The SSRF guard checks the
+//! URL before every attempt and every address the host resolves to at connect
+//! time; redirects are not followed.
+
+use std::time::Instant;
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use futures::StreamExt;
+use serde_json::{Map, Value};
+
+use super::Webhooks;
+use crate::entity::{deliveries, endpoints};
+use crate::signing::{self, SigningSecret};
+
+/// The most of a response body kept.
+pub const BODY_CAP: usize = 16 * 1024;
+
+/// What an attempt produced.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    pub attempted_at: i64,
+    pub duration_ms: i32,
+    pub status: Option<u16>,
+    pub headers: Option<Value>,
+    pub body: Option<String>,
+    pub error: Option<String>,
+    /// Seconds the endpoint asked to wait (`Retry-After` on 429/503).
+    pub retry_after: Option<u64>,
+}
+
+impl AttemptResult {
+    pub fn ok(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+impl Webhooks {
+    /// Sends `delivery` to `endpoint` once.
+    pub async fn attempt(&self, endpoint: &endpoints::Model, delivery: &deliveries::Model) -> AttemptResult {
+        let started = Instant::now();
+        let attempted_at = self.core.clock.now_ms();
+        let mut result = AttemptResult {
+            attempted_at,
+            duration_ms: 0,
+            status: None,
+            headers: None,
+            body: None,
+            error: None,
+            retry_after: None,
+        };
+        let url = match self.guard.check_url(&endpoint.url) {
+            Ok(url) => url,
+            Err(e) => {
+                result.error = Some(e.to_string());
+                return result;
+            }
+        };
+        let body = serde_json::to_vec(&delivery.payload).unwrap_or_default();
+        let timestamp = attempted_at / 1_000;
+        let msg_id = delivery.event_id.to_string();
+        let secrets = self.secrets(endpoint, attempted_at);
+        let refs: Vec<&SigningSecret> = secrets.iter().collect();
+        let signature = signing::signature_header(&refs, &msg_id, timestamp, &body);
+        let mut headers = HeaderMap::new();
+        if let Some(custom) = endpoint.headers.as_object() {
+            for (k, v) in custom {
+                if let (Ok(name), Some(Ok(value))) =
+                    (HeaderName::from_bytes(k.as_bytes()), v.as_str().map(HeaderValue::from_str))
+                {
+                    headers.insert(name, value);
+                }
+            }
+        }
+        let set = |h: &mut HeaderMap, k: &'static str, v: &str| {
+            if let Ok(v) = HeaderValue::from_str(v) {
+                h.insert(HeaderName::from_static(k), v);
+            }
+        };
+        set(&mut headers, signing::HEADER_ID, &msg_id);
+        set(&mut headers, signing::HEADER_TIMESTAMP, &timestamp.to_string());
+        set(&mut headers, signing::HEADER_SIGNATURE, &signature);
+        set(&mut headers, "content-type", "application/json");
+        let sent = self.client.post(url).headers(headers).body(body).send().await;
+        match sent {
+            Err(e) => {
+                let why = match tessera_kernel::ssrf::SsrfError::find_in(&e) {
+                    Some(ssrf) => ssrf.to_string(),
+                    None if e.is_timeout() => "timed out".to_owned(),
+                    None if e.is_connect() => format!("connection failed: {}", root_cause(&e)),
+                    None => root_cause(&e),
+                };
+                result.error = Some(why);
+            }
+            Ok(res) => {
+                let status = res.status().as_u16();
+                result.status = Some(status);
+                if status == 429 || status == 503 {
+                    result.retry_after = res
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok());
+                }
+                let mut kept = Map::new();
+                for (k, v) in res.headers().iter().take(50) {
+                    kept.insert(
+                        k.as_str().to_owned(),
+                        Value::String(String::from_utf8_lossy(v.as_bytes()).chars().take(1024).collect()),
+                    );
+                }
+                result.headers = Some(Value::Object(kept));
+                let (body, err) = read_capped(res).await;
+                result.body = Some(body);
+                if let Some(err) = err {
+                    result.error = Some(err);
+                }
+                if !result.ok() && result.error.is_none() {
+                    result.error = Some(format!("the endpoint answered {status}"));
+                }
+            }
+        }
+        result.duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        result
+    }
+}
+
+/// The body, up to [`BODY_CAP`] bytes; the rest is never read.
+async fn read_capped(res: reqwest::Response) -> (String, Option<String>) {
+    let mut buf = Vec::new();
+    let mut stream = res.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(bytes) => {
+                let room = BODY_CAP - buf.len();
+                buf.extend_from_slice(&bytes[..bytes.len().min(room)]);
+                if buf.len() >= BODY_CAP {
+                    break;
+                }
+            }
+            Err(e) => return (String::from_utf8_lossy(&buf).into_owned(), Some(format!("reading the response: {e}"))),
+        }
+    }
+    (String::from_utf8_lossy(&buf).into_owned(), None)
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
