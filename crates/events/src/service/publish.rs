@@ -67,14 +67,9 @@ impl Events {
         if !req.data.is_object() {
             return Err(ApiError::validation(vec![FieldError::new("data", "INVALID", "must be a JSON object")]));
         }
-        if let Some(key) = &req.idempotency_key {
-            if key.is_empty() || key.len() > 255 {
-                return Err(ApiError::validation(vec![FieldError::new(
-                    "idempotencyKey",
-                    "INVALID",
-                    "1 to 255 characters",
-                )]));
-            }
+        if req.idempotency_key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 255) {
+            let err = FieldError::new("idempotencyKey", "INVALID", "1 to 255 characters");
+            return Err(ApiError::validation(vec![err]));
         }
         let actor_json = serde_json::to_value(actor).unwrap_or(Value::Null);
         for _ in 0..3 {

@@ -148,10 +148,10 @@ impl Dispatcher {
             if let Some(outcome) = outcome {
                 let _ = outcomes.send(outcome).await;
             }
-            if let Ok(mut lanes) = self.lanes.lock() {
-                if let Some(lane) = lanes.get_mut(&endpoint_id) {
-                    lane.busy = lane.busy.saturating_sub(1);
-                }
+            if let Ok(mut lanes) = self.lanes.lock()
+                && let Some(lane) = lanes.get_mut(&endpoint_id)
+            {
+                lane.busy = lane.busy.saturating_sub(1);
             }
             drop(permit);
             self.hooks.wake.notify_one();

@@ -52,10 +52,10 @@ impl Webhooks {
             SigningSecret::parse(std::str::from_utf8(&plain).ok()?).ok()
         };
         out.extend(open(&row.secret_sealed));
-        if let (Some(prev), Some(until)) = (&row.previous_secret_sealed, row.previous_secret_until) {
-            if until > now {
-                out.extend(open(prev));
-            }
+        if let (Some(prev), Some(until)) = (&row.previous_secret_sealed, row.previous_secret_until)
+            && until > now
+        {
+            out.extend(open(prev));
         }
         out
     }

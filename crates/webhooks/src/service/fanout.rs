@@ -35,9 +35,9 @@ impl Subscriber for FanOut {
         let mut rows = Vec::new();
         for event in events {
             let Some(org) = event.org_id else { continue };
-            if !by_org.contains_key(&org) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = by_org.entry(org) {
                 let found = hooks.active_endpoints(org).await.map_err(|e| HandleError(e.message.to_string()))?;
-                by_org.insert(org, found);
+                slot.insert(found);
             }
             let payload = serde_json::to_value(event).unwrap_or_default();
             for ep in by_org.get(&org).into_iter().flatten() {

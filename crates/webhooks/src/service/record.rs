@@ -187,10 +187,10 @@ impl Webhooks {
             }
             if o.result.status == Some(410) {
                 disable.push((o.endpoint.clone(), "gone"));
-            } else if let Some(since) = o.endpoint.failing_since {
-                if now - since >= i64::from(self.cfg.disable_after_days) * 86_400_000 {
-                    disable.push((o.endpoint.clone(), "failing"));
-                }
+            } else if let Some(since) = o.endpoint.failing_since
+                && now - since >= i64::from(self.cfg.disable_after_days) * 86_400_000
+            {
+                disable.push((o.endpoint.clone(), "failing"));
             }
         }
         outcome_events.extend(batch.iter().filter(|o| o.result.ok()).map(|o| (events::DELIVERED, o)));
