@@ -51,9 +51,11 @@ impl WebhooksConfig {
         Ok(cfg)
     }
 
-    /// The lease on a delivery being attempted: well over the attempt timeout.
+    /// The lease on a delivery being attempted: twice the attempt timeout and
+    /// 5 s more. An attempt starts only while the lease has the timeout and 5 s
+    /// left, so it always ends (or is abandoned) before another node may claim it.
     pub fn lease_ms(&self) -> i64 {
-        i64::try_from(self.attempt_timeout_secs * 1_000 * 2 + 30_000).unwrap_or(60_000)
+        i64::try_from(self.attempt_timeout_secs * 2_000 + 5_000).unwrap_or(35_000)
     }
 
     /// The delay before attempt `n + 1` after `n` attempts failed, with ±20% jitter; None: give up.

@@ -1,14 +1,12 @@
 //! Privilege escalation inside one organization: each attempt answers 403 and
 //! changes nothing.
 
+use crate::world::{org, snapshot, spawn};
 use serde_json::json;
-use tessera_testkit::spawn_app;
-
-use crate::world::{org, snapshot};
 
 #[tokio::test]
 async fn nobody_climbs_above_their_role() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let o = org(&app, "Climbers").await;
     let base = format!("/api/v1/orgs/{}", o.id);
     let before = snapshot(&app, &o).await;
@@ -148,6 +146,55 @@ async fn nobody_climbs_above_their_role() {
             "POST",
             format!("{base}/api-keys"),
             json!({ "name": "k", "permissions": ["members:read"] }),
+        ),
+        (
+            "member publishes an event",
+            o.member.client.clone(),
+            "POST",
+            format!("{base}/events"),
+            json!({ "type": "invoice.forged", "data": {} }),
+        ),
+        (
+            "read-only key publishes an event",
+            app.with_token(&narrow_key),
+            "POST",
+            format!("{base}/events"),
+            json!({ "type": "invoice.forged", "data": {} }),
+        ),
+        (
+            "role-smith creates a webhook endpoint",
+            o.viewer.client.clone(),
+            "POST",
+            format!("{base}/webhooks"),
+            json!({ "url": "http://127.0.0.1:9/", "events": ["*"] }),
+        ),
+        (
+            "role-smith makes a role that publishes events",
+            o.viewer.client.clone(),
+            "POST",
+            format!("{base}/roles"),
+            json!({ "name": "x", "permissions": ["events:publish"] }),
+        ),
+        (
+            "member redirects the webhook",
+            o.member.client.clone(),
+            "PATCH",
+            format!("{base}/webhooks/{}", o.webhook),
+            json!({ "url": "http://127.0.0.1:9/mine" }),
+        ),
+        (
+            "read-only key rotates the webhook secret",
+            app.with_token(&narrow_key),
+            "POST",
+            format!("{base}/webhooks/{}/rotate-secret", o.webhook),
+            json!({}),
+        ),
+        (
+            "member retries a delivery",
+            o.member.client.clone(),
+            "POST",
+            format!("{base}/webhooks/{}/deliveries/{}/retry", o.webhook, o.delivery),
+            json!(null),
         ),
         (
             "member's personal key promotes",

@@ -11,8 +11,8 @@ mod world;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tessera_testkit::{Client, TestApp, spawn_app};
-use world::{Org, org, snapshot};
+use tessera_testkit::{Client, TestApp};
+use world::{Org, org, snapshot, spawn};
 
 /// `(method, path template)` of every route under `/api/v1/orgs/{org_id}`.
 async fn org_routes(app: &TestApp) -> Vec<(Method, String)> {
@@ -28,7 +28,10 @@ async fn org_routes(app: &TestApp) -> Vec<(Method, String)> {
             }
         }
     }
-    assert!(out.len() >= 35, "every org-scoped route is listed: {out:?}");
+    assert!(out.len() >= 50, "every org-scoped route is listed: {out:?}");
+    for needed in ["/events/{event_id}", "/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry"] {
+        assert!(out.iter().any(|(_, p)| p.ends_with(needed)), "{needed} is listed: {out:?}");
+    }
     out
 }
 
@@ -42,12 +45,26 @@ fn fill(template: &str, org: &Org) -> String {
         .replace("{role_id}", &org.role)
         .replace("{grant_id}", &org.grant)
         .replace("{key_id}", &org.key_id)
+        .replace("{endpoint_id}", &org.webhook)
+        .replace("{delivery_id}", &org.delivery)
+        .replace("{event_id}", &org.event)
 }
 
 /// The template with made-up ids of the right shapes.
 fn fill_unknown(template: &str) -> String {
     let mut out = template.to_owned();
-    for name in ["org_id", "team_id", "user_id", "invitation_id", "role_id", "grant_id", "key_id"] {
+    for name in [
+        "org_id",
+        "team_id",
+        "user_id",
+        "invitation_id",
+        "role_id",
+        "grant_id",
+        "key_id",
+        "endpoint_id",
+        "delivery_id",
+        "event_id",
+    ] {
         out = out.replace(&format!("{{{name}}}"), &uuid::Uuid::now_v7().to_string());
     }
     out
@@ -65,6 +82,7 @@ fn body_for(method: &Method, template: &str, victim: &Org) -> Option<Value> {
         ("PATCH", "{user_id}") => json!({ "role": "owner" }),
         ("PATCH", "{team_id}") => json!({ "name": "pwned" }),
         ("PATCH", "{role_id}") => json!({ "permissions": ["members:read"] }),
+        ("PATCH", "{endpoint_id}") => json!({ "url": "http://127.0.0.1:9/pwned", "events": ["*"], "isActive": false }),
         (_, "teams") => json!({ "name": "intruders" }),
         (_, "members") => json!({ "userId": victim.viewer.id, "role": "admin" }),
         (_, "invitations") => json!({ "email": "attacker@example.test", "role": "owner" }),
@@ -75,6 +93,10 @@ fn body_for(method: &Method, template: &str, victim: &Org) -> Option<Value> {
         }),
         (_, "api-keys") => json!({ "name": "stolen", "permissions": ["org:delete"] }),
         (_, "transfer-ownership") => json!({ "userId": victim.viewer.id }),
+        (_, "events") => json!({ "type": "invoice.forged", "data": { "amount": -1 }, "idempotencyKey": "forged" }),
+        (_, "webhooks") => json!({ "url": "http://127.0.0.1:9/stolen", "events": ["*"] }),
+        (_, "recover") => json!({ "since": "2000-01-01T00:00:00Z" }),
+        (_, "rotate-secret") => json!({ "graceHours": 0 }),
         _ => json!({}),
     })
 }
@@ -94,7 +116,7 @@ fn shape(res: &tessera_testkit::TestResponse) -> (u16, Value, Value) {
 
 #[tokio::test]
 async fn no_role_of_one_organization_reaches_another() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let a = org(&app, "Attackers").await;
     let b = org(&app, "Victims").await;
     let before = snapshot(&app, &b).await;
@@ -113,7 +135,20 @@ async fn no_role_of_one_organization_reaches_another() {
             let unknown = send(client, method, &fill_unknown(template), body.as_ref()).await;
             assert_eq!(res.status, 404, "{who} {method} {template} on B: {}", res.text);
             assert_eq!(shape(&res), shape(&unknown), "{who} {method} {template}: B answers like a made-up org");
-            for secret in [&b.id, &b.team, &b.member.id, &b.role, &b.key_id, &b.invitation, &b.grant] {
+            let secrets = [
+                &b.id,
+                &b.team,
+                &b.member.id,
+                &b.role,
+                &b.key_id,
+                &b.invitation,
+                &b.grant,
+                &b.webhook,
+                &b.webhook_secret,
+                &b.delivery,
+                &b.event,
+            ];
+            for secret in secrets {
                 assert!(!res.text.contains(secret.as_str()), "{who} {method} {template} leaks {secret}");
             }
         }
@@ -126,7 +161,7 @@ async fn no_role_of_one_organization_reaches_another() {
 
 #[tokio::test]
 async fn ids_of_another_organization_do_not_work_under_ones_own() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let a = org(&app, "Attackers").await;
     let b = org(&app, "Victims").await;
     let before = snapshot(&app, &b).await;
@@ -159,12 +194,18 @@ async fn ids_of_another_organization_do_not_work_under_ones_own() {
         let res = send(owner, method, path, Some(body)).await;
         assert!(matches!(res.status, 404 | 422), "{method} {path} {body}: {}", res.text);
     }
+    // B's event id as a filter of A's deliveries finds nothing of B's.
+    let res = owner.get(&format!("{base}/webhooks/{}/deliveries?eventId={}", a.webhook, b.event)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.data(), &json!([]), "{}", res.text);
+    let res = owner.get(&format!("{base}/events?type=invoice.*&limit=200")).await;
+    assert!(!res.text.contains(&b.event), "A's history shows B's event: {}", res.text);
     world::assert_same(&before, &snapshot(&app, &b).await);
 }
 
 #[tokio::test]
 async fn checks_about_another_organization_reveal_nothing() {
-    let app = spawn_app().await;
+    let app = spawn().await;
     let a = org(&app, "Attackers").await;
     let b = org(&app, "Victims").await;
     let made_up = uuid::Uuid::now_v7().to_string();

@@ -1,8 +1,20 @@
 //! Two organizations with people in every role, and something of each kind in
 //! the victim organization, built through the API the way clients build them.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
-use tessera_testkit::{Client, TestApp, TestUser};
+use tessera_testkit::{Client, TestApp, TestUser, spawn_app_with};
+
+/// The application the matrix runs on: webhook endpoints may point at loopback
+/// (`http://127.0.0.1:9/`, where nothing listens), and a failed attempt is tried
+/// again only after an hour, so deliveries hold still while the matrix runs.
+pub async fn spawn() -> TestApp {
+    spawn_app_with(|cfg| {
+        cfg.set("outbound.ssrf_allow", json!(["127.0.0.0/8"])).set("webhooks.retry_schedule_secs", json!([0, 3600]));
+    })
+    .await
+}
 
 /// An organization and what was made in it.
 pub struct Org {
@@ -18,6 +30,13 @@ pub struct Org {
     pub key_id: String,
     /// An organization key holding every permission of the owner.
     pub key: String,
+    /// A webhook endpoint (receiving `invoice.*`) and its signing secret.
+    pub webhook: String,
+    pub webhook_secret: String,
+    /// A delivery of `POST …/webhooks/{id}/test` to that endpoint.
+    pub delivery: String,
+    /// A custom `invoice.paid` event (delivered to the endpoint too).
+    pub event: String,
 }
 
 /// Signs up a person into `org` through an invitation accepted with registration.
@@ -44,12 +63,13 @@ pub async fn join(app: &TestApp, owner: &Client, org: &str, role: &str) -> TestU
 }
 
 fn id_of(res: &tessera_testkit::TestResponse, what: &str) -> String {
-    assert!(res.status == 200 || res.status == 201, "create {what}: {}", res.text);
+    assert!(matches!(res.status, 200 | 201 | 202), "create {what}: {}", res.text);
     res.data()["id"].as_str().unwrap_or_else(|| panic!("{what} has an id: {}", res.text)).to_owned()
 }
 
 /// An organization with an owner, an admin, a member, a viewer, a team (with the
-/// member in it), a pending invitation, a custom role, a grant and a key.
+/// member in it), a pending invitation, a custom role, a grant, a key, a webhook
+/// endpoint with two failed deliveries (a custom event and a test message).
 pub async fn org(app: &TestApp, name: &str) -> Org {
     let owner = app.signed_up_user().await;
     let res = owner.client.post("/api/v1/orgs", &json!({ "name": name })).await;
@@ -77,7 +97,60 @@ pub async fn org(app: &TestApp, name: &str) -> Org {
     assert_eq!(res.status, 201, "key: {}", res.text);
     let key_id = res.data()["id"].as_str().unwrap().to_owned();
     let key = res.data()["secret"].as_str().unwrap().to_owned();
-    Org { id, owner, admin, member, viewer, team, invitation, role, grant, key_id, key }
+    let hook_body = json!({ "url": "http://127.0.0.1:9/", "events": ["invoice.*"], "description": "books" });
+    let res = owner.client.post(&format!("{base}/webhooks"), &hook_body).await;
+    let webhook = id_of(&res, "webhook");
+    let webhook_secret = res.data()["secret"].as_str().unwrap().to_owned();
+    let event_body = json!({ "type": "invoice.paid", "data": { "amount": 100 } });
+    let event = id_of(&owner.client.post(&format!("{base}/events"), &event_body).await, "event");
+    let delivery = id_of(&owner.client.post_empty(&format!("{base}/webhooks/{webhook}/test")).await, "delivery");
+    settle_deliveries(&owner.client, &base, &webhook).await;
+    Org {
+        id,
+        owner,
+        admin,
+        member,
+        viewer,
+        team,
+        invitation,
+        role,
+        grant,
+        key_id,
+        key,
+        webhook,
+        webhook_secret,
+        delivery,
+        event,
+    }
+}
+
+/// Waits (at most 10 s) until the endpoint's two deliveries failed their first
+/// attempt; the next is an hour away, so they no longer change.
+async fn settle_deliveries(owner: &Client, base: &str, webhook: &str) {
+    let path = format!("{base}/webhooks/{webhook}/deliveries");
+    for _ in 0..200 {
+        let res = owner.get(&path).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        let list = res.data().as_array().unwrap();
+        if list.len() == 2 && list.iter().all(|d| d["status"] == "RETRYING") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the deliveries to {webhook} did not settle: {}", owner.get(&path).await.text);
+}
+
+/// Waits (at most 10 s) until the outbox is empty, so the history holds every event.
+async fn settle_outbox(app: &TestApp) {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    use tessera_kernel::outbox::entity;
+    for _ in 0..200 {
+        if entity::Entity::find().count(&app.core.db.conn).await.unwrap() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the outbox was not relayed within 10 s");
 }
 
 /// Every organization permission of the catalogue.
@@ -89,8 +162,10 @@ pub async fn app_permissions(client: &Client) -> Vec<String> {
 
 /// What the victim's owner sees of the organization, everything listed.
 pub async fn snapshot(app: &TestApp, org: &Org) -> Value {
+    settle_outbox(app).await;
     let c = &org.owner.client;
     let base = format!("/api/v1/orgs/{}", org.id);
+    let hook = format!("/webhooks/{}", org.webhook);
     let mut out = serde_json::Map::new();
     for path in [
         String::new(),
@@ -103,6 +178,12 @@ pub async fn snapshot(app: &TestApp, org: &Org) -> Value {
         "/grants?limit=100".into(),
         "/api-keys".into(),
         "/audit-logs?limit=200".into(),
+        "/webhooks?limit=100".into(),
+        hook.clone(),
+        format!("{hook}/deliveries?limit=200"),
+        format!("{hook}/deliveries/{}", org.delivery),
+        "/events?limit=200".into(),
+        format!("/events/{}", org.event),
     ] {
         let res = c.get(&format!("{base}{path}")).await;
         assert_eq!(res.status, 200, "{path}: {}", res.text);

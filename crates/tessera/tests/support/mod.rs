@@ -1,6 +1,9 @@
 //! What the CLI tests share: a scratch folder to run `tessera` in, a running
 //! `tessera serve` with its log, and a look at the server's socket queue.
 
+// Shared by several test binaries, each using only part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -81,11 +84,12 @@ impl Server {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut cmd = scratch.tessera();
-        cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .args(["--public-url", &base])
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")]);
+        // Nodes of one cluster share a public URL (the token issuer), given in `env`.
+        if !env.iter().any(|(k, _)| *k == "TESSERA_PUBLIC_URL") {
+            cmd.args(["--public-url", &base]);
+        }
+        cmd.envs(env.iter().copied()).stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
         let pipe = child.stderr.take().unwrap();
         let log = Arc::new(Mutex::new(String::new()));

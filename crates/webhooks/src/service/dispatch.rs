@@ -180,6 +180,10 @@ impl Dispatcher {
         // Start only if the attempt can finish inside the lease.
         let room = delivery.lease_until.unwrap_or(0) - hooks.core.clock.now_ms();
         if room < i64::try_from(hooks.cfg.attempt_timeout_secs * 1_000 + 5_000).unwrap_or(i64::MAX) {
+            // Too late to start safely: hand it back so a claim can take it at once.
+            if let Err(err) = hooks.release(&delivery).await {
+                tracing::warn!(delivery = %delivery.id, error = %err, "releasing a delivery failed; its lease will expire");
+            }
             return None;
         }
         let result = hooks.attempt(&endpoint, &delivery).await;
@@ -209,5 +213,19 @@ impl Dispatcher {
                 Some(l)
             }
         }
+    }
+}
+
+impl Webhooks {
+    /// Gives up this node's lease on `delivery` without an attempt.
+    async fn release(&self, delivery: &deliveries::Model) -> Result<(), DbErr> {
+        deliveries::Entity::update_many()
+            .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<i64>::None))
+            .col_expr(deliveries::Column::LeasedBy, Expr::value(Option::<String>::None))
+            .filter(deliveries::Column::Id.eq(delivery.id))
+            .filter(deliveries::Column::LeasedBy.eq(self.node.clone()))
+            .exec(self.core.db.writer())
+            .await?;
+        Ok(())
     }
 }

@@ -41,7 +41,8 @@ impl Subscriber for FanOut {
             }
             let payload = serde_json::to_value(event).unwrap_or_default();
             for ep in by_org.get(&org).into_iter().flatten() {
-                if !wants(&patterns_of(ep), &event.event_type) {
+                // An endpoint receives what happens from its creation on, however late the fan-out runs.
+                if event.occurred_ms < ep.created_at || !wants(&patterns_of(ep), &event.event_type) {
                     continue;
                 }
                 rows.push(new_delivery(ep, event, payload.clone(), now));

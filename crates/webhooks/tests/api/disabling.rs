@@ -1,0 +1,88 @@
+//! Endpoints that stop working are turned off: at once when they answer 410
+//! Gone, or after `disable_after_days` without a success; the organization's
+//! owners and admins are told by mail, and the endpoint gets nothing more until
+//! it is turned back on.
+
+use serde_json::json;
+
+use crate::support::{
+    Receiver, Reply, create_org, deliveries, endpoint, get_endpoint, hooks_app, hooks_path, id_of, join, publish,
+    wait_delivery, wait_disabled, wait_org_events,
+};
+
+#[tokio::test]
+async fn an_endpoint_answering_410_is_disabled_as_gone_and_its_delivery_fails() {
+    let app = hooks_app().await;
+    let owner = app.signed_up_user().await;
+    let org = create_org(&owner, "Acme").await;
+    let gone = Receiver::start(Reply::Status(410)).await;
+    let ok = Receiver::start(Reply::Status(200)).await;
+    let ep = id_of(&endpoint(&owner, &org, &gone.url(), &["invoice.*"]).await);
+    let sentinel = id_of(&endpoint(&owner, &org, &ok.url(), &["invoice.*"]).await);
+
+    let event = publish(&owner, &org, "invoice.paid", json!({})).await;
+
+    let d = wait_delivery(&owner, &org, &ep, &event, "FAILED").await;
+    assert_eq!((d["attempts"].as_i64(), d["lastStatusCode"].as_i64()), (Some(1), Some(410)), "{d}");
+    let e = wait_disabled(&owner, &org, &ep).await;
+    assert_eq!(e["disabledReason"], "gone");
+    let disabled = wait_org_events(&owner, &org, "webhook.endpoint_disabled", 1).await;
+    assert_eq!(disabled.len(), 1);
+    assert_eq!(disabled[0]["data"]["endpointId"], ep.as_str());
+    assert_eq!(disabled[0]["data"]["disabledReason"], "gone");
+    assert_eq!(disabled[0]["data"]["isActive"], false);
+    let mail = app.mail_to(&owner.email, "webhook endpoint was disabled").await;
+    assert!(mail.text.contains(&ep) && mail.text.contains("410"), "{}", mail.text);
+    assert_eq!(gone.hits().len(), 1, "410 is not retried");
+
+    // A disabled endpoint gets no deliveries; the working one shows the event was fanned out.
+    let later = publish(&owner, &org, "invoice.voided", json!({})).await;
+    wait_delivery(&owner, &org, &sentinel, &later, "DELIVERED").await;
+    assert_eq!(deliveries(&owner, &org, &ep).await.len(), 1);
+    assert_eq!(gone.hits().len(), 1);
+
+    // Turned back on, it receives again.
+    gone.answer(Reply::Status(200));
+    let res = owner.client.patch(&hooks_path(&org, &format!("/{ep}")), &json!({ "isActive": true })).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.data()["disabledReason"].is_null() && res.data()["isActive"] == true, "{}", res.text);
+    let again = publish(&owner, &org, "invoice.paid", json!({ "again": true })).await;
+    wait_delivery(&owner, &org, &ep, &again, "DELIVERED").await;
+}
+
+#[tokio::test]
+async fn an_endpoint_failing_for_days_is_disabled_and_owners_and_admins_are_mailed() {
+    let app = hooks_app().await;
+    let owner = app.signed_up_user().await;
+    let org = create_org(&owner, "Acme").await;
+    let admin = join(&app, &owner, &org, "admin").await;
+    let member = join(&app, &owner, &org, "member").await;
+    let rx = Receiver::start(Reply::Status(500)).await;
+    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.*"]).await);
+    let first = publish(&owner, &org, "invoice.paid", json!({})).await;
+    let d = wait_delivery(&owner, &org, &ep, &first, "FAILED").await;
+    assert_eq!(d["attempts"], 3, "three attempts on the schedule: {d}");
+    let e = get_endpoint(&owner, &org, &ep).await;
+    assert_eq!(e["isActive"], true, "failing for seconds is not enough: {e}");
+    assert!(e["failingSince"].is_string() && e["lastSuccessAt"].is_null(), "{e}");
+
+    app.clock.advance(time::Duration::days(6));
+    // Access tokens expired meanwhile.
+    let owner = app.login(&owner.email, &owner.password).await;
+    let second = publish(&owner, &org, "invoice.voided", json!({})).await;
+
+    let e = wait_disabled(&owner, &org, &ep).await;
+    assert_eq!(e["disabledReason"], "failing", "{e}");
+    let d = wait_delivery(&owner, &org, &ep, &second, "FAILED").await;
+    assert!(d["attempts"].as_i64().unwrap() >= 1, "{d}");
+    for person in [&owner.email, &admin.email] {
+        let mail = app.mail_to(person, "webhook endpoint was disabled").await;
+        assert!(mail.text.contains(&ep) && mail.text.contains("5 days"), "{}", mail.text);
+    }
+    assert!(
+        !app.mails().iter().any(|m| m.to.eq_ignore_ascii_case(&member.email) && m.subject.contains("disabled")),
+        "members are not mailed"
+    );
+    let disabled = wait_org_events(&owner, &org, "webhook.endpoint_disabled", 1).await;
+    assert_eq!(disabled[0]["data"]["disabledReason"], "failing");
+}

@@ -1,0 +1,14 @@
+//! Integration tests of the webhooks module, driving the real server over HTTP
+//! and receiving its deliveries on local receivers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod access;
+mod bad_input;
+mod disabling;
+mod endpoints;
+mod filters;
+mod retries;
+mod signatures;
+mod ssrf;
