@@ -10,6 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report_orgs import TARGETS as ORG_TARGETS, orgs_section  # noqa: E402
+from report_events import TARGETS as EVENT_TARGETS, events_section  # noqa: E402
 
 OUT = sys.argv[1]
 MIB = 1024.0  # kB per MiB
@@ -160,8 +161,12 @@ for engine, e in engines.items():
     org_rows, org_data = orgs_section(os.path.join(OUT, engine), engine)
     if org_data is not None:
         e["orgs"] = org_data
+    ev_rows, ev_data = events_section(os.path.join(OUT, engine), engine)
+    if ev_data:
+        e["events"] = ev_data
     if not M.get("engine"):  # the identity tests did not run on this engine (SCENARIOS)
         rows.extend(org_rows)
+        rows.extend(ev_rows)
         continue
     login, flood, shed = R.get("login"), R.get("flood"), R.get("shed")
     verify, me, refresh = R.get("verify"), R.get("me"), R.get("refresh")
@@ -297,6 +302,7 @@ for engine, e in engines.items():
     e["derived"] = d
     derived[engine] = d
     rows.extend(org_rows)
+    rows.extend(ev_rows)
 
 size = run.get("binary_size_bytes")
 rows.append(("—", "release binary MiB (target/release/tessera)", f1(size and size / 1048576), "", "—", "", ""))
@@ -321,7 +327,7 @@ summary = {
                     "orgs_scenario": {"TESSERA_RATE_LIMIT__GLOBAL_PER_IP": 1000000000,
                                       "TESSERA_ACCESS__API_KEY_RATE_LIMIT_PER_MINUTE": 1000000000,
                                       "TESSERA_IDENTITY__ACCESS_TOKEN_TTL_SECS": 3600}},
-    "targets": {**TARGETS, "orgs": ORG_TARGETS},
+    "targets": {**TARGETS, "orgs": ORG_TARGETS, "events": EVENT_TARGETS},
     "binary_size_bytes": size,
     "argon2": {**hashtime, "ceiling_logins_per_s": ceiling, "cores": nproc},
     "tessera": engines,
