@@ -44,6 +44,28 @@ pub trait Subscriber: Send + Sync + 'static {
     }
 }
 
+/// Creates `consumer`'s cursor at the log's current head unless it exists: a new
+/// consumer sees the events relayed from then on.
+pub async fn ensure_cursor(core: &Core, consumer: &str) -> Result<(), DbErr> {
+    let head = relay::head(&core.db.conn).await?;
+    let key = event_cursors::Column::Consumer;
+    let row = event_cursors::ActiveModel {
+        consumer: Set(consumer.to_owned()),
+        position: Set(head),
+        failures: Set(0),
+        retry_at: Set(0),
+        last_error: Set(None),
+        leased_by: Set(None),
+        lease_until: Set(None),
+        updated_at: Set(core.clock.now_ms()),
+    };
+    event_cursors::Entity::insert(row)
+        .on_conflict(OnConflict::column(key).do_nothing_on([key]).to_owned())
+        .exec_without_returning(core.db.writer())
+        .await?;
+    Ok(())
+}
+
 /// Runs one subscriber's loop on this node.
 pub(crate) struct Consumer {
     pub core: Core,
@@ -63,29 +85,21 @@ fn backoff_ms(failures: i32) -> i64 {
 impl Consumer {
     /// Creates the cursor at the log's current head unless it exists.
     pub async fn ensure_cursor(&self) -> Result<(), DbErr> {
-        let head = relay::head(&self.core.db.conn).await?;
-        let key = event_cursors::Column::Consumer;
-        let row = event_cursors::ActiveModel {
-            consumer: Set(self.sub.name().to_owned()),
-            position: Set(head),
-            failures: Set(0),
-            retry_at: Set(0),
-            last_error: Set(None),
-            leased_by: Set(None),
-            lease_until: Set(None),
-            updated_at: Set(self.core.clock.now_ms()),
-        };
-        event_cursors::Entity::insert(row)
-            .on_conflict(OnConflict::column(key).do_nothing_on([key]).to_owned())
-            .exec_without_returning(self.core.db.writer())
-            .await?;
-        Ok(())
+        ensure_cursor(&self.core, self.sub.name()).await
     }
 
     pub fn start(self, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            if let Err(err) = self.ensure_cursor().await {
+            // Without its cursor the consumer can never be claimed: try until it exists.
+            while let Err(err) = self.ensure_cursor().await {
                 tracing::warn!(consumer = self.sub.name(), error = %err, "creating the consumer's cursor failed");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => {}
+                }
+                if *stop.borrow() {
+                    return;
+                }
             }
             let mut held: Option<event_cursors::Model> = None;
             loop {

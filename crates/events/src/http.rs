@@ -109,7 +109,7 @@ impl EventsQuery {
             let ok = !name.is_empty()
                 && name.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
             if ok && t.len() <= 128 {
-                filter.types.push(if t.ends_with(".*") { t[..t.len() - 1].to_owned() } else { t.to_owned() });
+                filter.types.push(t.to_owned());
             } else {
                 errors.push(FieldError::new(
                     "type",

@@ -20,7 +20,7 @@ pub struct Event {
     pub occurred_at: String,
     /// The organization it happened in; null for platform events.
     pub org_id: Option<OrgId>,
-    /// Who did it: `{"type":"user","id":…}`, `{"type":"apiKey",…}` or `{"type":"system"}`.
+    /// Who did it: `{"type":"user","id":…}`, `{"type":"apikey","id":…,"owner":…}` or `{"type":"system"}`.
     pub actor: Value,
     /// The event's own fields (see `GET /event-types`).
     pub data: Value,

@@ -18,6 +18,8 @@ use tokio::sync::{Notify, watch};
 use crate::entity::{event_log, event_relay};
 
 const HEAD: &str = "main";
+/// Rows per INSERT or DELETE statement of a batch.
+const STATEMENT_ROWS: usize = 1_000;
 
 /// Moves outbox rows to the event log; wakes consumers after each batch.
 pub struct Relay {
@@ -88,18 +90,28 @@ impl Relay {
         let now = self.core.clock.now_ms();
         let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
         let count = rows.len();
-        let logged = rows.into_iter().zip(last + 1..).map(|(r, seq)| event_log::ActiveModel {
-            seq: Set(seq),
-            id: Set(r.id),
-            event_type: Set(r.event_type),
-            org_id: Set(r.org_id),
-            actor: Set(r.actor),
-            data: Set(r.data),
-            occurred_at: Set(r.occurred_at),
-            relayed_at: Set(now),
-        });
-        event_log::Entity::insert_many(logged).exec_without_returning(&*txn).await?;
-        outbox::Entity::delete_many().filter(outbox::Column::Id.is_in(ids)).exec(&*txn).await?;
+        let logged: Vec<event_log::ActiveModel> = rows
+            .into_iter()
+            .zip(last + 1..)
+            .map(|(r, seq)| event_log::ActiveModel {
+                seq: Set(seq),
+                id: Set(r.id),
+                event_type: Set(r.event_type),
+                org_id: Set(r.org_id),
+                actor: Set(r.actor),
+                data: Set(r.data),
+                occurred_at: Set(r.occurred_at),
+                relayed_at: Set(now),
+            })
+            .collect();
+        // In chunks: a statement binds at most 32,766 values on SQLite and 65,535 on
+        // PostgreSQL and MySQL, fewer than a batch of 10,000 events needs.
+        for chunk in logged.chunks(STATEMENT_ROWS) {
+            event_log::Entity::insert_many(chunk.to_vec()).exec_without_returning(&*txn).await?;
+        }
+        for chunk in ids.chunks(STATEMENT_ROWS) {
+            outbox::Entity::delete_many().filter(outbox::Column::Id.is_in(chunk.to_vec())).exec(&*txn).await?;
+        }
         event_relay::Entity::update_many()
             .col_expr(event_relay::Column::LastSeq, sea_orm::sea_query::Expr::value(last + count as i64))
             .filter(event_relay::Column::Name.eq(HEAD))

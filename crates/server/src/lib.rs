@@ -148,6 +148,7 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
     if core.config.server.runs("webhooks") {
         tessera_webhooks::subscribe(&events, &webhooks);
     }
+    events.prepare().await?;
     let auth = Arc::new(Credentials { identity: IdentityAuthenticator(identity.clone()), keys: access.clone() });
     let app = AppState { core: core.clone(), auth, authz: access.clone() };
     let modules = Modules {

@@ -28,6 +28,10 @@ pub struct TestApp {
     pub clock: Clock,
     pub core: Core,
     pub identity: Arc<Identity>,
+    /// The events module (relay, subscribers, retention).
+    pub bus: Arc<tessera_events::Events>,
+    /// The webhooks module.
+    pub hooks: Arc<tessera_webhooks::Webhooks>,
     pub data_dir: PathBuf,
     /// The database URL this app uses.
     pub database_url: String,
@@ -96,6 +100,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut TestConfig)) -> TestApp 
     let app = tessera_server::build(settings, clock.clone()).await.expect("the application builds");
     let core = app.core.clone();
     let identity = app.identity.clone();
+    let (bus, hooks) = (app.events.clone(), app.webhooks.clone());
     let (tx, rx) = oneshot::channel();
     let server = tokio::spawn(async move {
         let shutdown = async move {
@@ -111,6 +116,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut TestConfig)) -> TestApp 
         clock,
         core,
         identity,
+        bus,
+        hooks,
         data_dir,
         database_url,
         mail_dir,

@@ -1,8 +1,10 @@
 //! Event history: an organization's relayed events, newest first, with filters
 //! and cursor pages, and one event with what each consumer reports of its delivery.
 
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Map, Value};
+use tessera_kernel::db::escape_like;
 use tessera_kernel::ids::{EventId, OrgId};
 use tessera_kernel::{ApiError, ApiResult, Millis};
 
@@ -38,7 +40,11 @@ impl Events {
             let mut any = Condition::any();
             for t in &filter.types {
                 any = match t.strip_suffix('*') {
-                    Some(prefix) => any.add(event_log::Column::EventType.starts_with(prefix)),
+                    // `_` is a LIKE wildcard and a character of event types: escape it.
+                    Some(prefix) => {
+                        let pattern = LikeExpr::new(format!("{}%", escape_like(prefix))).escape('\\');
+                        any.add(Expr::col(event_log::Column::EventType).like(pattern))
+                    }
                     None => any.add(event_log::Column::EventType.eq(t.as_str())),
                 };
             }

@@ -74,6 +74,17 @@ impl Events {
         &self.catalogue
     }
 
+    /// Creates every subscriber's cursor that does not exist yet (at the log's
+    /// head). Call before serving, so events of the first requests are not
+    /// relayed before their consumers exist.
+    pub async fn prepare(&self) -> Result<(), sea_orm::DbErr> {
+        let subs = self.subscribers.lock().map(|s| s.clone()).unwrap_or_default();
+        for sub in subs {
+            crate::consumer::ensure_cursor(&self.core, sub.name()).await?;
+        }
+        Ok(())
+    }
+
     /// Starts the relay, every subscriber and retention; they stop when `stop` turns true.
     pub fn start(self: &Arc<Self>, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
         let relay = Arc::new(Relay::new(

@@ -2,7 +2,7 @@
 //! the customer's own events. They go through the outbox like every other event;
 //! an idempotency key returns the first event for 24 hours instead of a second one.
 
-use sea_orm::{EntityTrait, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 use tessera_kernel::clock::rfc3339_string;
 use tessera_kernel::db::is_unique_violation;
@@ -85,9 +85,11 @@ impl Events {
     async fn try_publish(&self, org: OrgId, actor: &Value, req: &Publish) -> Result<Published, TryError> {
         let now = self.core.clock.now_ms();
         let txn = self.core.db.begin_write().await.map_err(TryError::db)?;
+        let mut expired_key = false;
         if let Some(key) = &req.idempotency_key {
             let found =
                 event_idempotency::Entity::find_by_id((org, key.clone())).one(&*txn).await.map_err(TryError::db)?;
+            expired_key = found.as_ref().is_some_and(|r| now - r.created_at >= IDEMPOTENCY_MS);
             if let Some(row) = found.filter(|r| now - r.created_at < IDEMPOTENCY_MS) {
                 drop(txn);
                 let event = self.find_anywhere(org, row.event_id).await?.ok_or_else(|| TryError {
@@ -103,7 +105,18 @@ impl Events {
             .map_err(TryError::db)?;
         if let Some(key) = &req.idempotency_key {
             // A key older than 24 h is taken over: delete then insert (portable upsert).
-            event_idempotency::Entity::delete_by_id((org, key.clone())).exec(&*txn).await.map_err(TryError::db)?;
+            // Only then: on MySQL, deleting a row that is not there takes a gap lock,
+            // and two such deletes before their inserts deadlock. Only if still
+            // expired: a concurrent call may have taken it over meanwhile.
+            if expired_key {
+                event_idempotency::Entity::delete_many()
+                    .filter(event_idempotency::Column::OrgId.eq(org))
+                    .filter(event_idempotency::Column::IdemKey.eq(key.as_str()))
+                    .filter(event_idempotency::Column::CreatedAt.lte(now - IDEMPOTENCY_MS))
+                    .exec(&*txn)
+                    .await
+                    .map_err(TryError::db)?;
+            }
             let row = event_idempotency::ActiveModel {
                 org_id: Set(org),
                 idem_key: Set(key.clone()),
@@ -128,28 +141,29 @@ impl Events {
 
     /// An event of `org`, relayed or still in the outbox.
     pub async fn find_anywhere(&self, org: OrgId, id: EventId) -> Result<Option<Event>, TryError> {
-        use sea_orm::{ColumnTrait, QueryFilter};
         let conn = &self.core.db.conn;
+        // The outbox first: an event the relay moves between the two reads is then
+        // found in the log (the other order would miss it).
+        let pending = outbox_entity::Entity::find_by_id(id).one(conn).await.map_err(TryError::db)?;
+        if let Some(r) = pending {
+            return Ok((r.org_id == Some(org)).then(|| Event {
+                id: r.id,
+                event_type: r.event_type,
+                occurred_at: rfc3339_string(r.occurred_at),
+                org_id: r.org_id,
+                actor: r.actor,
+                data: r.data,
+                seq: 0,
+                occurred_ms: r.occurred_at,
+            }));
+        }
         let logged = event_log::Entity::find()
             .filter(event_log::Column::Id.eq(id))
             .filter(event_log::Column::OrgId.eq(org))
             .one(conn)
             .await
             .map_err(TryError::db)?;
-        if let Some(row) = logged {
-            return Ok(Some(row.into()));
-        }
-        let pending = outbox_entity::Entity::find_by_id(id).one(conn).await.map_err(TryError::db)?;
-        Ok(pending.filter(|r| r.org_id == Some(org)).map(|r| Event {
-            id: r.id,
-            event_type: r.event_type,
-            occurred_at: rfc3339_string(r.occurred_at),
-            org_id: r.org_id,
-            actor: r.actor,
-            data: r.data,
-            seq: 0,
-            occurred_ms: r.occurred_at,
-        }))
+        Ok(logged.map(Event::from))
     }
 }
 

@@ -165,7 +165,7 @@ async fn data_must_be_an_object_and_the_body_well_formed() {
 async fn an_idempotency_key_answers_the_first_event_for_24_hours() {
     let app = spawn_app().await;
     let (owner, org) = org(&app, "Books").await;
-    let (_, other_org) = crate::support::org(&app, "Elsewhere").await;
+    let (other_owner, other_org) = crate::support::org(&app, "Elsewhere").await;
     let first_body = json!({ "type": "invoice.paid", "data": { "n": 1 }, "idempotencyKey": "inv-42" });
 
     let first = post_event(&owner.client, &org, &first_body).await;
@@ -193,7 +193,7 @@ async fn an_idempotency_key_answers_the_first_event_for_24_hours() {
     assert_eq!(listed, vec![first.data().clone()]);
 
     // Keys belong to one organization.
-    let elsewhere = post_event(&owner.client, &other_org, &first_body).await;
+    let elsewhere = post_event(&other_owner.client, &other_org, &first_body).await;
     assert_eq!(elsewhere.status, 202, "{}", elsewhere.text);
     assert_eq!(elsewhere.header("idempotent-replayed"), None);
     assert_ne!(id_of(elsewhere.data()), id);
@@ -205,7 +205,12 @@ async fn an_idempotency_key_answers_the_first_event_for_24_hours() {
     assert_eq!(still.header("idempotent-replayed"), Some("true"), "{}", still.text);
     app.clock.advance(time::Duration::hours(2));
     let owner = app.login(&owner.email, &owner.password).await;
-    let later = post_event(&owner.client, &org, &json!({ "type": "invoice.paid", "data": { "n": 3 }, "idempotencyKey": "inv-42" })).await;
+    let later = post_event(
+        &owner.client,
+        &org,
+        &json!({ "type": "invoice.paid", "data": { "n": 3 }, "idempotencyKey": "inv-42" }),
+    )
+    .await;
     assert_eq!(later.status, 202, "{}", later.text);
     assert_eq!(later.header("idempotent-replayed"), None);
     assert_ne!(id_of(later.data()), id);

@@ -186,13 +186,8 @@ impl Receiver {
     /// Waits (at most 10 s) until a request to `path` carrying event type `event_type` came.
     pub async fn wait_for(&self, path: &str, event_type: &str) -> Received {
         for _ in 0..200 {
-            let found = self
-                .received
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|r| r.path == path && r.body["type"] == event_type)
-                .cloned();
+            let found =
+                self.received.lock().unwrap().iter().find(|r| r.path == path && r.body["type"] == event_type).cloned();
             if let Some(r) = found {
                 return r;
             }

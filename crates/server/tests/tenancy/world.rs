@@ -63,7 +63,7 @@ pub async fn join(app: &TestApp, owner: &Client, org: &str, role: &str) -> TestU
 }
 
 fn id_of(res: &tessera_testkit::TestResponse, what: &str) -> String {
-    assert!(matches!(res.status, 200 | 201 | 202), "create {what}: {}", res.text);
+    assert!(matches!(res.status, 200..=202), "create {what}: {}", res.text);
     res.data()["id"].as_str().unwrap_or_else(|| panic!("{what} has an id: {}", res.text)).to_owned()
 }
 

@@ -139,7 +139,7 @@ async fn retry_delivery(
     Path((_, endpoint, id)): Path<(OrgId, EndpointId, DeliveryId)>,
 ) -> ApiResult<tessera_kernel::Accepted<DeliveryOut>> {
     scope.require(&s.app, "webhooks:manage").await?;
-    Ok(tessera_kernel::Accepted(s.hooks.retry_delivery(scope.org_id, endpoint, id).await?))
+    Ok(tessera_kernel::Accepted(s.hooks.retry_delivery(&scope.actor.as_ref(), scope.org_id, endpoint, id).await?))
 }
 
 /// Which failures to resend.
@@ -169,6 +169,6 @@ async fn recover(
 ) -> ApiResult<tessera_kernel::Accepted<RecoverOut>> {
     scope.require(&s.app, "webhooks:manage").await?;
     let since = parse_time_field("since", &input.since).map_err(|e| tessera_kernel::ApiError::validation(vec![e]))?;
-    let queued = s.hooks.recover(scope.org_id, endpoint, since).await?;
+    let queued = s.hooks.recover(&scope.actor.as_ref(), scope.org_id, endpoint, since).await?;
     Ok(tessera_kernel::Accepted(RecoverOut { queued }))
 }

@@ -6,6 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::{Value, json};
+use tessera_kernel::audit::AuditEntry;
 use tessera_kernel::clock::rfc3339_string;
 use tessera_kernel::ids::{EventId, OrgId};
 use tessera_kernel::{ActorRef, ApiError, ApiResult, Millis};
@@ -173,28 +174,54 @@ impl Webhooks {
     }
 
     /// Attempts the delivery again now (whatever its state, unless one is running).
-    pub async fn retry_delivery(&self, org: OrgId, endpoint: EndpointId, id: DeliveryId) -> ApiResult<DeliveryOut> {
+    pub async fn retry_delivery(
+        &self,
+        actor: &ActorRef,
+        org: OrgId,
+        endpoint: EndpointId,
+        id: DeliveryId,
+    ) -> ApiResult<DeliveryOut> {
         let d = self.delivery(org, endpoint, id).await?;
         let now = self.core.clock.now_ms();
         if d.lease_until.is_some_and(|l| l > now) {
             return Err(ApiError::conflict("DELIVERY_IN_FLIGHT", "an attempt of this delivery is running"));
         }
-        self.requeue(Condition::all().add(deliveries::Column::Id.eq(id)), now).await?;
+        let target = ("webhook_delivery", id.to_string());
+        self.requeue(
+            actor,
+            org,
+            "webhook.delivery_retried",
+            target,
+            Condition::all().add(deliveries::Column::Id.eq(id)),
+            now,
+        )
+        .await?;
         self.get_delivery(org, endpoint, id).await
     }
 
     /// Queues again every failed delivery of the endpoint created since `since`; returns how many.
-    pub async fn recover(&self, org: OrgId, endpoint: EndpointId, since: Millis) -> ApiResult<u64> {
+    pub async fn recover(&self, actor: &ActorRef, org: OrgId, endpoint: EndpointId, since: Millis) -> ApiResult<u64> {
         self.endpoint(org, endpoint).await?;
         let now = self.core.clock.now_ms();
         let cond = Condition::all()
             .add(deliveries::Column::EndpointId.eq(endpoint))
             .add(deliveries::Column::Status.eq(FAILED))
             .add(deliveries::Column::CreatedAt.gte(since));
-        self.requeue(cond, now).await
+        self.requeue(actor, org, "webhook.deliveries_recovered", ("webhook_endpoint", endpoint.to_string()), cond, now)
+            .await
     }
 
-    async fn requeue(&self, cond: Condition, now: Millis) -> ApiResult<u64> {
+    /// Queues the matching deliveries again, with the audit entry of who asked.
+    async fn requeue(
+        &self,
+        actor: &ActorRef,
+        org: OrgId,
+        action: &'static str,
+        (target_type, target_id): (&'static str, String),
+        cond: Condition,
+        now: Millis,
+    ) -> ApiResult<u64> {
+        let txn = self.core.db.begin_write().await?;
         let res = deliveries::Entity::update_many()
             .col_expr(deliveries::Column::Status, Expr::value(PENDING))
             .col_expr(deliveries::Column::NextAttemptAt, Expr::value(now))
@@ -202,8 +229,15 @@ impl Webhooks {
             .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<i64>::None))
             .col_expr(deliveries::Column::LeasedBy, Expr::value(Option::<String>::None))
             .filter(cond)
-            .exec(self.core.db.writer())
+            .exec(&*txn)
             .await?;
+        if res.rows_affected > 0 {
+            let entry = AuditEntry::new(actor.clone(), action, target_type, target_id)
+                .in_org(org)
+                .change(Value::Null, json!({ "queued": res.rows_affected }));
+            self.core.audit.record(&txn, entry).await?;
+        }
+        txn.commit().await?;
         self.wake.notify_one();
         Ok(res.rows_affected)
     }
@@ -226,7 +260,12 @@ impl Webhooks {
         let id = DeliveryId::new();
         let mut row = super::fanout::new_delivery(&ep, &event, serde_json::to_value(&event).unwrap_or_default(), now);
         row.id = sea_orm::Set(id);
-        self.insert_deliveries(vec![row]).await?;
+        let txn = self.core.db.begin_write().await?;
+        deliveries::Entity::insert(row).exec_without_returning(&*txn).await?;
+        let entry = AuditEntry::new(actor.clone(), "webhook.test_sent", "webhook_endpoint", ep.id).in_org(org);
+        self.core.audit.record(&txn, entry).await?;
+        txn.commit().await?;
+        self.wake.notify_one();
         self.get_delivery(org, endpoint, id).await
     }
 }

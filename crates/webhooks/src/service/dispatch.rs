@@ -36,6 +36,8 @@ struct Lane {
 pub(crate) struct Dispatcher {
     hooks: Arc<Webhooks>,
     slots: Arc<Semaphore>,
+    /// Signalled when an attempt ends, for a loop waiting with every slot taken.
+    freed: tokio::sync::Notify,
     lanes: Mutex<HashMap<EndpointId, Lane>>,
     per_endpoint: Arc<Mutex<HashMap<EndpointId, Arc<Semaphore>>>>,
 }
@@ -48,6 +50,7 @@ impl Dispatcher {
     ) -> tokio::task::JoinHandle<()> {
         let me = Arc::new(Self {
             slots: Arc::new(Semaphore::new(hooks.cfg.max_in_flight)),
+            freed: tokio::sync::Notify::new(),
             hooks,
             lanes: Mutex::new(HashMap::new()),
             per_endpoint: Arc::default(),
@@ -59,9 +62,16 @@ impl Dispatcher {
                     break;
                 }
                 let free = me.slots.available_permits().min(me.hooks.cfg.claim_batch as usize);
-                let wait = if free == 0 {
-                    Duration::from_millis(50)
-                } else {
+                if free == 0 {
+                    // Every slot is taken: claim again when one frees up, not before.
+                    tokio::select! {
+                        _ = me.freed.notified() => tokio::time::sleep(Duration::from_millis(5)).await,
+                        _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        _ = stop.changed() => {}
+                    }
+                    continue;
+                }
+                let wait = {
                     match me.claim(free).await {
                         Ok(batch) => {
                             failures = 0;
@@ -83,6 +93,10 @@ impl Dispatcher {
                 };
                 tokio::select! {
                     _ = me.hooks.wake.notified() => {}
+                    _ = me.freed.notified() => {
+                        // An endpoint may have room again: gather a few more endings into one claim.
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
                     _ = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => {}
                 }
@@ -154,7 +168,7 @@ impl Dispatcher {
                 lane.busy = lane.busy.saturating_sub(1);
             }
             drop(permit);
-            self.hooks.wake.notify_one();
+            self.freed.notify_one();
         });
     }
 

@@ -1,11 +1,13 @@
 //! The webhooks service: endpoints, fan-out of events into deliveries, the
 //! dispatcher that attempts them, and delivery history.
 
+pub mod cleanup;
 pub mod deliveries;
 pub mod dispatch;
 pub mod endpoints;
 pub mod fanout;
 pub mod record;
+pub mod retention;
 pub mod send;
 pub mod stats;
 
@@ -48,7 +50,7 @@ impl Webhooks {
             .pool_max_idle_per_host(cfg.max_in_flight_per_endpoint)
             .build()
             .map_err(ApiError::internal)?;
-        Ok(Arc::new(Self {
+        let hooks = Arc::new(Self {
             core,
             cfg,
             guard,
@@ -57,7 +59,9 @@ impl Webhooks {
             endpoints: Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(2)).build(),
             wake: Arc::new(Notify::new()),
             node: format!("node-{}", uuid::Uuid::now_v7()),
-        }))
+        });
+        cleanup::register(&hooks);
+        Ok(hooks)
     }
 
     /// The endpoint's event with its audit entry, in `txn`.
@@ -87,7 +91,8 @@ impl Webhooks {
     pub fn start(self: &Arc<Self>, stop: tokio::sync::watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
         let (tx, rx) = tokio::sync::mpsc::channel(4_096);
         let recorder = record::start(self.clone(), rx, stop.clone());
+        let retention = retention::start(self.clone(), stop.clone());
         let dispatcher = dispatch::Dispatcher::start(self.clone(), tx, stop);
-        vec![dispatcher, recorder]
+        vec![dispatcher, recorder, retention]
     }
 }

@@ -138,10 +138,30 @@ async fn read_capped(res: reqwest::Response) -> (String, Option<String>) {
                     break;
                 }
             }
-            Err(e) => return (String::from_utf8_lossy(&buf).into_owned(), Some(format!("reading the response: {e}"))),
+            Err(e) => return (capped_text(buf), Some(format!("reading the response: {e}"))),
         }
     }
-    (String::from_utf8_lossy(&buf).into_owned(), None)
+    (capped_text(buf), None)
+}
+
+/// The kept bytes as text, never longer than [`BODY_CAP`]: a character the cap cut in two is
+/// dropped (a replacement character in its place would add bytes the endpoint never sent).
+fn capped_text(mut buf: Vec<u8>) -> String {
+    if buf.len() >= BODY_CAP {
+        let tail = buf.len().saturating_sub(3);
+        if let Some(lead) = (tail..buf.len()).rev().find(|&i| buf[i] & 0xC0 != 0x80) {
+            let len = match buf[lead] {
+                b if b >= 0xF0 => 4,
+                b if b >= 0xE0 => 3,
+                b if b >= 0xC0 => 2,
+                _ => 1,
+            };
+            if lead + len > buf.len() {
+                buf.truncate(lead);
+            }
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
@@ -150,4 +170,21 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BODY_CAP, capped_text};
+
+    #[test]
+    fn a_character_cut_by_the_cap_is_dropped() {
+        let euros: Vec<u8> = "€".repeat(BODY_CAP).into_bytes()[..BODY_CAP].to_vec();
+        let text = capped_text(euros);
+        assert!(text.len() <= BODY_CAP && text.chars().all(|c| c == '€'), "{}", text.len());
+        assert_eq!(text.len(), BODY_CAP / 3 * 3);
+        let ascii = vec![b'x'; BODY_CAP];
+        assert_eq!(capped_text(ascii).len(), BODY_CAP);
+        // Below the cap, invalid bytes stay visible as replacement characters.
+        assert_eq!(capped_text(vec![b'a', 0xE2, 0x82]), "a\u{fffd}");
+    }
 }

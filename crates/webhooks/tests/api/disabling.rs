@@ -48,6 +48,13 @@ async fn an_endpoint_answering_410_is_disabled_as_gone_and_its_delivery_fails() 
     assert!(res.data()["disabledReason"].is_null() && res.data()["isActive"] == true, "{}", res.text);
     let again = publish(&owner, &org, "invoice.paid", json!({ "again": true })).await;
     wait_delivery(&owner, &org, &ep, &again, "DELIVERED").await;
+    // What failed with the 410 is sent again on request.
+    let since = json!({ "since": d["createdAt"] });
+    let res = owner.client.post(&hooks_path(&org, &format!("/{ep}/recover")), &since).await;
+    assert_eq!(res.status, 202, "{}", res.text);
+    assert_eq!(res.data()["queued"], 1, "{}", res.text);
+    let d = wait_delivery(&owner, &org, &ep, &event, "DELIVERED").await;
+    assert_eq!(d["attempts"], 2);
 }
 
 #[tokio::test]
@@ -85,4 +92,32 @@ async fn an_endpoint_failing_for_days_is_disabled_and_owners_and_admins_are_mail
     );
     let disabled = wait_org_events(&owner, &org, "webhook.endpoint_disabled", 1).await;
     assert_eq!(disabled[0]["data"]["disabledReason"], "failing");
+}
+
+#[tokio::test]
+async fn an_endpoint_turned_off_by_hand_gets_nothing_until_turned_on() {
+    let app = hooks_app().await;
+    let owner = app.signed_up_user().await;
+    let org = create_org(&owner, "Acme").await;
+    let rx = Receiver::start(Reply::Status(200)).await;
+    let ok = Receiver::start(Reply::Status(200)).await;
+    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.*"]).await);
+    let sentinel = id_of(&endpoint(&owner, &org, &ok.url(), &["invoice.*"]).await);
+
+    let res = owner.client.patch(&hooks_path(&org, &format!("/{ep}")), &json!({ "isActive": false })).await;
+
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(
+        (res.data()["isActive"].as_bool(), res.data()["disabledReason"].as_str()),
+        (Some(false), Some("manual"))
+    );
+    let first = publish(&owner, &org, "invoice.paid", json!({})).await;
+    wait_delivery(&owner, &org, &sentinel, &first, "DELIVERED").await;
+    assert!(deliveries(&owner, &org, &ep).await.is_empty());
+    let res = owner.client.patch(&hooks_path(&org, &format!("/{ep}")), &json!({ "isActive": true })).await;
+    assert_eq!(res.data()["disabledReason"], serde_json::Value::Null);
+    let second = publish(&owner, &org, "invoice.paid", json!({})).await;
+    wait_delivery(&owner, &org, &ep, &second, "DELIVERED").await;
+    assert_eq!(rx.types(), ["invoice.paid"]);
+    assert_eq!(rx.hits()[0].header("webhook-id"), second);
 }

@@ -144,3 +144,52 @@ async fn the_test_message_goes_to_one_endpoint_signed_like_any_other() {
     .unwrap();
     assert!(!other_rx.types().iter().any(|t| t == "webhook.test"), "the test message went to another endpoint");
 }
+
+#[tokio::test]
+async fn rate_limit_per_second_spaces_the_requests_out() {
+    let app = hooks_app().await;
+    let owner = app.signed_up_user().await;
+    let org = create_org(&owner, "Acme").await;
+    let rx = Receiver::start(Reply::Status(200)).await;
+    let body = json!({ "url": rx.url(), "events": ["invoice.paid"], "rateLimitPerSecond": 2 });
+    let ep = id_of(&create_endpoint(&owner, &org, body).await);
+
+    for n in 0..5 {
+        publish(&owner, &org, "invoice.paid", json!({ "n": n })).await;
+    }
+
+    let hits = rx.wait_hits(5).await;
+    let span = hits[4].at.duration_since(hits[0].at);
+    // Two a second: five requests span about two seconds, however fast they were published.
+    assert!(span >= std::time::Duration::from_millis(1_500), "five requests within {span:?}");
+    assert_eq!(deliveries(&owner, &org, &ep).await.len(), 5);
+}
+
+#[tokio::test]
+async fn deleting_the_organization_deletes_its_endpoints_and_their_history() {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    use tessera_webhooks::entity::{attempts, deliveries};
+    let app = hooks_app().await;
+    let owner = app.signed_up_user().await;
+    let rx = Receiver::start(Reply::Status(200)).await;
+    let (doomed, kept) = (create_org(&owner, "Doomed").await, create_org(&owner, "Kept").await);
+    let mut eps = Vec::new();
+    for org in [&doomed, &kept] {
+        let ep = id_of(&endpoint(&owner, org, &rx.url(), &["invoice.paid"]).await);
+        let event = publish(&owner, org, "invoice.paid", json!({})).await;
+        wait_delivery(&owner, org, &ep, &event, "DELIVERED").await;
+        eps.push(ep);
+    }
+
+    let res = owner.client.delete(&format!("/api/v1/orgs/{doomed}")).await;
+
+    assert_eq!(res.status, 204, "{}", res.text);
+    let db = &app.core.db.conn;
+    let rows = endpoints::Entity::find().all(db).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.id.to_string()).collect::<Vec<_>>(), [eps[1].clone()]);
+    let doomed_id: tessera_kernel::ids::OrgId = doomed.parse().unwrap();
+    assert_eq!(deliveries::Entity::find().filter(deliveries::Column::OrgId.eq(doomed_id)).count(db).await.unwrap(), 0);
+    let ep_id: tessera_webhooks::ids::EndpointId = eps[0].parse().unwrap();
+    assert_eq!(attempts::Entity::find().filter(attempts::Column::EndpointId.eq(ep_id)).count(db).await.unwrap(), 0);
+    assert_eq!(deliveries(&owner, &kept, &eps[1]).await.len(), 1, "the other organization keeps its history");
+}

@@ -9,6 +9,7 @@ mod bad_input;
 mod disabling;
 mod endpoints;
 mod filters;
+mod retention;
 mod retries;
 mod signatures;
 mod ssrf;

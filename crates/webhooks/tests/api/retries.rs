@@ -44,6 +44,15 @@ async fn two_failures_then_a_success_make_one_delivery_with_three_attempts() {
     assert_eq!(outcome[0]["data"]["eventId"], event.as_str());
     assert_eq!(outcome[0]["data"]["deliveryId"], d["id"]);
     assert_eq!(outcome[0]["data"]["attempts"], 3);
+    // The event's own page reports the delivery.
+    let detail = owner.client.get(&format!("/api/v1/orgs/{org}/events/{event}")).await;
+    assert_eq!(detail.status, 200, "{}", detail.text);
+    let reported = detail.data()["deliveries"].as_array().unwrap();
+    assert_eq!(reported.len(), 1, "{}", detail.text);
+    assert_eq!(
+        (reported[0]["endpointId"].as_str(), reported[0]["status"].as_str()),
+        (Some(ep.as_str()), Some("DELIVERED"))
+    );
     let stats = owner.client.get(&hooks_path(&org, &format!("/{ep}/stats"))).await;
     assert_eq!(stats.status, 200, "{}", stats.text);
     let hour = &stats.data()["lastHour"];
@@ -119,6 +128,16 @@ async fn a_large_response_body_is_kept_cut_at_16_kb() {
     assert!(body.bytes().all(|b| b == b'x'));
     assert_eq!(attempt["statusCode"], 200);
     assert_eq!(attempt["responseHeaders"]["content-length"], (100 * 1024).to_string());
+
+    // Cut inside a three-byte character: the stored text stays within the cap and is the body's prefix.
+    let euros = "€".repeat(40_000);
+    let rx = Receiver::start(Reply::Text(euros.clone())).await;
+    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.voided"]).await);
+    let event = publish(&owner, &org, "invoice.voided", json!({})).await;
+    let d = wait_delivery(&owner, &org, &ep, &event, "DELIVERED").await;
+    let body = d["attemptLog"][0]["responseBody"].as_str().unwrap();
+    assert!(body.len() <= 16 * 1024 && body.len() > 16 * 1024 - 4, "{} bytes kept", body.len());
+    assert!(euros.starts_with(body), "the kept body is not what the endpoint sent");
 }
 
 #[tokio::test]

@@ -1,0 +1,69 @@
+//! Retention: finished deliveries (DELIVERED or FAILED) older than
+//! `webhooks.retention_days` are deleted with their attempts, oldest first, in
+//! batches; pending ones stay whatever their age.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use tokio::sync::watch;
+
+use super::Webhooks;
+use crate::entity::{attempts, deliveries};
+use crate::model::{DELIVERED, FAILED};
+
+const BATCH: u64 = 1_000;
+const FIRST_PASS: Duration = Duration::from_secs(90);
+const INTERVAL: Duration = Duration::from_secs(3_600);
+
+/// Runs a pass shortly after start-up, then hourly.
+pub fn start(hooks: Arc<Webhooks>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut wait = FIRST_PASS;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => break,
+            }
+            wait = INTERVAL;
+            match apply(&hooks).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "webhook retention deleted old deliveries"),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "webhook retention failed"),
+            }
+        }
+    })
+}
+
+/// One pass; returns how many deliveries were deleted.
+pub async fn apply(hooks: &Webhooks) -> Result<u64, DbErr> {
+    if hooks.cfg.retention_days == 0 {
+        return Ok(0);
+    }
+    let before = hooks.core.clock.now_ms() - i64::from(hooks.cfg.retention_days) * 86_400_000;
+    let mut deleted = 0;
+    loop {
+        let ids: Vec<crate::ids::DeliveryId> = deliveries::Entity::find()
+            .select_only()
+            .column(deliveries::Column::Id)
+            .filter(deliveries::Column::Status.is_in([DELIVERED, FAILED]))
+            .filter(deliveries::Column::UpdatedAt.lt(before))
+            .order_by_asc(deliveries::Column::UpdatedAt)
+            .limit(BATCH)
+            .into_tuple()
+            .all(&hooks.core.db.conn)
+            .await?;
+        if ids.is_empty() {
+            return Ok(deleted);
+        }
+        let txn = hooks.core.db.begin_write().await?;
+        attempts::Entity::delete_many().filter(attempts::Column::DeliveryId.is_in(ids.clone())).exec(&*txn).await?;
+        let res = deliveries::Entity::delete_many()
+            .filter(deliveries::Column::Id.is_in(ids))
+            .filter(deliveries::Column::Status.is_in([DELIVERED, FAILED]))
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+        deleted += res.rows_affected;
+    }
+}
