@@ -16,6 +16,8 @@ const ORGS: &[&str] = &[
 ];
 const ACCESS: &[&str] = &["roles:manage", "grants:manage", "api_keys:manage", "authz:check"];
 const AUDIT: &[&str] = &["audit:read", "audit:export"];
+const EVENTS: &[&str] = &["events:read", "events:publish"];
+const WEBHOOKS: &[&str] = &["webhooks:read", "webhooks:manage"];
 
 #[tokio::test]
 async fn the_catalogue_lists_every_modules_permissions_with_their_module() {
@@ -26,8 +28,9 @@ async fn the_catalogue_lists_every_modules_permissions_with_their_module() {
 
     assert_eq!(res.status, 200, "{}", res.text);
     let list = res.data().as_array().unwrap();
-    assert_eq!(list.len(), ORGS.len() + ACCESS.len() + AUDIT.len(), "{}", res.text);
-    for (module, keys) in [("orgs", ORGS), ("access", ACCESS), ("audit", AUDIT)] {
+    let modules = [("orgs", ORGS), ("access", ACCESS), ("audit", AUDIT), ("events", EVENTS), ("webhooks", WEBHOOKS)];
+    assert_eq!(list.len(), modules.iter().map(|(_, k)| k.len()).sum::<usize>(), "{}", res.text);
+    for (module, keys) in modules {
         for key in keys {
             let entry = list.iter().find(|p| p["key"] == *key).unwrap_or_else(|| panic!("{key} missing"));
             assert_eq!(entry["module"], module, "{entry}");
@@ -59,7 +62,8 @@ async fn built_in_roles_carry_their_documented_permissions() {
     let names: Vec<&str> = roles.iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(names, ["owner", "admin", "member", "viewer"]);
     let perms = |name: &str| strings(&roles.iter().find(|r| r["id"] == name).unwrap()["permissions"]);
-    let mut all: Vec<String> = [ORGS, ACCESS, AUDIT].concat().iter().map(|s| (*s).to_owned()).collect();
+    let mut all: Vec<String> =
+        [ORGS, ACCESS, AUDIT, EVENTS, WEBHOOKS].concat().iter().map(|s| (*s).to_owned()).collect();
     all.sort();
     assert_eq!(perms("owner"), all);
     let admin: Vec<String> = all.iter().filter(|p| *p != "org:delete").cloned().collect();
