@@ -157,27 +157,13 @@ pub struct ApiKeyRevoked {
 mod tests {
     use super::*;
 
-    /// Fails unless `data`, serialized as it is emitted, validates against the catalogued schema of `name`.
     fn assert_matches_schema(name: &str, data: impl serde::Serialize) {
-        let entry = EVENT_TYPES.iter().find(|t| t.name == name).unwrap();
-        let validator = jsonschema::draft202012::new(&(entry.schema)()).unwrap();
-        let data = serde_json::to_value(data).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&data).map(|e| e.to_string()).collect();
-        assert!(errors.is_empty(), "{name}: {data} does not match its schema: {errors:?}");
+        tessera_kernel::event_types::testing::assert_matches_schema(EVENT_TYPES, name, data);
     }
 
     #[test]
     fn every_event_type_is_catalogued_once_with_an_object_schema() {
-        for name in ALL {
-            assert_eq!(EVENT_TYPES.iter().filter(|t| t.name == *name).count(), 1, "{name}");
-        }
-        for t in EVENT_TYPES {
-            assert!(ALL.contains(&t.name), "{} is not in ALL", t.name);
-            assert_eq!(t.module, "access");
-            let schema = (t.schema)();
-            assert_eq!(schema["type"], "object", "{}: {schema}", t.name);
-            assert!(schema["properties"].is_object(), "{}: {schema}", t.name);
-        }
+        tessera_kernel::event_types::testing::assert_catalogued("access", ALL, EVENT_TYPES);
     }
 
     #[test]

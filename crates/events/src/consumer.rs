@@ -162,7 +162,7 @@ impl Consumer {
         let now = self.core.clock.now_ms();
         match outcome {
             Ok(()) => {
-                if !self.record(&cursor, last, 0, 0, None, now).await? {
+                if !self.record(last, 0, 0, None, now).await? {
                     return Ok(Step::Wait(self.lease_ms / 3)); // another node took it over
                 }
                 *held = Some(event_cursors::Model {
@@ -181,7 +181,7 @@ impl Consumer {
                 metrics::counter!("tessera_event_consumer_failures_total", "consumer" => self.sub.name().to_owned())
                     .increment(1);
                 let error = err.0.chars().take(2_000).collect::<String>();
-                if self.record(&cursor, cursor.position, failures, retry_at, Some(error.clone()), now).await? {
+                if self.record(cursor.position, failures, retry_at, Some(error.clone()), now).await? {
                     *held = Some(event_cursors::Model {
                         failures,
                         retry_at,
@@ -216,14 +216,12 @@ impl Consumer {
     /// Records progress or a failure while this node holds the consumer; false if it no longer does.
     async fn record(
         &self,
-        cursor: &event_cursors::Model,
         position: i64,
         failures: i32,
         retry_at: i64,
         error: Option<String>,
         now: i64,
     ) -> Result<bool, DbErr> {
-        let _ = cursor;
         let res = event_cursors::Entity::update_many()
             .col_expr(event_cursors::Column::Position, Expr::value(position))
             .col_expr(event_cursors::Column::Failures, Expr::value(failures))

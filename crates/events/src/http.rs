@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tessera_kernel::clock::parse_time_field;
 use tessera_kernel::ids::{EventId, OrgId};
-use tessera_kernel::{ApiResult, AppState, Data, FieldError, FieldErrors, Json, OrgScope, Path, Query};
+use tessera_kernel::{ApiResult, AppState, CursorPage, Data, FieldError, FieldErrors, Json, OrgScope, Path, Query};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -139,39 +139,21 @@ fn encode_cursor(seq: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("e.{seq}"))
 }
 
-/// Where the next page starts.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CursorMeta {
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-    pub limit: u64,
-}
-
-/// `{"success":true,"data":[events, newest first],"meta":{"nextCursor":…,"limit":…}}`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventPageOut {
-    pub success: bool,
-    pub data: Vec<Event>,
-    pub meta: CursorMeta,
-}
-
 /// The organization's events, newest first (needs `events:read`). Events appear
 /// here once relayed, a few milliseconds after their change.
 #[utoipa::path(get, path = "/orgs/{org_id}/events", tag = "events", operation_id = "events.list",
     params(("org_id" = OrgId, Path), EventsQuery),
-    responses((status = 200, body = EventPageOut), (status = 401), (status = 403), (status = 404), (status = 422)),
+    responses((status = 200, body = CursorPage<Event>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn list_events(
     State(s): State<EventsState>,
     scope: OrgScope,
     Query(q): Query<EventsQuery>,
-) -> ApiResult<axum::Json<EventPageOut>> {
+) -> ApiResult<CursorPage<Event>> {
     scope.require(&s.app, "events:read").await?;
     let filter = q.parse()?;
     let page = s.events.list(scope.org_id, &filter).await?;
-    let meta = CursorMeta { next_cursor: page.next.map(encode_cursor), limit: filter.limit };
-    Ok(axum::Json(EventPageOut { success: true, data: page.events, meta }))
+    Ok(CursorPage::new(page.events, page.next.map(encode_cursor), filter.limit))
 }
 
 /// An event with its delivery status per consumer.

@@ -153,3 +153,34 @@ mod tests {
         }
     }
 }
+
+/// Checks every module runs on its catalogue in its unit tests (feature `testing`).
+#[cfg(feature = "testing")]
+#[allow(clippy::unwrap_used, clippy::panic)]
+pub mod testing {
+    use super::EventType;
+
+    /// Fails unless each name of `all` is catalogued exactly once in `types`, nothing
+    /// else is, every entry belongs to `module`, and each schema is an object schema.
+    pub fn assert_catalogued(module: &str, all: &[&str], types: &[EventType]) {
+        for name in all {
+            assert_eq!(types.iter().filter(|t| t.name == *name).count(), 1, "{name}");
+        }
+        for t in types {
+            assert!(all.contains(&t.name), "{} is not in ALL", t.name);
+            assert_eq!(t.module, module);
+            let schema = (t.schema)();
+            assert_eq!(schema["type"], "object", "{}: {schema}", t.name);
+            assert!(schema["properties"].is_object(), "{}: {schema}", t.name);
+        }
+    }
+
+    /// Fails unless `data`, serialized as it is emitted, validates against the catalogued schema of `name`.
+    pub fn assert_matches_schema(types: &[EventType], name: &str, data: impl serde::Serialize) {
+        let entry = types.iter().find(|t| t.name == name).unwrap();
+        let validator = jsonschema::draft202012::new(&(entry.schema)()).unwrap();
+        let data = serde_json::to_value(data).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&data).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{name}: {data} does not match its schema: {errors:?}");
+    }
+}

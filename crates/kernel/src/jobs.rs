@@ -254,6 +254,31 @@ impl Jobs {
     }
 }
 
+/// Runs `pass` `first` after start-up, then every `interval`, until `stop` turns
+/// true (housekeeping such as retention, on every node).
+pub fn every<F, Fut>(
+    first: Duration,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+    mut pass: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut wait = first;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => break,
+            }
+            wait = interval;
+            pass().await;
+        }
+    })
+}
+
 /// Delay before retry `attempt` (1-based): 5 s doubling to at most 1 h, ±20% jitter.
 pub fn backoff_ms(attempt: i32) -> Millis {
     let exp = u32::try_from(attempt.clamp(1, 20) - 1).unwrap_or(0);

@@ -29,5 +29,5 @@ pub use authz::OrgScope;
 pub use clock::{Clock, Millis};
 pub use error::{ApiError, ApiResult, FieldError, FieldErrors};
 pub use extract::{Json, Path, Query};
-pub use response::{Accepted, Created, Data, Done, NoContent, Page, PageMeta};
+pub use response::{Accepted, Created, CursorPage, Data, Done, NoContent, Page, PageMeta};
 pub use state::{AppState, Core};

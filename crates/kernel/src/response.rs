@@ -95,3 +95,32 @@ impl Done {
         Data::new(Done { ok: true })
     }
 }
+
+/// Where the next page of a cursor listing starts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CursorMeta {
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    pub limit: u64,
+}
+
+/// `200 {"success":true,"data":[T],"meta":{"nextCursor":…,"limit":…}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CursorPage<T> {
+    pub success: bool,
+    pub data: Vec<T>,
+    pub meta: CursorMeta,
+}
+
+impl<T> CursorPage<T> {
+    pub fn new(data: Vec<T>, next_cursor: Option<String>, limit: u64) -> Self {
+        Self { success: true, data, meta: CursorMeta { next_cursor, limit } }
+    }
+}
+
+impl<T: Serialize> IntoResponse for CursorPage<T> {
+    fn into_response(self) -> Response {
+        Json(self).into_response()
+    }
+}

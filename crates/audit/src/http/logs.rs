@@ -5,10 +5,8 @@
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use tessera_kernel::{ApiResult, OrgScope, PlatformAdmin, Query};
-use utoipa::ToSchema;
+use axum::response::Response;
+use tessera_kernel::{ApiResult, CursorPage, OrgScope, PlatformAdmin, Query};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -25,39 +23,18 @@ pub fn routes() -> OpenApiRouter<AuditState> {
         .routes(routes!(export_logs))
 }
 
-/// Where the next page starts.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CursorMeta {
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-    pub limit: u64,
-}
-
-/// `{"success":true,"data":[entries, newest first],"meta":{"nextCursor":…,"limit":…}}`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EntryPageOut {
-    pub success: bool,
-    pub data: Vec<EntryOut>,
-    pub meta: CursorMeta,
-}
-
-impl IntoResponse for EntryPageOut {
-    fn into_response(self) -> Response {
-        axum::Json(self).into_response()
-    }
-}
+/// Entries, newest first.
+type EntryPageOut = CursorPage<EntryOut>;
 
 async fn list(s: &AuditState, req: PageRequest) -> ApiResult<EntryPageOut> {
     let page = s.audit.list(&req.filter, req.cursor, req.limit).await?;
-    let meta = CursorMeta { next_cursor: page.next.map(|c| c.encode()), limit: req.limit };
-    Ok(EntryPageOut { success: true, data: page.entries, meta })
+    Ok(CursorPage::new(page.entries, page.next.map(|c| c.encode()), req.limit))
 }
 
 /// Lists an organization's audit entries, newest first (needs `audit:read`).
 #[utoipa::path(get, path = "/orgs/{org_id}/audit-logs", tag = "audit", operation_id = "audit.org_logs.list",
     params(("org_id" = tessera_kernel::ids::OrgId, Path, description = "The organization"), OrgLogsQuery),
-    responses((status = 200, body = EntryPageOut), (status = 401), (status = 403), (status = 404), (status = 422)),
+    responses((status = 200, body = CursorPage<EntryOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn list_org_logs(
     State(s): State<AuditState>,
@@ -71,7 +48,7 @@ async fn list_org_logs(
 /// Lists audit entries of every organization and the platform, newest first
 /// (platform administrators).
 #[utoipa::path(get, path = "/audit-logs", tag = "audit", operation_id = "audit.logs.list", params(PlatformLogsQuery),
-    responses((status = 200, body = EntryPageOut), (status = 401), (status = 403), (status = 422)),
+    responses((status = 200, body = CursorPage<EntryOut>), (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]
 async fn list_logs(
     State(s): State<AuditState>,

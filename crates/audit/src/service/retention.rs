@@ -94,22 +94,17 @@ impl Audit {
 
     /// Applies retention in the background until `stop` turns true; `None` when
     /// entries are kept forever.
-    pub fn start_retention(self: &Arc<Self>, mut stop: watch::Receiver<bool>) -> Option<tokio::task::JoinHandle<()>> {
+    pub fn start_retention(self: &Arc<Self>, stop: watch::Receiver<bool>) -> Option<tokio::task::JoinHandle<()>> {
         if self.cfg.retention_days == 0 {
             return None;
         }
         let audit = self.clone();
-        Some(tokio::spawn(async move {
-            let mut wait = FIRST_PASS;
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = stop.changed() => break,
-                }
+        Some(tessera_kernel::jobs::every(FIRST_PASS, INTERVAL, stop, move || {
+            let audit = audit.clone();
+            async move {
                 if let Err(err) = audit.apply_retention().await {
                     tracing::warn!(error = %err, "audit retention failed; it will run again");
                 }
-                wait = INTERVAL;
             }
         }))
     }

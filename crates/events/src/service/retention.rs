@@ -17,15 +17,10 @@ const FIRST_PASS: Duration = Duration::from_secs(60);
 const INTERVAL: Duration = Duration::from_secs(3_600);
 
 /// Runs a pass a minute after start-up, then hourly.
-pub fn start(events: Arc<Events>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut wait = FIRST_PASS;
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = stop.changed() => break,
-            }
-            wait = INTERVAL;
+pub fn start(events: Arc<Events>, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tessera_kernel::jobs::every(FIRST_PASS, INTERVAL, stop, move || {
+        let events = events.clone();
+        async move {
             match apply(&events).await {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, "event retention deleted old events"),
                 Ok(_) => {}

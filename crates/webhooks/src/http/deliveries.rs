@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use tessera_kernel::clock::parse_time_field;
 use tessera_kernel::ids::{EventId, OrgId};
-use tessera_kernel::{ApiResult, Data, FieldError, FieldErrors, Json, Millis, OrgScope, Path, Query};
+use tessera_kernel::{ApiResult, CursorPage, Data, FieldError, FieldErrors, Json, Millis, OrgScope, Path, Query};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -82,38 +82,21 @@ impl DeliveriesQuery {
     }
 }
 
-/// Where the next page starts.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CursorMeta {
-    pub next_cursor: Option<String>,
-    pub limit: u64,
-}
-
-/// `{"success":true,"data":[deliveries, newest first],"meta":{"nextCursor":…,"limit":…}}`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DeliveryPageOut {
-    pub success: bool,
-    pub data: Vec<DeliveryOut>,
-    pub meta: CursorMeta,
-}
-
 /// The endpoint's deliveries, newest first (needs `webhooks:read`).
 #[utoipa::path(get, path = "/orgs/{org_id}/webhooks/{endpoint_id}/deliveries", tag = "webhooks", operation_id = "webhooks.delivery.list",
     params(("org_id" = OrgId, Path), ("endpoint_id" = EndpointId, Path), DeliveriesQuery),
-    responses((status = 200, body = DeliveryPageOut), (status = 401), (status = 403), (status = 404), (status = 422)),
+    responses((status = 200, body = CursorPage<DeliveryOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn list_deliveries(
     State(s): State<HooksState>,
     scope: OrgScope,
     Path((_, id)): Path<(OrgId, EndpointId)>,
     Query(q): Query<DeliveriesQuery>,
-) -> ApiResult<axum::Json<DeliveryPageOut>> {
+) -> ApiResult<CursorPage<DeliveryOut>> {
     scope.require(&s.app, "webhooks:read").await?;
     let filter = q.parse()?;
     let (data, next) = s.hooks.list_deliveries(scope.org_id, id, &filter).await?;
-    let meta = CursorMeta { next_cursor: next.map(encode_cursor), limit: filter.limit };
-    Ok(axum::Json(DeliveryPageOut { success: true, data, meta }))
+    Ok(CursorPage::new(data, next.map(encode_cursor), filter.limit))
 }
 
 /// One delivery with its payload and every attempt (needs `webhooks:read`).

@@ -201,7 +201,7 @@ impl Dispatcher {
             return None;
         }
         let result = hooks.attempt(&endpoint, &delivery).await;
-        Some(Outcome { delivery, endpoint, result })
+        Some(Outcome { delivery, endpoint: Some(endpoint), result })
     }
 
     fn endpoint_gate(&self, id: EndpointId) -> Arc<Semaphore> {

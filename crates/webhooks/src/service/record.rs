@@ -25,35 +25,14 @@ use crate::model::{DELIVERED, FAILED, RETRYING};
 /// An attempt's result (or a delivery given up without one).
 pub struct Outcome {
     pub delivery: deliveries::Model,
-    pub endpoint: Arc<endpoints::Model>,
+    /// The endpoint attempted; `None` when the delivery was given up without an attempt.
+    pub endpoint: Option<Arc<endpoints::Model>>,
     pub result: AttemptResult,
 }
 
 impl Outcome {
     /// A delivery that fails without an attempt (its endpoint is gone or disabled).
     pub fn abandoned(delivery: deliveries::Model, why: &str, now: i64) -> Outcome {
-        let endpoint = Arc::new(endpoints::Model {
-            id: delivery.endpoint_id,
-            org_id: delivery.org_id,
-            url: String::new(),
-            description: None,
-            event_types: serde_json::Value::Null,
-            integration_id: None,
-            headers: serde_json::Value::Null,
-            rate_limit_per_second: None,
-            metadata: serde_json::Value::Null,
-            is_active: false,
-            disabled_reason: None,
-            signing: String::new(),
-            secret_sealed: String::new(),
-            previous_secret_sealed: None,
-            previous_secret_until: None,
-            failing_since: None,
-            last_success_at: None,
-            created_by: None,
-            created_at: 0,
-            updated_at: 0,
-        });
         let result = AttemptResult {
             attempted_at: now,
             duration_ms: 0,
@@ -63,11 +42,11 @@ impl Outcome {
             error: Some(why.to_owned()),
             retry_after: None,
         };
-        Outcome { delivery, endpoint, result }
+        Outcome { delivery, endpoint: None, result }
     }
 
     fn is_abandoned(&self) -> bool {
-        !self.endpoint.is_active && self.endpoint.url.is_empty()
+        self.endpoint.is_none()
     }
 }
 
@@ -182,15 +161,13 @@ impl Webhooks {
             if retry.is_none() {
                 outcome_events.push((events::FAILED, o));
             }
-            if o.is_abandoned() {
-                continue;
-            }
+            let Some(endpoint) = &o.endpoint else { continue };
             if o.result.status == Some(410) {
-                disable.push((o.endpoint.clone(), "gone"));
-            } else if let Some(since) = o.endpoint.failing_since
+                disable.push((endpoint.clone(), "gone"));
+            } else if let Some(since) = endpoint.failing_since
                 && now - since >= i64::from(self.cfg.disable_after_days) * 86_400_000
             {
-                disable.push((o.endpoint.clone(), "failing"));
+                disable.push((endpoint.clone(), "failing"));
             }
         }
         outcome_events.extend(batch.iter().filter(|o| o.result.ok()).map(|o| (events::DELIVERED, o)));
@@ -211,16 +188,11 @@ impl Webhooks {
 
     /// Endpoint health: the last success, and the first failure since then.
     async fn mark_health(&self, txn: &DatabaseTransaction, batch: &[Outcome], now: i64) -> Result<(), DbErr> {
-        let ok: HashSet<_> = batch.iter().filter(|o| o.result.ok()).map(|o| o.endpoint.id).collect();
-        let failing: HashSet<_> = batch
-            .iter()
-            .filter(|o| {
-                !o.result.ok()
-                    && !o.is_abandoned()
-                    && !ok.contains(&o.endpoint.id)
-                    && o.endpoint.failing_since.is_none()
-            })
-            .map(|o| o.endpoint.id)
+        let attempted = || batch.iter().filter_map(|o| o.endpoint.as_ref().map(|e| (o, e)));
+        let ok: HashSet<_> = attempted().filter(|(o, _)| o.result.ok()).map(|(_, e)| e.id).collect();
+        let failing: HashSet<_> = attempted()
+            .filter(|(o, e)| !o.result.ok() && !ok.contains(&e.id) && e.failing_since.is_none())
+            .map(|(_, e)| e.id)
             .collect();
         if !ok.is_empty() {
             endpoints::Entity::update_many()

@@ -17,15 +17,10 @@ const FIRST_PASS: Duration = Duration::from_secs(90);
 const INTERVAL: Duration = Duration::from_secs(3_600);
 
 /// Runs a pass shortly after start-up, then hourly.
-pub fn start(hooks: Arc<Webhooks>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut wait = FIRST_PASS;
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = stop.changed() => break,
-            }
-            wait = INTERVAL;
+pub fn start(hooks: Arc<Webhooks>, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tessera_kernel::jobs::every(FIRST_PASS, INTERVAL, stop, move || {
+        let hooks = hooks.clone();
+        async move {
             match apply(&hooks).await {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, "webhook retention deleted old deliveries"),
                 Ok(_) => {}
