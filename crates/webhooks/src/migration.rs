@@ -6,7 +6,7 @@ use sea_orm_migration::schema::*;
 
 /// Migrations owned by the webhooks module, in order.
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(CreateWebhookTables)]
+    vec![Box::new(CreateWebhookTables), Box::new(CreatePacing)]
 }
 
 struct CreateWebhookTables;
@@ -131,5 +131,33 @@ impl MigrationTrait for CreateWebhookTables {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// The shared send schedule of rate-limited endpoints.
+struct CreatePacing;
+
+impl MigrationName for CreatePacing {
+    fn name(&self) -> &str {
+        "m20261202_000602_webhooks_create_pacing"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreatePacing {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("webhook_pacing")
+                .if_not_exists()
+                .col(pk_uuid("endpoint_id"))
+                .col(big_integer("next_at_us"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("webhook_pacing").to_owned()).await
     }
 }

@@ -3,3 +3,4 @@
 pub mod attempts;
 pub mod deliveries;
 pub mod endpoints;
+pub mod pacing;

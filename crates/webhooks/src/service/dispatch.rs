@@ -1,6 +1,7 @@
 //! The dispatcher: claims due deliveries with a lease (`FOR UPDATE SKIP LOCKED`
 //! on PostgreSQL and MySQL, so nodes share the work), attempts each within the
-//! per-endpoint concurrency and rate limits, and hands outcomes to the recorder.
+//! per-endpoint concurrency limit and at the slot its endpoint's rate limit gave
+//! it (see `pacing`), and hands outcomes to the recorder.
 //!
 //! A lease is always longer than an attempt can take, and an attempt starts only
 //! while its lease has room for it, so no other node sends a delivery while its
@@ -8,11 +9,9 @@
 //! (or the same one, restarted) then claims those deliveries again.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -20,6 +19,7 @@ use sea_orm::{
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::Webhooks;
+use super::pacing::Paced;
 use super::record::Outcome;
 use crate::entity::deliveries;
 use crate::ids::EndpointId;
@@ -30,7 +30,6 @@ use crate::model::{PENDING, RETRYING};
 struct Lane {
     /// Claimed and not yet recorded.
     busy: usize,
-    limiter: Option<(i32, Arc<DefaultDirectRateLimiter>)>,
 }
 
 pub(crate) struct Dispatcher {
@@ -113,8 +112,8 @@ impl Dispatcher {
             .unwrap_or_default()
     }
 
-    /// Leases up to `n` due deliveries.
-    async fn claim(&self, n: usize) -> Result<Vec<deliveries::Model>, DbErr> {
+    /// Leases up to `n` due deliveries (fewer when rate limits put some back).
+    async fn claim(&self, n: usize) -> Result<Vec<Paced>, DbErr> {
         use deliveries::Column as C;
         use sea_orm::ExprTrait;
         let hooks = &self.hooks;
@@ -133,32 +132,35 @@ impl Dispatcher {
         if txn.get_database_backend() != DatabaseBackend::Sqlite {
             query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
-        let mut rows = query.all(&*txn).await?;
+        let rows = query.all(&*txn).await?;
         if rows.is_empty() {
-            return Ok(rows);
+            return Ok(Vec::new());
         }
-        deliveries::Entity::update_many()
-            .col_expr(C::LeaseUntil, Expr::value(lease_until))
-            .col_expr(C::LeasedBy, Expr::value(hooks.node.clone()))
-            .filter(C::Id.is_in(rows.iter().map(|r| r.id)))
-            .exec(&*txn)
-            .await?;
+        let mut batch = hooks.pace(&*txn, rows, now).await?;
+        if !batch.is_empty() {
+            deliveries::Entity::update_many()
+                .col_expr(C::LeaseUntil, Expr::value(lease_until))
+                .col_expr(C::LeasedBy, Expr::value(hooks.node.clone()))
+                .filter(C::Id.is_in(batch.iter().map(|p| p.delivery.id)))
+                .exec(&*txn)
+                .await?;
+        }
         txn.commit().await?;
-        for r in &mut rows {
-            r.lease_until = Some(lease_until);
-            r.leased_by = Some(hooks.node.clone());
+        for p in &mut batch {
+            p.delivery.lease_until = Some(lease_until);
+            p.delivery.leased_by = Some(hooks.node.clone());
         }
-        Ok(rows)
+        Ok(batch)
     }
 
-    async fn spawn_attempt(self: Arc<Self>, delivery: deliveries::Model, outcomes: mpsc::Sender<Outcome>) {
+    async fn spawn_attempt(self: Arc<Self>, paced: Paced, outcomes: mpsc::Sender<Outcome>) {
         let Ok(permit) = self.slots.clone().acquire_owned().await else { return };
-        let endpoint_id = delivery.endpoint_id;
+        let endpoint_id = paced.delivery.endpoint_id;
         if let Ok(mut lanes) = self.lanes.lock() {
             lanes.entry(endpoint_id).or_default().busy += 1;
         }
         tokio::spawn(async move {
-            let outcome = self.run(delivery).await;
+            let outcome = self.run(paced).await;
             if let Some(outcome) = outcome {
                 let _ = outcomes.send(outcome).await;
             }
@@ -173,7 +175,7 @@ impl Dispatcher {
     }
 
     /// Attempts `delivery` if its endpoint still takes it and its lease has room; `None` leaves it to its lease.
-    async fn run(&self, delivery: deliveries::Model) -> Option<Outcome> {
+    async fn run(&self, Paced { delivery, send_at_us }: Paced) -> Option<Outcome> {
         let hooks = &self.hooks;
         let endpoint = match hooks.cached_endpoint(delivery.endpoint_id).await {
             Ok(e) => e,
@@ -188,8 +190,11 @@ impl Dispatcher {
         };
         let gate = self.endpoint_gate(endpoint.id);
         let _in_flight = gate.acquire_owned().await.ok()?;
-        if let Some(limiter) = self.limiter(&endpoint) {
-            limiter.until_ready().await;
+        if let Some(at) = send_at_us {
+            let wait = at - hooks.core.clock.now_ms() * 1_000;
+            if wait > 0 {
+                tokio::time::sleep(Duration::from_micros(wait.unsigned_abs())).await;
+            }
         }
         // Start only if the attempt can finish inside the lease.
         let room = delivery.lease_until.unwrap_or(0) - hooks.core.clock.now_ms();
@@ -209,23 +214,6 @@ impl Dispatcher {
         match self.per_endpoint.lock() {
             Ok(mut map) => map.entry(id).or_insert_with(|| Arc::new(Semaphore::new(cap))).clone(),
             Err(_) => Arc::new(Semaphore::new(cap)),
-        }
-    }
-
-    /// The endpoint's `rateLimitPerSecond` limiter on this node, rebuilt when the rate changes.
-    fn limiter(&self, endpoint: &crate::entity::endpoints::Model) -> Option<Arc<DefaultDirectRateLimiter>> {
-        let rate = endpoint.rate_limit_per_second?;
-        let per_sec = NonZeroU32::new(u32::try_from(rate).ok()?)?;
-        let mut lanes = self.lanes.lock().ok()?;
-        let lane = lanes.entry(endpoint.id).or_default();
-        match &lane.limiter {
-            Some((r, l)) if *r == rate => Some(l.clone()),
-            _ => {
-                // No burst beyond one: the endpoint sees at most `rate` requests in any second.
-                let l = Arc::new(RateLimiter::direct(Quota::per_second(per_sec).allow_burst(NonZeroU32::MIN)));
-                lane.limiter = Some((rate, l.clone()));
-                Some(l)
-            }
         }
     }
 }

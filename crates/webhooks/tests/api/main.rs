@@ -9,6 +9,8 @@ mod bad_input;
 mod disabling;
 mod endpoints;
 mod filters;
+mod in_flight;
+mod nodes;
 mod retention;
 mod retries;
 mod signatures;
