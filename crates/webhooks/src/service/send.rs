@@ -25,7 +25,8 @@ pub struct AttemptResult {
     pub headers: Option<Value>,
     pub body: Option<String>,
     pub error: Option<String>,
-    /// Seconds the endpoint asked to wait (`Retry-After` on 429/503).
+    /// Seconds the endpoint asked to wait (`Retry-After` on 429/503), counted from the
+    /// attempt's start for the date form; the recorder caps it at a day.
     pub retry_after: Option<u64>,
 }
 
@@ -100,7 +101,7 @@ impl Webhooks {
                         .headers()
                         .get("retry-after")
                         .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok());
+                        .and_then(|v| retry_after_secs(v, attempted_at));
                 }
                 let mut kept = Map::new();
                 for (k, v) in res.headers().iter().take(50) {
@@ -123,6 +124,22 @@ impl Webhooks {
         result.duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         result
     }
+}
+
+/// The wait a `Retry-After` value asks for, in seconds from `attempted_at` (ms): either a
+/// number of seconds or an HTTP date (IMF-fixdate, or the obsolete RFC 850 and asctime
+/// forms every HTTP recipient must read). A date already past asks for no wait; a value
+/// that is neither is ignored.
+fn retry_after_secs(value: &str, attempted_at: i64) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs);
+    }
+    let until = httpdate::parse_http_date(value).ok()?;
+    let until_ms = until.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let from_ms = u128::try_from(attempted_at).unwrap_or(0);
+    // Rounded up: waiting a fraction of a second less than asked would come too early.
+    Some(u64::try_from(until_ms.saturating_sub(from_ms).div_ceil(1_000)).unwrap_or(u64::MAX))
 }
 
 /// The body, up to [`BODY_CAP`] bytes; the rest is never read.
@@ -174,7 +191,28 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{BODY_CAP, capped_text};
+    use super::{BODY_CAP, capped_text, retry_after_secs};
+
+    /// 2015-10-21T07:28:00Z in milliseconds.
+    const AT: i64 = 1_445_412_480_000;
+
+    #[test]
+    fn retry_after_reads_seconds_and_every_http_date_form() {
+        assert_eq!(retry_after_secs("120", AT), Some(120));
+        assert_eq!(retry_after_secs(" 0 ", AT), Some(0));
+        assert_eq!(retry_after_secs("Wed, 21 Oct 2015 07:30:00 GMT", AT), Some(120));
+        assert_eq!(retry_after_secs("Wednesday, 21-Oct-15 07:30:00 GMT", AT), Some(120));
+        assert_eq!(retry_after_secs("Wed Oct 21 07:30:00 2015", AT), Some(120));
+        // Counted from the attempt, rounded up to whole seconds.
+        assert_eq!(retry_after_secs("Wed, 21 Oct 2015 07:30:00 GMT", AT + 500), Some(120));
+        assert_eq!(retry_after_secs("Wed, 21 Oct 2015 07:30:00 GMT", AT + 1_000), Some(119));
+        // A date in the past asks for no wait.
+        assert_eq!(retry_after_secs("Wed, 21 Oct 2015 07:00:00 GMT", AT), Some(0));
+        assert_eq!(retry_after_secs("Thu, 01 Jan 1970 00:00:00 GMT", AT), Some(0));
+        for junk in ["", "-5", "1.5", "soon", "Wed, 32 Oct 2015 07:30:00 GMT", "2015-10-21T07:30:00Z"] {
+            assert_eq!(retry_after_secs(junk, AT), None, "{junk:?}");
+        }
+    }
 
     #[test]
     fn a_character_cut_by_the_cap_is_dropped() {

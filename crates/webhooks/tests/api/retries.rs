@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::support::{
-    Receiver, Reply, create_org, deliveries, delivery, endpoint, hooks_app, hooks_app_with, hooks_path, id_of, publish,
-    wait_delivery, wait_org_events,
+    Receiver, Reply, attempt_times, create_org, deliveries, delivery, endpoint, hooks_app, hooks_app_with, hooks_path,
+    id_of, publish, wait_delivery, wait_org_events,
 };
 
 #[tokio::test]
@@ -89,26 +89,68 @@ async fn an_attempt_that_outlasts_the_timeout_fails_as_a_timeout_and_is_retried(
     assert_eq!(hits[0].header("webhook-id"), hits[1].header("webhook-id"));
 }
 
-#[tokio::test]
-async fn retry_after_on_429_puts_the_next_attempt_off() {
+/// Publishes one event to a receiver answering `busy` once, then 200; returns the
+/// delivered delivery with both attempts.
+async fn delivered_after(busy: Reply) -> serde_json::Value {
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
     let org = create_org(&owner, "Acme").await;
-    let busy = Reply::WithHeaders(429, vec![("retry-after", "2".to_owned())]);
     let rx = Receiver::scripted(vec![busy], Reply::Status(200)).await;
     let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.paid"]).await);
 
     let event = publish(&owner, &org, "invoice.paid", json!({})).await;
 
     let d = wait_delivery(&owner, &org, &ep, &event, "DELIVERED").await;
+    assert_eq!(d["attemptLog"].as_array().unwrap().len(), 2, "{d}");
+    assert_eq!(rx.wait_hits(2).await.len(), 2);
+    d
+}
+
+/// The time between the first and the second attempt, as the attempt log records them.
+fn first_gap_ms(d: &serde_json::Value) -> i64 {
+    let times = attempt_times(d);
+    times[1] - times[0]
+}
+
+// The schedule alone would retry after about 1 s (±20%); each endpoint below asks for more.
+
+#[tokio::test]
+async fn retry_after_on_429_puts_the_next_attempt_off() {
+    let d = delivered_after(Reply::WithHeaders(429, vec![("retry-after", "2".to_owned())])).await;
+
     let log = d["attemptLog"].as_array().unwrap();
-    assert_eq!(log.len(), 2, "{d}");
     assert_eq!(log[0]["statusCode"], 429);
     assert_eq!(log[0]["responseHeaders"]["retry-after"], "2", "{}", log[0]);
-    let hits = rx.wait_hits(2).await;
-    let gap = hits[1].at.duration_since(hits[0].at);
-    // The schedule alone would retry after about 1 s; the endpoint asked for 2.
-    assert!(gap >= Duration::from_millis(1_500), "the second attempt came {gap:?} after the first");
+    assert_eq!(log[1]["statusCode"], 200);
+    let gap = first_gap_ms(&d);
+    assert!(gap >= 2_000, "the second attempt came {gap} ms after the first, not the 2 s asked");
+}
+
+#[tokio::test]
+async fn retry_after_in_seconds_on_503_puts_the_next_attempt_off() {
+    let d = delivered_after(Reply::WithHeaders(503, vec![("retry-after", "2".to_owned())])).await;
+
+    let log = d["attemptLog"].as_array().unwrap();
+    assert_eq!((log[0]["statusCode"].as_i64(), log[1]["statusCode"].as_i64()), (Some(503), Some(200)), "{d}");
+    assert_eq!(log[0]["responseHeaders"]["retry-after"], "2", "{}", log[0]);
+    let gap = first_gap_ms(&d);
+    assert!(gap >= 2_000, "the second attempt came {gap} ms after the first, not the 2 s asked");
+}
+
+#[tokio::test]
+async fn retry_after_as_an_http_date_on_503_puts_the_next_attempt_off_until_then() {
+    // A date 3 s after the request; whole seconds, so at least 2 s after the attempt began.
+    let d = delivered_after(Reply::RetryAtDate(503, Duration::from_secs(3))).await;
+
+    let log = d["attemptLog"].as_array().unwrap();
+    assert_eq!((log[0]["statusCode"].as_i64(), log[1]["statusCode"].as_i64()), (Some(503), Some(200)), "{d}");
+    let date = log[0]["responseHeaders"]["retry-after"].as_str().unwrap_or_else(|| panic!("{}", log[0]));
+    let until = httpdate::parse_http_date(date).unwrap_or_else(|e| panic!("retry-after {date}: {e}"));
+    let until_ms = i64::try_from(until.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap();
+    let times = attempt_times(&d);
+    assert!(times[1] >= until_ms, "the second attempt began {} ms before the date asked ({date})", until_ms - times[1]);
+    let gap = first_gap_ms(&d);
+    assert!(gap >= 2_000, "the second attempt came {gap} ms after the first ({date} asked for more)");
 }
 
 #[tokio::test]

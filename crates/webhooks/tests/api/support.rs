@@ -4,13 +4,14 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use tessera_kernel::Clock;
 use tessera_testkit::{TestApp, TestConfig, TestResponse, TestUser, spawn_app_with};
 
 /// How often and how long the polls look (400 × 50 ms).
@@ -65,6 +66,8 @@ pub enum Reply {
     Text(String),
     /// 302 to this location.
     Redirect(String),
+    /// This status with `Retry-After` as an HTTP date this long after the request came.
+    RetryAtDate(u16, Duration),
 }
 
 /// One request the receiver got.
@@ -211,6 +214,10 @@ async fn answer(State(inner): State<Arc<Inner>>, req: axum::extract::Request) ->
         Reply::Big(n) => (StatusCode::OK, "x".repeat(n)).into_response(),
         Reply::Text(text) => (StatusCode::OK, text).into_response(),
         Reply::Redirect(to) => (StatusCode::FOUND, [("location", to)]).into_response(),
+        Reply::RetryAtDate(code, after) => {
+            let now = UNIX_EPOCH + Duration::from_millis(Clock::system().now_ms().try_into().unwrap());
+            (status(code), [("retry-after", httpdate::fmt_http_date(now + after))]).into_response()
+        }
     }
 }
 
@@ -297,6 +304,19 @@ pub async fn delivery(user: &TestUser, org: &str, ep: &str, id: &str) -> Value {
     let res = user.client.get(&hooks_path(org, &format!("/{ep}/deliveries/{id}"))).await;
     assert_eq!(res.status, 200, "delivery: {}", res.text);
     res.data().clone()
+}
+
+/// When each attempt in a delivery's `attemptLog` started (ms since the epoch), in order.
+pub fn attempt_times(d: &Value) -> Vec<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let log = d["attemptLog"].as_array().unwrap_or_else(|| panic!("no attemptLog in {d}"));
+    log.iter()
+        .map(|a| {
+            let at = a["attemptedAt"].as_str().unwrap_or_else(|| panic!("no attemptedAt in {a}"));
+            let at = time::OffsetDateTime::parse(at, &Rfc3339).unwrap_or_else(|e| panic!("attemptedAt {at}: {e}"));
+            i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap()
+        })
+        .collect()
 }
 
 /// Waits until the endpoint has a delivery of `event_id` in `status`; returns it in full.
