@@ -3,6 +3,7 @@
 //! organizations and members made through the API, and bounded polling.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -101,6 +102,9 @@ impl Hit {
 
 struct Inner {
     hits: Mutex<Vec<Hit>>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
     script: Mutex<VecDeque<Reply>>,
     default: Mutex<Reply>,
 }
@@ -123,6 +127,8 @@ impl Receiver {
     pub async fn scripted(first: Vec<Reply>, then: Reply) -> Self {
         let inner = Arc::new(Inner {
             hits: Mutex::new(Vec::new()),
+            in_flight: AtomicUsize::new(0),
+            most_in_flight: AtomicUsize::new(0),
             script: Mutex::new(first.into()),
             default: Mutex::new(then),
         });
@@ -142,6 +148,11 @@ impl Receiver {
     /// From now on answer `reply` (after any scripted replies left).
     pub fn answer(&self, reply: Reply) {
         *self.inner.default.lock().unwrap() = reply;
+    }
+
+    /// The most requests it was answering at the same time.
+    pub fn most_in_flight(&self) -> usize {
+        self.inner.most_in_flight.load(Ordering::SeqCst)
     }
 
     pub fn hits(&self) -> Vec<Hit> {
@@ -184,8 +195,26 @@ impl Drop for Receiver {
     }
 }
 
+/// Counts a request in flight until dropped (also when the client gives up on it).
+struct InFlight(Arc<Inner>);
+
+impl InFlight {
+    fn enter(inner: &Arc<Inner>) -> Self {
+        let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        inner.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        Self(inner.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 async fn answer(State(inner): State<Arc<Inner>>, req: axum::extract::Request) -> Response {
     let at = Instant::now();
+    let _counted = InFlight::enter(&inner);
     let (parts, body) = req.into_parts();
     let body: Bytes = axum::body::to_bytes(body, 10 << 20).await.unwrap_or_default();
     let headers = flatten(&parts.headers);
