@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use tessera_kernel::audit::AuditEntry;
+use tessera_kernel::audit::Target;
 use tessera_kernel::crypto::{random_token, token_hash};
 use tessera_kernel::ids::ApiKeyId;
 use tessera_kernel::{Actor, ApiError, Millis};
@@ -59,12 +59,14 @@ fn org_of(owner: KeyOwner) -> Option<tessera_kernel::ids::OrgId> {
     }
 }
 
-fn entry(actor: &Actor, action: &'static str, key: &Model) -> AuditEntry {
-    let entry = AuditEntry::new(actor.as_ref(), action, "api_key", key.id);
-    match key.org_id {
-        Some(org) => entry.in_org(org),
-        None => entry,
-    }
+/// The audit target of a key's revocation.
+pub(crate) fn revoked(key: &Model) -> Target {
+    target(key).diff(json!({ "revoked": false }), json!({ "revoked": true }))
+}
+
+/// What a key's audit entries are about.
+pub(crate) fn target(key: &Model) -> Target {
+    Target::new("api_key", key.id)
 }
 
 impl Access {
@@ -100,8 +102,8 @@ impl Access {
             created_by: key.owner_id,
             expires_at: key.expires_at,
         };
-        self.emit(&txn, events::API_KEY_CREATED, key.org_id, actor.as_ref(), data).await?;
-        self.audit(&txn, entry(actor, events::API_KEY_CREATED, &key).change(Value::Null, audit_view(&key))).await?;
+        let diff = target(&key).diff(Value::Null, audit_view(&key));
+        self.record(&txn, events::API_KEY_CREATED, key.org_id, actor.as_ref(), diff, data).await?;
         txn.commit().await?;
         Ok(IssuedKey { key, secret })
     }
@@ -118,13 +120,11 @@ impl Access {
         let key = store::api_keys::find_live(&*txn, owner, id).await?.ok_or(AccessError::KeyNotFound)?;
         let hashes = store::api_keys::secret_hashes(&*txn, &[id]).await?;
         store::api_keys::revoke(&*txn, &[id], self.now()).await?;
-        // Grants to a dead key would linger in the organization's grant list.
-        store::grants::delete_for_subjects(&*txn, &[id.as_uuid()]).await?;
         let data = events::ApiKeyRevoked { id, org_id: key.org_id, name: key.name.clone(), reason: "revoked" };
-        self.emit(&txn, events::API_KEY_REVOKED, key.org_id, actor.as_ref(), data).await?;
-        let after = json!({ "revoked": true });
-        self.audit(&txn, entry(actor, events::API_KEY_REVOKED, &key).change(json!({ "revoked": false }), after))
-            .await?;
+        self.record(&txn, events::API_KEY_REVOKED, key.org_id, actor.as_ref(), revoked(&key), data).await?;
+        // Grants to a dead key would linger in the organization's grant list.
+        let grants = store::grants::for_subjects(&*txn, &[id.as_uuid()]).await?;
+        self.withdraw_grants(&txn, &actor.as_ref(), grants).await?;
         txn.commit().await?;
         self.secrets_changed(&hashes).await;
         Ok(())
@@ -167,8 +167,8 @@ impl Access {
             prefix: key.prefix.clone(),
             previous_valid_until: grace_until.max(now),
         };
-        self.emit(&txn, events::API_KEY_ROTATED, key.org_id, actor.as_ref(), data).await?;
-        self.audit(&txn, entry(actor, events::API_KEY_ROTATED, &key).change(before, after)).await?;
+        self.record(&txn, events::API_KEY_ROTATED, key.org_id, actor.as_ref(), target(&key).diff(before, after), data)
+            .await?;
         txn.commit().await?;
         // Cached views of the old secret know nothing of its grace period.
         self.secrets_changed(&old).await;

@@ -1,12 +1,15 @@
 //! Direct grants: one permission for one user or API key on one resource of an
 //! organization. Whoever grants must hold that permission on that resource.
-//! Each change writes `grant.created` or `grant.deleted` and an audit entry.
+//! Each change writes `grant.created` or `grant.deleted` and an audit entry,
+//! also when grants are withdrawn because their subject went (a member left, a
+//! key was revoked, an account was erased).
 
+use sea_orm::DatabaseTransaction;
 use serde_json::{Value, json};
-use tessera_kernel::audit::AuditEntry;
+use tessera_kernel::audit::Target;
 use tessera_kernel::authz::ResourceRef;
 use tessera_kernel::ids::{ApiKeyId, GrantId, OrgId, UserId};
-use tessera_kernel::{Actor, ApiError, FieldError};
+use tessera_kernel::{Actor, ActorRef, ApiError, FieldError};
 use uuid::Uuid;
 
 use super::{Access, Subject};
@@ -90,9 +93,8 @@ impl Access {
                 ApiError::from(e)
             }
         })?;
-        self.emit(&txn, events::GRANT_CREATED, Some(org), actor.as_ref(), event_of(&grant)).await?;
-        let entry = AuditEntry::new(actor.as_ref(), events::GRANT_CREATED, "grant", grant.id).in_org(org);
-        self.audit(&txn, entry.change(Value::Null, audit_view(&grant))).await?;
+        let diff = Target::new("grant", grant.id).diff(Value::Null, audit_view(&grant));
+        self.record(&txn, events::GRANT_CREATED, Some(org), actor.as_ref(), diff, event_of(&grant)).await?;
         txn.commit().await?;
         Ok(grant)
     }
@@ -113,10 +115,30 @@ impl Access {
         let txn = self.core.db.begin_write().await?;
         let grant = store::grants::find(&*txn, org, id).await?.ok_or(AccessError::GrantNotFound)?;
         store::grants::delete(&*txn, org, id).await?;
-        self.emit(&txn, events::GRANT_DELETED, Some(org), actor.as_ref(), event_of(&grant)).await?;
-        let entry = AuditEntry::new(actor.as_ref(), events::GRANT_DELETED, "grant", grant.id).in_org(org);
-        self.audit(&txn, entry.change(audit_view(&grant), Value::Null)).await?;
+        self.record_deleted(&txn, &actor.as_ref(), &grant).await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    /// Withdraws `grants` in `txn`, each with its `grant.deleted` event and audit
+    /// entry by `actor` (the system, when their subject went with a cascade).
+    /// Deletes exactly these rows, so none goes unrecorded.
+    pub(crate) async fn withdraw_grants(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &ActorRef,
+        grants: Vec<Model>,
+    ) -> Result<(), ApiError> {
+        let ids: Vec<GrantId> = grants.iter().map(|g| g.id).collect();
+        store::grants::delete_ids(txn, &ids).await?;
+        for grant in &grants {
+            self.record_deleted(txn, actor, grant).await?;
+        }
+        Ok(())
+    }
+
+    async fn record_deleted(&self, txn: &DatabaseTransaction, actor: &ActorRef, grant: &Model) -> Result<(), ApiError> {
+        let diff = Target::new("grant", grant.id).diff(audit_view(grant), Value::Null);
+        self.record(txn, events::GRANT_DELETED, Some(grant.org_id), actor.clone(), diff, event_of(grant)).await
     }
 }

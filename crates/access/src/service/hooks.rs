@@ -1,7 +1,8 @@
 //! What the access module does when other modules remove things: an organization
 //! deleted takes its keys, custom roles and grants with it; a user's export lists
 //! their keys (metadata only) and grants, and erasing the user revokes their
-//! personal keys and withdraws grants to them and to those keys. Organization keys
+//! personal keys and withdraws grants to them and to those keys, each recorded
+//! (event and audit entry) as the system's doing. Organization keys
 //! the user created stay, powerless: a key never holds more than its creator, and
 //! an erased user belongs nowhere.
 
@@ -9,12 +10,12 @@ use std::sync::{Arc, Weak};
 
 use sea_orm::DatabaseTransaction;
 use serde_json::{Value, json};
-use tessera_kernel::ApiError;
 use tessera_kernel::authz::OrgCleanup;
 use tessera_kernel::ids::{OrgId, UserId};
 use tessera_kernel::personal::PersonalData;
+use tessera_kernel::{ActorRef, ApiError};
 
-use super::{Access, json_list};
+use super::{Access, api_keys, json_list};
 use crate::events;
 use crate::store;
 
@@ -46,10 +47,11 @@ impl OrgCleanup for Cleanup {
     }
 
     /// A person who leaves keeps no grants for the day they come back.
+    /// Each withdrawn grant is recorded as the system's `grant.deleted`.
     async fn member_removed(&self, txn: &DatabaseTransaction, org: OrgId, user: UserId) -> Result<(), ApiError> {
-        live(&self.0)?;
-        store::grants::delete_for_subject_in(txn, org, user.as_uuid()).await?;
-        Ok(())
+        let access = live(&self.0)?;
+        let grants = store::grants::for_subject_in(txn, org, user.as_uuid()).await?;
+        access.withdraw_grants(txn, &ActorRef::System, grants).await
     }
 }
 
@@ -79,12 +81,13 @@ impl PersonalData for KeysData {
         for key in personal {
             let data =
                 events::ApiKeyRevoked { id: key.id, org_id: None, name: key.name.clone(), reason: "account_deleted" };
-            access.emit(txn, events::API_KEY_REVOKED, None, tessera_kernel::ActorRef::System, data).await?;
+            access.record(txn, events::API_KEY_REVOKED, None, ActorRef::System, api_keys::revoked(key), data).await?;
         }
         let mut subjects: Vec<uuid::Uuid> =
             keys.iter().filter(|k| k.org_id.is_none()).map(|k| k.id.as_uuid()).collect();
         subjects.push(user.as_uuid());
-        store::grants::delete_for_subjects(txn, &subjects).await?;
+        let grants = store::grants::for_subjects(txn, &subjects).await?;
+        access.withdraw_grants(txn, &ActorRef::System, grants).await?;
         access.secrets_changed(&hashes).await;
         Ok(())
     }

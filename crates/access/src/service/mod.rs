@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use sea_orm::DatabaseTransaction;
 use serde_json::Value;
-use tessera_kernel::audit::AuditEntry;
+use tessera_kernel::audit::Target;
 use tessera_kernel::authz::Directory;
 use tessera_kernel::ids::{ApiKeyId, OrgId, RoleId, UserId};
-use tessera_kernel::outbox::{self, NewEvent};
+use tessera_kernel::outbox::NewEvent;
 use tessera_kernel::{Actor, ActorRef, ApiError, Core, KeyActor, Millis};
 
 use crate::config::AccessConfig;
@@ -99,25 +99,21 @@ impl Access {
         self.core.clock.now_ms()
     }
 
-    /// Writes one event in `txn`, the change's transaction.
-    pub(crate) async fn emit(
+    /// Records a change in `txn`, the change's own transaction, through the core's
+    /// one path: its event in the outbox and its audit entry (the event's actor,
+    /// type and organization), so both exist exactly when the change does.
+    pub(crate) async fn record(
         &self,
         txn: &DatabaseTransaction,
         event_type: &'static str,
         org: Option<OrgId>,
         actor: ActorRef,
+        target: Target,
         data: impl serde::Serialize,
     ) -> Result<(), ApiError> {
         let mut event = NewEvent::new(event_type, actor, data);
         event.org_id = org;
-        outbox::record(txn, self.now(), event).await?;
-        Ok(())
-    }
-
-    /// Records an audit entry in `txn`, the change's transaction.
-    pub(crate) async fn audit(&self, txn: &DatabaseTransaction, entry: AuditEntry) -> Result<(), ApiError> {
-        self.core.audit.record(txn, entry).await?;
-        Ok(())
+        self.core.record_change(txn, event, target).await
     }
 
     /// Forgets this node's copy of a custom role after a committed change.

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use tessera_kernel::audit::AuditEntry;
+use tessera_kernel::audit::Target;
 use tessera_kernel::ids::{OrgId, RoleId};
 use tessera_kernel::{Actor, ApiError, Millis};
 
@@ -151,9 +151,8 @@ impl Access {
         let txn = self.core.db.begin_write().await?;
         self.ensure_name_free(&*txn, org, &role.name, None).await?;
         store::roles::insert(&*txn, role.clone()).await.map_err(name_conflict)?;
-        self.emit(&txn, events::ROLE_CREATED, Some(org), actor.as_ref(), event_of(&role, Vec::new())).await?;
-        let entry = AuditEntry::new(actor.as_ref(), events::ROLE_CREATED, "role", role.id).in_org(org);
-        self.audit(&txn, entry.change(Value::Null, audit_view(&role))).await?;
+        let diff = Target::new("role", role.id).diff(Value::Null, audit_view(&role));
+        self.record(&txn, events::ROLE_CREATED, Some(org), actor.as_ref(), diff, event_of(&role, Vec::new())).await?;
         txn.commit().await?;
         self.role_changed(role.id).await;
         Ok(RoleView::from(&role))
@@ -195,9 +194,8 @@ impl Access {
         }
         role.updated_at = self.now();
         store::roles::update(&*txn, &role).await.map_err(name_conflict)?;
-        self.emit(&txn, events::ROLE_UPDATED, Some(org), actor.as_ref(), event_of(&role, changed)).await?;
-        let entry = AuditEntry::new(actor.as_ref(), events::ROLE_UPDATED, "role", role.id).in_org(org);
-        self.audit(&txn, entry.change(audit_view(&before), audit_view(&role))).await?;
+        let diff = Target::new("role", role.id).diff(audit_view(&before), audit_view(&role));
+        self.record(&txn, events::ROLE_UPDATED, Some(org), actor.as_ref(), diff, event_of(&role, changed)).await?;
         txn.commit().await?;
         self.role_changed(role.id).await;
         Ok(RoleView::from(&role))
@@ -216,9 +214,8 @@ impl Access {
             return Err(AccessError::RoleNotFound.into());
         }
         let data = events::RoleDeleted { id: role.id, org_id: org, name: role.name.clone() };
-        self.emit(&txn, events::ROLE_DELETED, Some(org), actor.as_ref(), data).await?;
-        let entry = AuditEntry::new(actor.as_ref(), events::ROLE_DELETED, "role", role.id).in_org(org);
-        self.audit(&txn, entry.change(audit_view(&role), Value::Null)).await?;
+        let diff = Target::new("role", role.id).diff(audit_view(&role), Value::Null);
+        self.record(&txn, events::ROLE_DELETED, Some(org), actor.as_ref(), diff, data).await?;
         txn.commit().await?;
         self.role_changed(role.id).await;
         Ok(())

@@ -86,16 +86,20 @@ pub async fn delete_for_org<C: ConnectionTrait>(conn: &C, org: OrgId) -> Result<
     Entity::delete_many().filter(Column::OrgId.eq(org)).exec(conn).await.map(|_| ())
 }
 
-pub async fn delete_for_subjects<C: ConnectionTrait>(conn: &C, subjects: &[Uuid]) -> Result<(), DbErr> {
-    if subjects.is_empty() {
-        return Ok(());
-    }
-    Entity::delete_many().filter(Column::SubjectId.is_in(subjects.iter().copied())).exec(conn).await.map(|_| ())
+/// Every grant to `subject` in `org`.
+pub async fn for_subject_in<C: ConnectionTrait>(conn: &C, org: OrgId, subject: Uuid) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::OrgId.eq(org))
+        .filter(Column::SubjectId.eq(subject))
+        .order_by_asc(Column::Id)
+        .all(conn)
+        .await
 }
 
-/// Withdraws the grants made to `subject` in `org`.
-pub async fn delete_for_subject_in<C: ConnectionTrait>(conn: &C, org: OrgId, subject: Uuid) -> Result<u64, DbErr> {
-    let res =
-        Entity::delete_many().filter(Column::OrgId.eq(org)).filter(Column::SubjectId.eq(subject)).exec(conn).await?;
-    Ok(res.rows_affected)
+/// Deletes the grants `ids`, in any organization.
+pub async fn delete_ids<C: ConnectionTrait>(conn: &C, ids: &[GrantId]) -> Result<u64, DbErr> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(Entity::delete_many().filter(Column::Id.is_in(ids.iter().copied())).exec(conn).await?.rows_affected)
 }

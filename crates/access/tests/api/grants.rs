@@ -161,6 +161,10 @@ async fn a_grant_to_a_key_widens_it_on_that_resource_within_its_creators_rights(
     assert_eq!(revoked.status, 204);
     let grants = owner.client.get(&format!("/api/v1/orgs/{org}/grants")).await;
     assert_eq!(grants.json["meta"]["total"], 0, "a revoked key's grants go with it: {}", grants.text);
+    let withdrawn = audit_entries(&owner, &org, "grant.deleted").await;
+    assert_eq!(withdrawn.len(), 1, "and that is audited: {withdrawn:?}");
+    assert_eq!(withdrawn[0]["target"]["id"], res.data()["id"]);
+    assert_eq!(withdrawn[0]["actor"]["id"], owner.id, "as the revoker's doing");
 }
 
 #[tokio::test]

@@ -13,3 +13,4 @@ mod key_rights;
 mod personal_keys;
 mod rate_limit;
 mod roles;
+mod withdrawn;
