@@ -114,6 +114,10 @@ impl AuditSink for AuditLog {
     async fn record(&self, txn: &DatabaseTransaction, entry: AuditEntry) -> Result<(), DbErr> {
         self.append(txn, entry).await.map(|_| ())
     }
+
+    async fn erase_changes(&self, txn: &DatabaseTransaction, target_type: &str, ids: &[String]) -> Result<u64, DbErr> {
+        crate::store::erase_changes(txn, target_type, ids, self.clock.now_ms()).await
+    }
 }
 
 /// The head of `chain_key`, created if missing and locked for the transaction

@@ -135,20 +135,42 @@ pub async fn erase_person<C: ConnectionTrait>(conn: &C, user: UserId, now: Milli
         .await?;
     // The id itself stays as the target: without the account it names no one.
     let id = user.to_string();
-    let about = Entity::find()
+    let about = Condition::any()
+        .add(Column::TargetId.eq(id.as_str()))
+        .add(Column::TargetId.like(format!("%:{id}")))
+        .add(Column::TargetId.like(format!("{id}:%")));
+    Ok(as_actor.rows_affected + erase_changes_where(conn, about, now).await?)
+}
+
+/// Pseudonymizes the changes of the entries about one of `ids` of `target_type`
+/// (records of other modules that named an erased person). Returns the rows changed.
+pub async fn erase_changes<C: ConnectionTrait>(
+    conn: &C,
+    target_type: &str,
+    ids: &[String],
+    now: Millis,
+) -> Result<u64, DbErr> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let about =
+        Condition::all().add(Column::TargetType.eq(target_type)).add(Column::TargetId.is_in(ids.iter().cloned()));
+    erase_changes_where(conn, about, now).await
+}
+
+/// Empties the changes of the entries `about` selects that still have them,
+/// dropping each one's salt of the changes (see `commitments.rs`), so the chain
+/// still verifies. Returns the rows changed.
+async fn erase_changes_where<C: ConnectionTrait>(conn: &C, about: Condition, now: Millis) -> Result<u64, DbErr> {
+    let rows = Entity::find()
         .select_only()
         .columns([Column::Id, Column::PersonalSalts])
-        .filter(
-            Condition::any()
-                .add(Column::TargetId.eq(id.as_str()))
-                .add(Column::TargetId.like(format!("%:{id}")))
-                .add(Column::TargetId.like(format!("{id}:%"))),
-        )
+        .filter(about)
         .filter(Column::Changes.is_not_null())
         .into_tuple::<(AuditId, String)>()
         .all(conn)
         .await?;
-    for (entry, salts) in &about {
+    for (entry, salts) in &rows {
         Entity::update_many()
             .col_expr(Column::Changes, Expr::value(Option::<Value>::None))
             .col_expr(Column::PersonalSalts, Expr::value(commitments::drop_salts(salts, &[commitments::CHANGES])))
@@ -157,7 +179,7 @@ pub async fn erase_person<C: ConnectionTrait>(conn: &C, user: UserId, now: Milli
             .exec(conn)
             .await?;
     }
-    Ok(as_actor.rows_affected + about.len() as u64)
+    Ok(rows.len() as u64)
 }
 
 /// Erases the address and user agent of the entries the system recorded in

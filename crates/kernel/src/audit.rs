@@ -95,6 +95,12 @@ impl RequestInfo {
 pub trait AuditSink: Send + Sync + 'static {
     /// Writes `entry` in `txn`, the transaction of the change it describes.
     async fn record(&self, txn: &DatabaseTransaction, entry: AuditEntry) -> Result<(), DbErr>;
+
+    /// Pseudonymizes, in `txn`, the recorded changes of every entry about one of
+    /// `ids` of `target_type` (an erased person's data kept in another module's
+    /// records, such as the address an invitation was sent to); the entries and
+    /// their chain stay verifiable. Returns the entries changed.
+    async fn erase_changes(&self, txn: &DatabaseTransaction, target_type: &str, ids: &[String]) -> Result<u64, DbErr>;
 }
 
 /// Key names whose values are never written to the audit log.

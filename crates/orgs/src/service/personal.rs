@@ -1,8 +1,9 @@
 //! The orgs module's part of a user's personal data ("memberships"): their
 //! memberships, team seats, and invitations sent and received. Erasure removes
 //! memberships and seats, revokes the pending invitations they sent, forgets
-//! who sent them, and replaces their address on the invitations they answered;
-//! it is refused while they are the last owner of an organization.
+//! who sent them, and replaces their address on the invitations they answered
+//! and in the audit entries of every invitation they received; it is refused
+//! while they are the last owner of an organization.
 
 use std::sync::Weak;
 
@@ -125,7 +126,13 @@ impl Orgs {
             }
         }
         store::invitations::clear_inviter(txn, user).await?;
+        // Read first: the pseudonymized rows no longer carry the address.
+        let received = store::invitations::received_ids(txn, user, email.as_deref()).await?;
         store::invitations::pseudonymize_received(txn, user, email.as_deref()).await?;
+        // Their audit entries name the address (and who accepted): it goes there too,
+        // pending offers included; the rows of those keep it for the organization.
+        let received: Vec<String> = received.iter().map(ToString::to_string).collect();
+        self.core.audit.erase_changes(txn, "invitation", &received).await?;
         Ok(())
     }
 }

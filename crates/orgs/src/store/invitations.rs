@@ -2,7 +2,9 @@
 //! read, so two requests racing on one token cannot both use it.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use tessera_kernel::Millis;
 use tessera_kernel::ids::{InvitationId, OrgId, UserId};
 
@@ -43,7 +45,6 @@ pub async fn page<C: ConnectionTrait>(
     page: u64,
     limit: u64,
 ) -> Result<(Vec<Model>, u64), DbErr> {
-    use sea_orm::QuerySelect;
     let mut query = Entity::find().filter(Column::OrgId.eq(org));
     if let Some(status) = status {
         query = query.filter(status_is(status, now));
@@ -156,6 +157,20 @@ pub async fn sent_by<C: ConnectionTrait>(conn: &C, user: UserId) -> Result<Vec<M
 /// Invitations to `email`, newest first.
 pub async fn received_by<C: ConnectionTrait>(conn: &C, email: &str) -> Result<Vec<Model>, DbErr> {
     Entity::find().filter(Column::Email.eq(email)).order_by_desc(Column::CreatedAt).all(conn).await
+}
+
+/// The invitations `user` accepted or that were sent to `email`, in any state
+/// (erasure of that account: their audit entries name the person).
+pub async fn received_ids<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    email: Option<&str>,
+) -> Result<Vec<InvitationId>, DbErr> {
+    let mut received = Condition::any().add(Column::AcceptedBy.eq(user));
+    if let Some(email) = email {
+        received = received.add(Column::Email.eq(email));
+    }
+    Entity::find().select_only().column(Column::Id).filter(received).into_tuple::<InvitationId>().all(conn).await
 }
 
 /// Forgets who sent invitations (erasure of that account).
