@@ -5,7 +5,7 @@ use tessera_kernel::ActorRef;
 use tessera_kernel::ids::OrgId;
 use tessera_testkit::{TestApp, spawn_app};
 
-use crate::support::{org_entries, record, record_from, sql, verify};
+use crate::support::{all_pages, create_org, create_team, org_entries, record, record_from, sql, verify};
 
 /// An application with a 10-entry organization chain, its administrator and the org.
 async fn ten_entries() -> (TestApp, tessera_testkit::TestUser, OrgId) {
@@ -63,6 +63,37 @@ async fn changing_the_target_of_an_entry_is_caught_at_that_entry() {
 
     assert_eq!((v["valid"].as_bool(), v["firstBrokenSeq"].as_i64()), (Some(false), Some(8)), "{v}");
     assert_eq!(v["firstBrokenId"], edited.as_str());
+}
+
+#[tokio::test]
+async fn an_owner_verifying_their_organizations_log_is_told_the_first_entry_edited_in_the_database() {
+    let app = spawn_app().await;
+    let owner = app.signed_up_user().await;
+    let org = create_org(&owner, "Watched").await;
+    for name in ["Core", "Edge", "Ops", "Labs"] {
+        create_team(&owner.client, &org, name).await;
+    }
+    let path = format!("/api/v1/orgs/{org}/audit-logs/verify");
+    let before = owner.client.get(&path).await;
+    assert_eq!(before.data()["valid"], true, "{}", before.text);
+    let log = all_pages(&owner.client, &format!("/api/v1/orgs/{org}/audit-logs?action=team.created"), 50).await;
+    // Oldest first: Core, Edge, Ops, Labs.
+    let seqs: Vec<i64> = log.iter().rev().map(|e| e["seq"].as_i64().unwrap()).collect();
+    let edited = log.iter().rev().nth(1).unwrap()["id"].as_str().unwrap().to_owned();
+
+    // Two rows changed behind the application's back: a personal field, then a later entry's action.
+    let set =
+        |column: &str, seq: i64| format!("UPDATE audit_log SET {column} WHERE chain_key = '{org}' AND seq = {seq}");
+    sql(&app, &set("ip = '198.51.100.7'", seqs[1])).await;
+    sql(&app, &set("action = 'team.deleted'", seqs[3])).await;
+    let res = owner.client.get(&path).await;
+
+    assert_eq!(res.status, 200, "{}", res.text);
+    let v = res.data();
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!((v["firstBrokenId"].as_str(), v["firstBrokenSeq"].as_i64()), (Some(edited.as_str()), Some(seqs[1])));
+    assert_eq!(v["reason"], "the actor, address, user agent or changes were altered");
+    assert_eq!(v["chain"], org.as_str());
 }
 
 #[tokio::test]
