@@ -18,9 +18,8 @@ use crate::store;
 
 /// Entries deleted per transaction.
 const BATCH: i64 = 5_000;
-/// The first pass after start-up, then every hour.
+/// The first pass after start-up (or after one period, when that is shorter).
 const FIRST_PASS: Duration = Duration::from_secs(60);
-const INTERVAL: Duration = Duration::from_secs(3_600);
 
 /// What a retention pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -92,14 +91,15 @@ impl Audit {
         apply(&self.core, self.cfg.retention_days).await
     }
 
-    /// Applies retention in the background until `stop` turns true; `None` when
-    /// entries are kept forever.
+    /// Applies retention in the background, every `audit.retention_interval_secs`,
+    /// until `stop` turns true; `None` when entries are kept forever.
     pub fn start_retention(self: &Arc<Self>, stop: watch::Receiver<bool>) -> Option<tokio::task::JoinHandle<()>> {
         if self.cfg.retention_days == 0 {
             return None;
         }
+        let interval = Duration::from_secs(self.cfg.retention_interval_secs);
         let audit = self.clone();
-        Some(tessera_kernel::jobs::every(FIRST_PASS, INTERVAL, stop, move || {
+        Some(tessera_kernel::jobs::every(FIRST_PASS.min(interval), interval, stop, move || {
             let audit = audit.clone();
             async move {
                 if let Err(err) = audit.apply_retention().await {

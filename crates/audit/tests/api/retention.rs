@@ -1,14 +1,16 @@
 //! Retention: old entries go, the chain verifies from the cut, and tampering with
 //! what is kept is still caught.
 
-use serde_json::json;
+use std::time::Duration;
+
+use serde_json::{Value, json};
 use tessera_audit::AuditConfig;
 use tessera_kernel::ActorRef;
 use tessera_kernel::config::Settings;
 use tessera_kernel::ids::OrgId;
-use tessera_testkit::{TestApp, TestUser, spawn_app};
+use tessera_testkit::{TestApp, TestUser, spawn_app, spawn_app_with};
 
-use crate::support::{all_pages, org_entries, record, sql, verify};
+use crate::support::{all_pages, create_org, create_team, org_entries, record, sql, verify};
 
 /// Five entries 40 days old and three from today in one organization's chain,
 /// then retention at 30 days.
@@ -83,6 +85,44 @@ async fn a_chain_whose_every_entry_is_old_is_emptied_and_still_verifies() {
 }
 
 #[tokio::test]
+async fn the_scheduled_job_deletes_what_the_setting_says_is_too_old_and_the_chain_still_verifies() {
+    let app = spawn_app_with(|cfg| {
+        cfg.set("audit.retention_days", json!(30)).set("audit.retention_interval_secs", json!(1));
+    })
+    .await;
+    let owner = app.signed_up_user().await;
+    let org = create_org(&owner, "Long Ago").await;
+    create_team(&owner.client, &org, "Early").await;
+    let log_path = format!("/api/v1/orgs/{org}/audit-logs");
+    let old = all_pages(&owner.client, &log_path, 50).await;
+    app.clock.advance(time::Duration::days(40));
+    // Signed in again after the clock moved, so the access token is fresh.
+    let owner = app.login(&owner.email, &owner.password).await;
+    create_team(&owner.client, &org, "Late").await;
+
+    // The job runs by itself every second; wait (bounded) for a pass to cut the chain.
+    let verify_path = format!("{log_path}/verify");
+    let mut v = Value::Null;
+    for _ in 0..300 {
+        v = owner.client.get(&verify_path).await.data().clone();
+        if v["fromSeq"].as_i64() > Some(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let first_kept = old.len() as i64 + 1;
+    assert_eq!(v["fromSeq"].as_i64(), Some(first_kept), "the job cut the chain after the old entries: {v}");
+    assert_eq!(v["valid"], true, "{v}");
+    let kept = all_pages(&owner.client, &log_path, 50).await;
+    assert!(kept.iter().all(|e| e["seq"].as_i64() >= Some(first_kept)), "{kept:?}");
+    assert!(kept.iter().any(|e| e["action"] == "team.created"), "the new team's entry stays: {kept:?}");
+    assert!(old.iter().all(|o| kept.iter().all(|k| k["id"] != o["id"])), "every old entry went");
+    let admin = app.admin().await;
+    assert_eq!(verify(&admin.client, "platform").await["valid"], true);
+}
+
+#[tokio::test]
 async fn retention_zero_keeps_everything() {
     let app = spawn_app().await;
     record(&app, org_entries(OrgId::new(), &ActorRef::System, 3)).await;
@@ -107,4 +147,18 @@ fn the_retention_setting_is_read_and_checked() {
     assert!(err.contains("audit.retention_days"), "{err}");
     let err = AuditConfig::from_settings(&settings(json!(100_000))).unwrap_err().to_string();
     assert!(err.contains("audit.retention_days"), "{err}");
+}
+
+#[test]
+fn the_retention_period_defaults_to_an_hour_and_is_checked() {
+    let settings = |secs: serde_json::Value| {
+        Settings::for_test(&[tessera_audit::DEFAULT_CONFIG], &[("audit.retention_interval_secs", secs)])
+    };
+    let defaults = Settings::for_test(&[tessera_audit::DEFAULT_CONFIG], &[]);
+    assert_eq!(AuditConfig::from_settings(&defaults).unwrap().retention_interval_secs, 3_600);
+    assert_eq!(AuditConfig::from_settings(&settings(json!(5))).unwrap().retention_interval_secs, 5);
+    for bad in [json!(0), json!(-5), json!(604_801), json!("hourly")] {
+        let err = AuditConfig::from_settings(&settings(bad.clone())).unwrap_err().to_string();
+        assert!(err.contains("audit.retention_interval_secs"), "{bad}: {err}");
+    }
 }
