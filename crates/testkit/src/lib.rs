@@ -142,6 +142,14 @@ impl TestApp {
 
     /// Stops the server, waiting for in-flight requests, as SIGTERM would.
     pub async fn stop(mut self) {
+        self.halt().await;
+    }
+
+    /// Stops the server and its background work like [`TestApp::stop`], but keeps the
+    /// database and the data dir (with the key that seals secrets) until this value is
+    /// dropped, so another app can be started on them: `database.url` = `database_url`,
+    /// `data.dir` = `data_dir`.
+    pub async fn halt(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
