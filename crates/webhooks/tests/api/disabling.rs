@@ -1,13 +1,13 @@
 //! Endpoints that stop working are turned off: at once when they answer 410
 //! Gone, or after `disable_after_days` without a success; the organization's
 //! owners and admins are told by mail, and the endpoint gets nothing more until
-//! it is turned back on.
+//! it is turned back on. One created inactive likewise gets nothing until turned on.
 
 use serde_json::json;
 
 use crate::support::{
-    Receiver, Reply, create_org, deliveries, endpoint, get_endpoint, hooks_app, hooks_path, id_of, join, publish,
-    wait_delivery, wait_disabled, wait_org_events,
+    Receiver, Reply, create_endpoint, create_org, deliveries, endpoint, get_endpoint, hooks_app, hooks_path, id_of,
+    join, publish, wait_delivery, wait_disabled, wait_org_events,
 };
 
 #[tokio::test]
@@ -120,4 +120,53 @@ async fn an_endpoint_turned_off_by_hand_gets_nothing_until_turned_on() {
     wait_delivery(&owner, &org, &ep, &second, "DELIVERED").await;
     assert_eq!(rx.types(), ["invoice.paid"]);
     assert_eq!(rx.hits()[0].header("webhook-id"), second);
+}
+
+#[tokio::test]
+async fn an_endpoint_created_inactive_gets_nothing_until_turned_on() {
+    let app = hooks_app().await;
+    let owner = app.signed_up_user().await;
+    let org = create_org(&owner, "Acme").await;
+    let rx = Receiver::start(Reply::Status(200)).await;
+    let ok = Receiver::start(Reply::Status(200)).await;
+    let sentinel = id_of(&endpoint(&owner, &org, &ok.url(), &["invoice.*"]).await);
+
+    let created =
+        create_endpoint(&owner, &org, json!({ "url": rx.url(), "events": ["invoice.*"], "isActive": false })).await;
+
+    let ep = id_of(&created);
+    assert_eq!((created["isActive"].as_bool(), created["disabledReason"].as_str()), (Some(false), Some("manual")));
+    let shown = get_endpoint(&owner, &org, &ep).await;
+    assert_eq!((shown["isActive"].as_bool(), shown["disabledReason"].as_str()), (Some(false), Some("manual")));
+    let made = wait_org_events(&owner, &org, "webhook.endpoint_created", 2).await;
+    let made = made.iter().find(|e| e["data"]["endpointId"] == ep.as_str()).unwrap();
+    assert_eq!(made["data"]["isActive"], false, "{made}");
+
+    // Fanned out (the sentinel has it), but an inactive endpoint is given no delivery at all.
+    let missed = publish(&owner, &org, "invoice.paid", json!({ "n": 1 })).await;
+    wait_delivery(&owner, &org, &sentinel, &missed, "DELIVERED").await;
+    assert!(deliveries(&owner, &org, &ep).await.is_empty());
+    let detail = owner.client.get(&format!("/api/v1/orgs/{org}/events/{missed}")).await;
+    assert_eq!(detail.status, 200, "{}", detail.text);
+    let reported: Vec<&str> =
+        detail.data()["deliveries"].as_array().unwrap().iter().map(|d| d["endpointId"].as_str().unwrap()).collect();
+    assert_eq!(reported, [sentinel.as_str()], "{}", detail.text);
+    assert!(rx.hits().is_empty());
+
+    let res = owner.client.patch(&hooks_path(&org, &format!("/{ep}")), &json!({ "isActive": true })).await;
+
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!((res.data()["isActive"].as_bool(), res.data()["disabledReason"].as_str()), (Some(true), None));
+    let later = publish(&owner, &org, "invoice.voided", json!({ "n": 2 })).await;
+    let d = wait_delivery(&owner, &org, &ep, &later, "DELIVERED").await;
+    assert_eq!(d["attempts"], 1, "{d}");
+    let hits = rx.wait_hits(1).await;
+    let got: Vec<String> = hits.iter().map(|h| h.event_id()).collect();
+    assert_eq!(got, [later.clone()], "only what happened while it was on");
+    // What it missed while off never became a delivery, so there is nothing to recover.
+    let since = json!({ "since": created["createdAt"] });
+    let res = owner.client.post(&hooks_path(&org, &format!("/{ep}/recover")), &since).await;
+    assert_eq!(res.status, 202, "{}", res.text);
+    assert_eq!(res.data()["queued"], 0, "{}", res.text);
+    assert_eq!(deliveries(&owner, &org, &ep).await.len(), 1);
 }
