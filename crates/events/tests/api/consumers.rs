@@ -2,7 +2,7 @@
 //! over HTTP): each follows the log in order from its own cursor, a failing
 //! batch is handed over again later, one node at a time holds a consumer and
 //! another takes over when it stops, and a restarted node goes on from where
-//! its cursor stands.
+//! its cursor stands. A subscriber that keeps failing holds back no other.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -226,5 +226,56 @@ async fn a_restarted_node_goes_on_from_its_cursor() {
     };
     assert_eq!(run("first run"), before);
     assert_eq!(run("second run"), during, "exactly what was missed: nothing again, nothing skipped");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_subscriber_failing_every_batch_holds_back_only_itself() {
+    let app = spawn_app().await;
+    let (owner, org) = org(&app, "Isolated").await;
+    let (healthy_log, broken_log) = (Log::default(), Log::default());
+    let mut broken = recorder("test.broken", "a", &broken_log);
+    broken.fail_first = Arc::new(AtomicUsize::new(usize::MAX));
+    let node = Node::start(&app, vec![broken, recorder("test.healthy", "a", &healthy_log)]);
+    wait_cursor(&app, "test.healthy").await;
+    wait_cursor(&app, "test.broken").await;
+    // What happened before (the sign-up and the organization) is behind the healthy one.
+    wait_caught_up(&app, "test.healthy").await;
+    healthy_log.lock().unwrap().clear();
+    let start = cursor(&app, "test.healthy").await.unwrap().position;
+    let stuck_at = cursor(&app, "test.broken").await.unwrap().position;
+
+    let ticks = publish_n(&owner.client, &org, "tick.happened", 30).await;
+    wait_caught_up(&app, "test.healthy").await;
+
+    let handled = healthy_log.lock().unwrap().clone();
+    let seqs: Vec<i64> = handled.iter().map(|(_, s, _, _)| *s).collect();
+    assert_eq!(seqs, (start + 1..=head(&app).await).collect::<Vec<_>>(), "every event, once, in order");
+    let got: Vec<String> = handled.iter().filter(|e| e.3 == "tick.happened").map(|e| e.2.clone()).collect();
+    assert_eq!(got, ticks);
+    let app_ref = &app;
+    let failing = eventually("the broken subscriber's failure recorded", || async move {
+        cursor(app_ref, "test.broken").await.filter(|c| c.failures >= 1)
+    })
+    .await;
+    assert_eq!(failing.position, stuck_at, "a failed batch is not passed: {failing:?}");
+    let why = failing.last_error.clone().unwrap_or_default();
+    assert!(why.contains("refusing") && why.contains("on purpose"), "{why}");
+    assert!(broken_log.lock().unwrap().is_empty());
+
+    // It goes on failing (retried with backoff) while the other keeps up with new events.
+    let tocks = publish_n(&owner.client, &org, "tock.happened", 10).await;
+    wait_caught_up(&app, "test.healthy").await;
+    let got: Vec<String> =
+        healthy_log.lock().unwrap().iter().filter(|e| e.3 == "tock.happened").map(|e| e.2.clone()).collect();
+    assert_eq!(got, tocks);
+    let before = failing.failures;
+    let still = eventually("another failure of the broken subscriber", || async move {
+        cursor(app_ref, "test.broken").await.filter(|c| c.failures > before)
+    })
+    .await;
+    assert_eq!(still.position, stuck_at);
+    assert!(still.last_error.is_some_and(|e| e.contains("refusing")), "the last error is kept");
+    assert!(broken_log.lock().unwrap().is_empty());
     node.stop().await;
 }
