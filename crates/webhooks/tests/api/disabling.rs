@@ -162,7 +162,7 @@ async fn an_endpoint_created_inactive_gets_nothing_until_turned_on() {
     assert_eq!(d["attempts"], 1, "{d}");
     let hits = rx.wait_hits(1).await;
     let got: Vec<String> = hits.iter().map(|h| h.event_id()).collect();
-    assert_eq!(got, [later.clone()], "only what happened while it was on");
+    assert_eq!(got, [later.as_str()], "only what happened while it was on");
     // What it missed while off never became a delivery, so there is nothing to recover.
     let since = json!({ "since": created["createdAt"] });
     let res = owner.client.post(&hooks_path(&org, &format!("/{ep}/recover")), &since).await;

@@ -176,7 +176,7 @@ async fn every_attempt_is_checked_again_so_targets_accepted_while_allowed_are_re
     }
     for rx in [&by_ip_rx, &by_name_rx] {
         let got: Vec<String> = rx.hits().iter().map(|h| h.event_id()).collect();
-        assert_eq!(got, [before.clone()], "only the event sent while loopback was allowed arrived");
+        assert_eq!(got, [before.as_str()], "only the event sent while loopback was allowed arrived");
     }
 }
 
