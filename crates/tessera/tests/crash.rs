@@ -3,7 +3,9 @@
 //! SQLite) and post custom events to a receiver in this test, which counts every
 //! `webhook-id` it gets. Without a crash each event arrives exactly once; when a
 //! node is killed mid-run and restarted, each still arrives at least once, and
-//! the duplicates (attempts that were in flight when the node died) are reported.
+//! the duplicates (attempts that were in flight when the node died) are reported:
+//! written as JSON to `tessera-crash-report.json` in Cargo's test scratch dir
+//! (`<target>/tmp/`), which `scripts/test` prints after each engine's run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -91,6 +93,21 @@ async fn wait_for(seen: &Seen, want: &HashSet<String>, secs: u64) -> Vec<String>
     }
 }
 
+/// Where the figures go: `<target>/tmp/tessera-crash-report.json`.
+fn report_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tessera-crash-report.json")
+}
+
+/// Writes the figures so far (before any assertion on them, so a failing run reports too).
+fn write_report(report: &Value) {
+    let path = report_path();
+    let text = serde_json::to_string_pretty(report).unwrap();
+    if let Err(e) = std::fs::create_dir_all(path.parent().unwrap()).and_then(|()| std::fs::write(&path, text + "\n")) {
+        panic!("writing the crash report to {}: {e}", path.display());
+    }
+    eprintln!("crash test figures: {}", path.display());
+}
+
 fn duplicates(seen: &Seen, of: &HashSet<String>) -> u32 {
     let seen = seen.lock().unwrap();
     of.iter().map(|id| seen.get(id).copied().unwrap_or(0).saturating_sub(1)).sum()
@@ -167,8 +184,16 @@ async fn every_event_arrives_when_a_node_is_killed_mid_run() {
     // Without a crash: each event exactly once.
     let calm = publish(http.clone(), bases.clone(), token.clone(), org.clone(), 2_000).await;
     let missing = wait_for(&seen, &calm, 120).await;
+    let calm_dupes = duplicates(&seen, &calm);
+    let mut report = json!({
+        "engine": format!("{engine:?}").to_lowercase(),
+        "nodes": bases.len(),
+        "withoutCrash": { "events": calm.len(), "missing": missing.len(), "duplicates": calm_dupes },
+        "withCrash": null,
+    });
+    write_report(&report);
     assert!(missing.is_empty(), "{} of 2000 events never arrived", missing.len());
-    assert_eq!(duplicates(&seen, &calm), 0, "no node died, yet some events arrived twice");
+    assert_eq!(calm_dupes, 0, "no node died, yet some events arrived twice");
 
     // A node killed with SIGKILL mid-run, then restarted.
     let mut victim = match second.take() {
@@ -197,6 +222,10 @@ async fn every_event_arrives_when_a_node_is_killed_mid_run() {
     let stormy = publisher.await.unwrap();
     let missing = wait_for(&seen, &stormy, 180).await;
     let dupes = duplicates(&seen, &stormy);
+    report["withCrash"] = json!({
+        "events": stormy.len(), "receivedWhenKilled": at_kill, "missing": missing.len(), "duplicates": dupes,
+    });
+    write_report(&report);
     eprintln!(
         "crash test on {engine:?}: 10000 events, {at_kill} received when the node was killed, {} missing, {dupes} duplicates",
         missing.len()
