@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::support::{
-    Receiver, Reply, attempt_times, create_org, deliveries, delivery, endpoint, hooks_app, hooks_app_with, hooks_path,
-    id_of, publish, wait_delivery, wait_org_events,
+    Receiver, Reply, create_org, deliveries, delivery, endpoint, hooks_app, hooks_app_with, hooks_path, id_of, publish,
+    wait_delivery, wait_org_events,
 };
 
 #[tokio::test]
@@ -104,6 +104,19 @@ async fn delivered_after(busy: Reply) -> serde_json::Value {
     assert_eq!(d["attemptLog"].as_array().unwrap().len(), 2, "{d}");
     assert_eq!(rx.wait_hits(2).await.len(), 2);
     d
+}
+
+/// When each attempt in a delivery's `attemptLog` started (ms since the epoch), in order.
+fn attempt_times(d: &serde_json::Value) -> Vec<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let log = d["attemptLog"].as_array().unwrap_or_else(|| panic!("no attemptLog in {d}"));
+    log.iter()
+        .map(|a| {
+            let at = a["attemptedAt"].as_str().unwrap_or_else(|| panic!("no attemptedAt in {a}"));
+            let at = time::OffsetDateTime::parse(at, &Rfc3339).unwrap_or_else(|e| panic!("attemptedAt {at}: {e}"));
+            i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap()
+        })
+        .collect()
 }
 
 /// The time between the first and the second attempt, as the attempt log records them.

@@ -318,19 +318,6 @@ pub async fn delivery(user: &TestUser, org: &str, ep: &str, id: &str) -> Value {
     res.data().clone()
 }
 
-/// When each attempt in a delivery's `attemptLog` started (ms since the epoch), in order.
-pub fn attempt_times(d: &Value) -> Vec<i64> {
-    use time::format_description::well_known::Rfc3339;
-    let log = d["attemptLog"].as_array().unwrap_or_else(|| panic!("no attemptLog in {d}"));
-    log.iter()
-        .map(|a| {
-            let at = a["attemptedAt"].as_str().unwrap_or_else(|| panic!("no attemptedAt in {a}"));
-            let at = time::OffsetDateTime::parse(at, &Rfc3339).unwrap_or_else(|e| panic!("attemptedAt {at}: {e}"));
-            i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap()
-        })
-        .collect()
-}
-
 /// Waits until the endpoint has a delivery of `event_id` in `status`; returns it in full.
 pub async fn wait_delivery(user: &TestUser, org: &str, ep: &str, event_id: &str, status: &str) -> Value {
     let mut last = Value::Null;
