@@ -63,6 +63,8 @@ pub struct Hit {
     pub headers: BTreeMap<String, String>,
     pub body: Vec<u8>,
     pub at: Instant,
+    /// The sender's address: each node sends from its own connections.
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 impl Hit {
@@ -119,6 +121,7 @@ impl Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let task = tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             let _ = axum::serve(listener, app).await;
         });
         Self { port, inner, task }
@@ -198,6 +201,7 @@ impl Drop for InFlight {
 async fn answer(State(inner): State<Arc<Inner>>, req: axum::extract::Request) -> Response {
     let at = Instant::now();
     let _counted = InFlight::enter(&inner);
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
     let (parts, body) = req.into_parts();
     let body: Bytes = axum::body::to_bytes(body, 10 << 20).await.unwrap_or_default();
     let headers = flatten(&parts.headers);
@@ -207,6 +211,7 @@ async fn answer(State(inner): State<Arc<Inner>>, req: axum::extract::Request) ->
         headers,
         body: body.to_vec(),
         at,
+        peer,
     });
     let reply = inner.script.lock().unwrap().pop_front().unwrap_or_else(|| inner.default.lock().unwrap().clone());
     let status = |code: u16| StatusCode::from_u16(code).unwrap();
