@@ -46,11 +46,13 @@ impl OrgCleanup for Cleanup {
         Ok(())
     }
 
-    /// A person who leaves keeps no grants for the day they come back.
-    /// Each withdrawn grant is recorded as the system's `grant.deleted`.
+    /// A person who leaves keeps no grants there for the day they come back,
+    /// neither to them nor to their personal keys. Each withdrawn grant is
+    /// recorded as the system's `grant.deleted`.
     async fn member_removed(&self, txn: &DatabaseTransaction, org: OrgId, user: UserId) -> Result<(), ApiError> {
         let access = live(&self.0)?;
-        let grants = store::grants::for_subject_in(txn, org, user.as_uuid()).await?;
+        let keys = store::api_keys::of_user(txn, user).await?;
+        let grants = store::grants::for_subjects_in(txn, org, &personal_subjects(user, &keys)).await?;
         access.withdraw_grants(txn, &ActorRef::System, grants).await
     }
 }
@@ -83,14 +85,17 @@ impl PersonalData for KeysData {
                 events::ApiKeyRevoked { id: key.id, org_id: None, name: key.name.clone(), reason: "account_deleted" };
             access.record(txn, events::API_KEY_REVOKED, None, ActorRef::System, api_keys::revoked(key), data).await?;
         }
-        let mut subjects: Vec<uuid::Uuid> =
-            keys.iter().filter(|k| k.org_id.is_none()).map(|k| k.id.as_uuid()).collect();
-        subjects.push(user.as_uuid());
-        let grants = store::grants::for_subjects(txn, &subjects).await?;
+        let grants = store::grants::for_subjects(txn, &personal_subjects(user, &keys)).await?;
         access.withdraw_grants(txn, &ActorRef::System, grants).await?;
         access.secrets_changed(&hashes).await;
         Ok(())
     }
+}
+
+/// The grant subjects that stand for `user`: the user and their personal keys (of `keys`, theirs).
+fn personal_subjects(user: UserId, keys: &[crate::entity::api_keys::Model]) -> Vec<uuid::Uuid> {
+    let personal = keys.iter().filter(|k| k.org_id.is_none()).map(|k| k.id.as_uuid());
+    personal.chain([user.as_uuid()]).collect()
 }
 
 fn export_key(k: &crate::entity::api_keys::Model) -> Value {

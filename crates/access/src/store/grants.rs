@@ -86,11 +86,11 @@ pub async fn delete_for_org<C: ConnectionTrait>(conn: &C, org: OrgId) -> Result<
     Entity::delete_many().filter(Column::OrgId.eq(org)).exec(conn).await.map(|_| ())
 }
 
-/// Every grant to `subject` in `org`.
-pub async fn for_subject_in<C: ConnectionTrait>(conn: &C, org: OrgId, subject: Uuid) -> Result<Vec<Model>, DbErr> {
+/// Every grant to one of `subjects` in `org`.
+pub async fn for_subjects_in<C: ConnectionTrait>(conn: &C, org: OrgId, subjects: &[Uuid]) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::OrgId.eq(org))
-        .filter(Column::SubjectId.eq(subject))
+        .filter(Column::SubjectId.is_in(subjects.iter().copied()))
         .order_by_asc(Column::Id)
         .all(conn)
         .await

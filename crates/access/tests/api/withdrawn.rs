@@ -34,6 +34,9 @@ async fn grants_withdrawn_when_members_leave_or_are_removed_are_each_audited() {
         grant(&owner, &org, &removed.id, "teams:read", &team).await,
     ];
     let of_leaving = grant(&owner, &org, &leaving.id, "teams:manage", &team).await;
+    // A grant to the leaving member's personal key goes with them too.
+    let key = personal_key(&leaving, json!({ "name": "laptop" })).await;
+    let of_key = grant(&owner, &org, &key.id, "teams:read", &team).await;
 
     let res = owner.client.delete(&format!("/api/v1/orgs/{org}/members/{}", removed.id)).await;
     assert_eq!(res.status, 204, "{}", res.text);
@@ -41,13 +44,17 @@ async fn grants_withdrawn_when_members_leave_or_are_removed_are_each_audited() {
     assert_eq!(res.status, 200, "{}", res.text);
 
     let entries = audit_entries(&owner, &org, "grant.deleted").await;
-    let expected: BTreeSet<String> = of_removed.iter().chain([&of_leaving]).cloned().collect();
+    let expected: BTreeSet<String> = of_removed.iter().chain([&of_leaving, &of_key]).cloned().collect();
     assert_eq!(ids(&entries), expected, "one entry per withdrawn grant: {entries:?}");
     for e in &entries {
         assert_eq!(e["actor"]["type"], "system", "{e}");
         assert_eq!(e["target"]["type"], "grant");
         let subject = e["changes"]["before"]["subjectId"].as_str().unwrap();
-        let whose = if e["target"]["id"] == of_leaving.as_str() { &leaving.id } else { &removed.id };
+        let whose = match e["target"]["id"].as_str().unwrap() {
+            id if id == of_leaving => &leaving.id,
+            id if id == of_key => &key.id,
+            _ => &removed.id,
+        };
         assert_eq!(subject, whose.as_str(), "{e}");
         assert_eq!(e["changes"]["after"], Value::Null);
     }
