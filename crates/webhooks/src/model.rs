@@ -103,7 +103,9 @@ pub struct EndpointOut {
     /// Exact event types, prefixes (`user.*`) or `*`.
     pub events: Vec<String>,
     pub integration_id: Option<String>,
-    /// Sent with every request.
+    /// Sent with every request. Credentials (`authorization`, `cookie`, names with
+    /// `auth`, `token`, `key`, `secret`, …) show as `[redacted]`; sending that back
+    /// in a change keeps the value.
     #[schema(value_type = Object)]
     pub headers: Value,
     pub rate_limit_per_second: Option<i32>,
@@ -128,7 +130,8 @@ pub struct EndpointOut {
 }
 
 impl EndpointOut {
-    pub fn new(row: &endpoints::Model, public_key: Option<String>, secret: Option<String>) -> Self {
+    /// `row` with its `headers` as shown.
+    pub fn new(row: &endpoints::Model, headers: Value, public_key: Option<String>, secret: Option<String>) -> Self {
         Self {
             id: row.id,
             org_id: row.org_id,
@@ -136,7 +139,7 @@ impl EndpointOut {
             description: row.description.clone(),
             events: patterns_of(row),
             integration_id: row.integration_id.clone(),
-            headers: row.headers.clone(),
+            headers,
             rate_limit_per_second: row.rate_limit_per_second,
             metadata: row.metadata.clone(),
             is_active: row.is_active,

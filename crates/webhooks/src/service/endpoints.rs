@@ -1,6 +1,8 @@
 //! Endpoints: create (the secret is shown once), list, read, change, delete,
-//! rotate the secret (the old one keeps signing for a grace period). Secrets are
-//! sealed under the data key at rest.
+//! rotate the secret (the old one keeps signing for a grace period). Secrets and
+//! custom header values are sealed under the data key at rest.
+
+use std::collections::BTreeMap;
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
@@ -23,7 +25,7 @@ pub struct NewEndpoint {
     pub description: Option<String>,
     pub events: Vec<String>,
     pub integration_id: Option<String>,
-    pub headers: Value,
+    pub headers: BTreeMap<String, String>,
     pub rate_limit_per_second: Option<i32>,
     pub metadata: Value,
     pub is_active: bool,
@@ -37,7 +39,8 @@ pub struct EndpointPatch {
     pub description: Option<Option<String>>,
     pub events: Option<Vec<String>>,
     pub integration_id: Option<Option<String>>,
-    pub headers: Option<Value>,
+    /// `[redacted]` as a value keeps that header's current value.
+    pub headers: Option<BTreeMap<String, String>>,
     pub rate_limit_per_second: Option<Option<i32>>,
     pub metadata: Option<Value>,
     pub is_active: Option<bool>,
@@ -66,7 +69,7 @@ impl Webhooks {
         } else {
             None
         };
-        EndpointOut::new(row, public, secret)
+        EndpointOut::new(row, self.shown_headers(row), public, secret)
     }
 
     fn seal(&self, secret: &SigningSecret) -> String {
@@ -84,7 +87,7 @@ impl Webhooks {
             description: new.description,
             event_types: json!(new.events),
             integration_id: new.integration_id,
-            headers: new.headers,
+            headers: self.seal_headers(&new.headers),
             rate_limit_per_second: new.rate_limit_per_second,
             metadata: new.metadata,
             is_active: new.is_active,
@@ -179,7 +182,7 @@ impl Webhooks {
             row.integration_id = v;
         }
         if let Some(v) = patch.headers {
-            row.headers = v;
+            row.headers = self.changed_headers(&before, v);
         }
         if let Some(v) = patch.rate_limit_per_second {
             row.rate_limit_per_second = v;

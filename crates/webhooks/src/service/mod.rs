@@ -6,6 +6,7 @@ pub mod deliveries;
 pub mod dispatch;
 pub mod endpoints;
 pub mod fanout;
+pub mod headers;
 pub mod pacing;
 pub mod record;
 pub mod retention;

@@ -64,13 +64,9 @@ impl Webhooks {
         let refs: Vec<&SigningSecret> = secrets.iter().collect();
         let signature = signing::signature_header(&refs, &msg_id, timestamp, &body);
         let mut headers = HeaderMap::new();
-        if let Some(custom) = endpoint.headers.as_object() {
-            for (k, v) in custom {
-                if let (Ok(name), Some(Ok(value))) =
-                    (HeaderName::from_bytes(k.as_bytes()), v.as_str().map(HeaderValue::from_str))
-                {
-                    headers.insert(name, value);
-                }
+        for (k, v) in self.open_headers(endpoint) {
+            if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+                headers.insert(name, value);
             }
         }
         let set = |h: &mut HeaderMap, k: &'static str, v: &str| {

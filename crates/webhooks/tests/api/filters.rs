@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
+use tessera_webhooks::entity::endpoints;
 
 use crate::support::{
-    Receiver, Reply, assert_error, create_endpoint, create_org, create_team, endpoint, field_codes, hooks_app,
-    hooks_path, id_of, org_events, publish, wait_org_events, wait_settled,
+    Receiver, Reply, assert_error, create_endpoint, create_org, create_team, endpoint, field_codes, get_endpoint,
+    hooks_app, hooks_path, id_of, org_events, publish, wait_org_events, wait_settled,
 };
 
 /// The organization's events from the creation of `endpoint` on, oldest first.
@@ -121,7 +123,8 @@ async fn custom_headers_arrive_and_reserved_ones_are_refused() {
         "headers": { "X-Tenant": "acme", "Authorization": "Bearer receiver-token" },
     });
     let ep = create_endpoint(&owner, &org, body).await;
-    assert_eq!(ep["headers"], json!({ "x-tenant": "acme", "authorization": "Bearer receiver-token" }));
+    // A credential is not shown back, not even to the one who set it.
+    assert_eq!(ep["headers"], json!({ "x-tenant": "acme", "authorization": "[redacted]" }));
 
     let event = publish(&owner, &org, "invoice.paid", json!({})).await;
 
@@ -155,4 +158,46 @@ async fn custom_headers_arrive_and_reserved_ones_are_refused() {
     let list = owner.client.get(&hooks_path(&org, "")).await;
     assert_eq!(list.json["meta"]["total"], 1, "{}", list.text);
     assert_eq!(list.data()[0]["headers"], ep["headers"]);
+}
+
+#[tokio::test]
+async fn header_values_are_sealed_at_rest_and_a_redacted_one_sent_back_is_kept() {
+    let app = hooks_app().await;
+    let owner = app.signed_up_user().await;
+    let org = create_org(&owner, "Acme").await;
+    let rx = Receiver::start(Reply::Status(200)).await;
+    let headers = json!({ "X-Team": "billing", "X-Api-Key": "receiver-key-123" });
+    let ep = create_endpoint(&owner, &org, json!({ "url": rx.url(), "events": ["a.b"], "headers": headers })).await;
+    let id = id_of(&ep);
+
+    let row = endpoints::Entity::find_by_id(id.parse::<tessera_webhooks::ids::EndpointId>().unwrap())
+        .one(&app.core.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = row.headers.to_string();
+    assert!(!stored.contains("receiver-key-123") && !stored.contains("billing"), "stored in the clear: {stored}");
+    assert_eq!(
+        get_endpoint(&owner, &org, &id).await["headers"],
+        json!({ "x-team": "billing", "x-api-key": "[redacted]" })
+    );
+
+    // What a client that read the endpoint sends back: the redacted value stands for the one held.
+    let path = hooks_path(&org, &format!("/{id}"));
+    let changed = json!({ "headers": { "x-team": "ops", "x-api-key": "[redacted]" } });
+    let res = owner.client.patch(&path, &changed).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.data()["headers"], json!({ "x-team": "ops", "x-api-key": "[redacted]" }));
+    publish(&owner, &org, "a.b", json!({})).await;
+    let hit = rx.wait_event("a.b").await;
+    assert_eq!((hit.header("x-team"), hit.header("x-api-key")), ("ops", "receiver-key-123"));
+
+    // A new value replaces it; a header left out is gone.
+    let res = owner.client.patch(&path, &json!({ "headers": { "x-api-key": "rotated-456" } })).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.data()["headers"], json!({ "x-api-key": "[redacted]" }));
+    publish(&owner, &org, "a.b", json!({ "second": true })).await;
+    let hits = rx.wait_hits(2).await;
+    assert_eq!(hits[1].header("x-api-key"), "rotated-456");
+    assert!(!hits[1].headers.contains_key("x-team"), "{:?}", hits[1].headers);
 }
