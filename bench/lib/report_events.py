@@ -49,6 +49,9 @@ def events_section(edir, engine):
         rows += [
             (engine, f"events {label}: POST /orgs/{{id}}/events accepted/s ({r['conns']} conns, {r['burst']:,} events)",
              _f(r.get("accepted_per_s"), 0), "", "—", "", ""),
+            (engine, f"events {label}: deliveries/s end to end, {r['burst']:,} new events published at once "
+                     f"(first publish → last arrival)",
+             _f(r.get("fresh_delivered_per_s"), 0), "", "—" if r.get("fresh_drained") else "FAIL", "", ""),
             (engine, f"events {label}: deliveries/s draining a recovered backlog of {r['recover_queued']:,}",
              _f(dps, 0), target, verdict(dps_ok), "", ""),
             (engine, f"events {label}: event→delivery p50 / p90 / p99 ms at {r['steady_rate']:,.0f} events/s "

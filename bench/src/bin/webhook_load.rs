@@ -2,8 +2,10 @@
 //! running tessera nodes: signs up, creates an organization and one endpoint
 //! pointing at a receiver in this process, then measures
 //! 1. custom events accepted per second (`POST /orgs/{id}/events`, CONNS in flight, spread over the nodes);
-//! 2. deliveries per second: the receiver first refuses (503) so each delivery fails its only attempt,
-//!    then accepts, and `POST …/recover` queues the whole backlog at once; the drain is timed;
+//! 2. deliveries per second, two ways: (a) end to end, a burst of new events through the outbox, relay,
+//!    fan-out and dispatcher, from the first publish to the last arrival; (b) the dispatcher alone: the
+//!    receiver first refuses (503) so each delivery of a second burst fails its only attempt, then
+//!    accepts, and `POST …/recover` queues the whole backlog at once; the drain is timed;
 //! 3. event-to-delivery latency at a steady RATE events/s: from the publish answer to the receiver's arrival.
 //!
 //! Prints one JSON document. Nodes must run with `webhooks.retry_schedule_secs = [0]` and the receiver's
@@ -152,7 +154,21 @@ async fn main() {
     assert!(wait_count(&rx, warm.len(), 60).await, "warm-up deliveries did not arrive");
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    // 1 + 2: the burst, refused, then recovered.
+    // 2a: a burst of new events, end to end.
+    let t_fresh = Instant::now();
+    let fresh = publish(&http, &nodes, &token, &org, burst, conns, None).await;
+    let fresh_drained = wait_count(&rx, warm.len() + burst, 300).await;
+    let fresh_secs = {
+        let ok = rx.ok.lock().unwrap();
+        fresh
+            .iter()
+            .filter_map(|(id, _)| ok.get(id))
+            .max()
+            .map_or(f64::NAN, |l| l.duration_since(t_fresh).as_secs_f64())
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await; // its outcome events pass through the relay
+
+    // 1 + 2b: the burst, refused, then recovered.
     rx.refuse.store(true, Ordering::Relaxed);
     let before_requests = rx.requests.load(Ordering::Relaxed);
     let t0 = Instant::now();
@@ -217,6 +233,9 @@ async fn main() {
         "drained": drained,
         "drain_secs": drain_secs,
         "deliveries_per_s": burst as f64 / drain_secs,
+        "fresh_drained": fresh_drained,
+        "fresh_secs": fresh_secs,
+        "fresh_delivered_per_s": burst as f64 / fresh_secs,
         "steady_rate": rate,
         "steady_events": n,
         "steady_delivered": lat.len(),
