@@ -205,12 +205,12 @@ impl Consumer {
             .col_expr(event_cursors::Column::LeaseUntil, Expr::value(now + self.lease_ms))
             .filter(event_cursors::Column::Consumer.eq(self.sub.name()))
             .filter(free)
-            .exec(self.core.db.writer())
+            .exec(self.core.db.relaxed())
             .await?;
         if res.rows_affected == 0 {
             return Ok(None);
         }
-        event_cursors::Entity::find_by_id(self.sub.name().to_owned()).one(self.core.db.writer()).await
+        event_cursors::Entity::find_by_id(self.sub.name().to_owned()).one(self.core.db.relaxed()).await
     }
 
     /// Records progress or a failure while this node holds the consumer; false if it no longer does.
@@ -231,7 +231,7 @@ impl Consumer {
             .col_expr(event_cursors::Column::UpdatedAt, Expr::value(now))
             .filter(event_cursors::Column::Consumer.eq(self.sub.name()))
             .filter(event_cursors::Column::LeasedBy.eq(self.node.clone()))
-            .exec(self.core.db.writer())
+            .exec(self.core.db.relaxed())
             .await?;
         Ok(res.rows_affected == 1)
     }
@@ -243,7 +243,7 @@ impl Consumer {
             .col_expr(event_cursors::Column::LeaseUntil, Expr::value(Option::<i64>::None))
             .filter(event_cursors::Column::Consumer.eq(self.sub.name()))
             .filter(event_cursors::Column::LeasedBy.eq(self.node.clone()))
-            .exec(self.core.db.writer())
+            .exec(self.core.db.relaxed())
             .await?;
         Ok(())
     }

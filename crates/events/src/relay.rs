@@ -28,11 +28,24 @@ pub struct Relay {
     poll: Duration,
     /// Consumers wait on this for new events.
     pub(crate) moved: Arc<Notify>,
+    /// Signalled when this node wrote to the outbox, so the relay need not wait for its poll.
+    wake: Arc<Notify>,
 }
+
+/// After a batch that was not full, how long the relay gathers before it looks
+/// again: events that keep coming move in batches, a few milliseconds after they
+/// were written rather than a poll interval later.
+const GATHER: Duration = Duration::from_millis(2);
 
 impl Relay {
     pub fn new(core: Core, batch: u64, poll: Duration, moved: Arc<Notify>) -> Self {
-        Self { core, batch: batch.max(1), poll, moved }
+        Self { core, batch: batch.max(1), poll, moved, wake: Arc::new(Notify::new()) }
+    }
+
+    /// Looks at the outbox as soon as `wake` is signalled, besides polling.
+    pub fn woken_by(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
     }
 
     /// Runs until `stop` turns true.
@@ -48,9 +61,13 @@ impl Relay {
                         failures = 0;
                         continue;
                     }
-                    Ok(_) => {
+                    Ok(0) => {
                         failures = 0;
                         self.poll
+                    }
+                    Ok(_) => {
+                        failures = 0;
+                        GATHER.min(self.poll)
                     }
                     Err(err) => {
                         failures += 1;
@@ -60,6 +77,7 @@ impl Relay {
                 };
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}
+                    _ = self.wake.notified() => {}
                     _ = stop.changed() => {}
                 }
             }
@@ -81,7 +99,7 @@ impl Relay {
         {
             return Ok(0);
         }
-        let txn = db.begin_write().await?;
+        let txn = db.begin_relaxed().await?;
         let last = lock_head(&*txn).await?;
         let rows = outbox::Entity::find().order_by_asc(outbox::Column::Id).limit(self.batch).all(&*txn).await?;
         if rows.is_empty() {

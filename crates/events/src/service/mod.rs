@@ -33,6 +33,8 @@ pub struct Events {
     pub(crate) cfg: EventsConfig,
     pub(crate) catalogue: Arc<Vec<EventType>>,
     moved: Arc<Notify>,
+    /// Wakes the relay: this node wrote to the outbox.
+    pub(crate) outbox_written: Arc<Notify>,
     node: String,
     subscribers: Mutex<Vec<Arc<dyn Subscriber>>>,
     pub(crate) reports: Mutex<Vec<Arc<dyn DeliveryReport>>>,
@@ -44,6 +46,7 @@ impl Events {
             core,
             catalogue: Arc::new(catalogue),
             moved: Arc::new(Notify::new()),
+            outbox_written: Arc::new(Notify::new()),
             node: format!("node-{}", uuid::Uuid::now_v7()),
             subscribers: Mutex::new(Vec::new()),
             reports: Mutex::new(Vec::new()),
@@ -87,12 +90,15 @@ impl Events {
 
     /// Starts the relay, every subscriber and retention; they stop when `stop` turns true.
     pub fn start(self: &Arc<Self>, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
-        let relay = Arc::new(Relay::new(
-            self.core.clone(),
-            self.cfg.relay_batch,
-            Duration::from_millis(self.cfg.relay_poll_ms),
-            self.moved.clone(),
-        ));
+        let relay = Arc::new(
+            Relay::new(
+                self.core.clone(),
+                self.cfg.relay_batch,
+                Duration::from_millis(self.cfg.relay_poll_ms),
+                self.moved.clone(),
+            )
+            .woken_by(self.outbox_written.clone()),
+        );
         let mut tasks = vec![relay.start(stop.clone())];
         let subs = self.subscribers.lock().map(|s| s.clone()).unwrap_or_default();
         for sub in subs {

@@ -84,49 +84,65 @@ impl Events {
 
     async fn try_publish(&self, org: OrgId, actor: &Value, req: &Publish) -> Result<Published, TryError> {
         let now = self.core.clock.now_ms();
-        let txn = self.core.db.begin_write().await.map_err(TryError::db)?;
-        let mut expired_key = false;
-        if let Some(key) = &req.idempotency_key {
-            let found =
-                event_idempotency::Entity::find_by_id((org, key.clone())).one(&*txn).await.map_err(TryError::db)?;
-            expired_key = found.as_ref().is_some_and(|r| now - r.created_at >= IDEMPOTENCY_MS);
-            if let Some(row) = found.filter(|r| now - r.created_at < IDEMPOTENCY_MS) {
-                drop(txn);
-                let event = self.find_anywhere(org, row.event_id).await?.ok_or_else(|| TryError {
-                    err: ApiError::conflict("IDEMPOTENCY_CONFLICT", "the key's event was deleted by retention"),
-                    is_unique: false,
-                })?;
-                return Ok(Published { event, replayed: true });
-            }
-        }
         let id = EventId::new();
+        let Some(key) = &req.idempotency_key else {
+            // One row: a statement of its own is as atomic as a transaction, at a third of the round trips.
+            outbox::record_as(
+                self.core.db.writer(),
+                id,
+                now,
+                &req.event_type,
+                Some(org),
+                actor.clone(),
+                req.data.clone(),
+            )
+            .await
+            .map_err(TryError::db)?;
+            self.outbox_written.notify_one();
+            return Ok(Published { event: self.published(id, now, org, actor, req), replayed: false });
+        };
+        let txn = self.core.db.begin_write().await.map_err(TryError::db)?;
+        let found = event_idempotency::Entity::find_by_id((org, key.clone())).one(&*txn).await.map_err(TryError::db)?;
+        let expired_key = found.as_ref().is_some_and(|r| now - r.created_at >= IDEMPOTENCY_MS);
+        if let Some(row) = found.filter(|r| now - r.created_at < IDEMPOTENCY_MS) {
+            drop(txn);
+            let event = self.find_anywhere(org, row.event_id).await?.ok_or_else(|| TryError {
+                err: ApiError::conflict("IDEMPOTENCY_CONFLICT", "the key's event was deleted by retention"),
+                is_unique: false,
+            })?;
+            return Ok(Published { event, replayed: true });
+        }
         outbox::record_as(&*txn, id, now, &req.event_type, Some(org), actor.clone(), req.data.clone())
             .await
             .map_err(TryError::db)?;
-        if let Some(key) = &req.idempotency_key {
-            // A key older than 24 h is taken over: delete then insert (portable upsert).
-            // Only then: on MySQL, deleting a row that is not there takes a gap lock,
-            // and two such deletes before their inserts deadlock. Only if still
-            // expired: a concurrent call may have taken it over meanwhile.
-            if expired_key {
-                event_idempotency::Entity::delete_many()
-                    .filter(event_idempotency::Column::OrgId.eq(org))
-                    .filter(event_idempotency::Column::IdemKey.eq(key.as_str()))
-                    .filter(event_idempotency::Column::CreatedAt.lte(now - IDEMPOTENCY_MS))
-                    .exec(&*txn)
-                    .await
-                    .map_err(TryError::db)?;
-            }
-            let row = event_idempotency::ActiveModel {
-                org_id: Set(org),
-                idem_key: Set(key.clone()),
-                event_id: Set(id),
-                created_at: Set(now),
-            };
-            event_idempotency::Entity::insert(row).exec_without_returning(&*txn).await.map_err(TryError::db)?;
+        // A key older than 24 h is taken over: delete then insert (portable upsert).
+        // Only then: on MySQL, deleting a row that is not there takes a gap lock,
+        // and two such deletes before their inserts deadlock. Only if still
+        // expired: a concurrent call may have taken it over meanwhile.
+        if expired_key {
+            event_idempotency::Entity::delete_many()
+                .filter(event_idempotency::Column::OrgId.eq(org))
+                .filter(event_idempotency::Column::IdemKey.eq(key.as_str()))
+                .filter(event_idempotency::Column::CreatedAt.lte(now - IDEMPOTENCY_MS))
+                .exec(&*txn)
+                .await
+                .map_err(TryError::db)?;
         }
+        let row = event_idempotency::ActiveModel {
+            org_id: Set(org),
+            idem_key: Set(key.clone()),
+            event_id: Set(id),
+            created_at: Set(now),
+        };
+        event_idempotency::Entity::insert(row).exec_without_returning(&*txn).await.map_err(TryError::db)?;
         txn.commit().await.map_err(TryError::db)?;
-        let event = Event {
+        self.outbox_written.notify_one();
+        Ok(Published { event: self.published(id, now, org, actor, req), replayed: false })
+    }
+
+    /// The event `req` became, as published.
+    fn published(&self, id: EventId, now: i64, org: OrgId, actor: &Value, req: &Publish) -> Event {
+        Event {
             id,
             event_type: req.event_type.clone(),
             occurred_at: rfc3339_string(now),
@@ -135,8 +151,7 @@ impl Events {
             data: req.data.clone(),
             seq: 0,
             occurred_ms: now,
-        };
-        Ok(Published { event, replayed: false })
+        }
     }
 
     /// An event of `org`, relayed or still in the outbox.

@@ -94,7 +94,7 @@ impl Dispatcher {
                     _ = me.hooks.wake.notified() => {}
                     _ = me.freed.notified() => {
                         // An endpoint may have room again: gather a few more endings into one claim.
-                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        tokio::time::sleep(Duration::from_millis(1)).await;
                     }
                     _ = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => {}
@@ -119,7 +119,7 @@ impl Dispatcher {
         let hooks = &self.hooks;
         let now = hooks.core.clock.now_ms();
         let lease_until = now + hooks.cfg.lease_ms();
-        let txn = hooks.core.db.begin_write().await?;
+        let txn = hooks.core.db.begin_relaxed().await?;
         let mut due = Condition::all()
             .add(C::Status.is_in([PENDING, RETRYING]))
             .add(C::NextAttemptAt.lte(now))
@@ -226,7 +226,7 @@ impl Webhooks {
             .col_expr(deliveries::Column::LeasedBy, Expr::value(Option::<String>::None))
             .filter(deliveries::Column::Id.eq(delivery.id))
             .filter(deliveries::Column::LeasedBy.eq(self.node.clone()))
-            .exec(self.core.db.writer())
+            .exec(self.core.db.relaxed())
             .await?;
         Ok(())
     }

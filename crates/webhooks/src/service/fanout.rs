@@ -89,7 +89,7 @@ impl Webhooks {
         for chunk in rows.chunks(500) {
             deliveries::Entity::insert_many(chunk.to_vec())
                 .on_conflict(OnConflict::columns(cols).do_nothing_on(cols).to_owned())
-                .exec_without_returning(self.core.db.writer())
+                .exec_without_returning(self.core.db.relaxed())
                 .await?;
         }
         metrics::counter!("tessera_webhook_deliveries_created_total").increment(count);

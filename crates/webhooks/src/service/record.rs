@@ -89,7 +89,7 @@ pub fn start(
 impl Webhooks {
     async fn record_batch(&self, batch: &[Outcome]) -> Result<(), DbErr> {
         let now = self.core.clock.now_ms();
-        let txn = self.core.db.begin_write().await?;
+        let txn = self.core.db.begin_relaxed().await?;
         let rows: Vec<attempts::ActiveModel> = batch
             .iter()
             .filter(|o| !o.is_abandoned())
