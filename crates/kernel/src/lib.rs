@@ -30,4 +30,4 @@ pub use clock::{Clock, Millis};
 pub use error::{ApiError, ApiResult, FieldError, FieldErrors};
 pub use extract::{Json, Path, Query};
 pub use response::{Accepted, Created, CursorPage, Data, Done, NoContent, Page, PageMeta};
-pub use state::{AppState, Core};
+pub use state::{AppParts, AppState, Core, CoreParts};

@@ -16,9 +16,27 @@ use crate::mail::Mailer;
 use crate::personal::PersonalDataRegistry;
 use crate::ratelimit::RateLimiter;
 
-/// The shared services modules are built from (everything but authentication).
+/// The shared services modules are built from (everything but authentication):
+/// a handle, cloned for nothing more than one reference count, however many
+/// services it holds (routers clone their state for every request).
 #[derive(Clone)]
-pub struct Core {
+pub struct Core(Arc<CoreParts>);
+
+impl Core {
+    pub fn new(parts: CoreParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for Core {
+    type Target = CoreParts;
+    fn deref(&self) -> &CoreParts {
+        &self.0
+    }
+}
+
+/// What a [`Core`] holds.
+pub struct CoreParts {
     pub db: Db,
     pub config: Arc<KernelConfig>,
     pub settings: Settings,
@@ -38,22 +56,39 @@ pub struct Core {
 }
 
 /// The router state: the core plus what modules provide to each other: the
-/// authenticator (identity, API keys) and the authorizer (access).
+/// authenticator (identity, API keys) and the authorizer (access). A handle,
+/// like [`Core`]; its parts (and through them the core's) are reached by `Deref`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+/// What an [`AppState`] holds.
+pub struct AppParts {
     pub core: Core,
     pub auth: Arc<dyn Authenticator>,
     pub authz: Arc<dyn Authorizer>,
 }
 
+impl AppState {
+    pub fn new(core: Core, auth: Arc<dyn Authenticator>, authz: Arc<dyn Authorizer>) -> Self {
+        Self(Arc::new(AppParts { core, auth, authz }))
+    }
+}
+
 impl std::ops::Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for AppParts {
     type Target = Core;
     fn deref(&self) -> &Core {
         &self.core
     }
 }
 
-impl Core {
+impl CoreParts {
     /// Records a change in `txn`, the change's own transaction: its event in the
     /// outbox and its audit entry (the event's actor, type and organization), so
     /// both exist exactly when the change does.

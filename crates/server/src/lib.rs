@@ -25,7 +25,7 @@ use tessera_kernel::db::Db;
 use tessera_kernel::jobs::Jobs;
 use tessera_kernel::mail::Mailer;
 use tessera_kernel::ratelimit::MemoryRateLimiter;
-use tessera_kernel::{ApiError, AppState, Core};
+use tessera_kernel::{ApiError, AppState, Core, CoreParts};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -123,7 +123,7 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
     let jobs = Jobs::new(db.clone(), clock.clone(), config.jobs.clone());
     let mailer = Arc::new(Mailer::new(&config.mail, &config.data).map_err(|e| StartError::Other(e.to_string()))?);
     mailer.register(&jobs);
-    let core = Core {
+    let core = Core::new(CoreParts {
         db,
         config: Arc::new(config),
         settings,
@@ -136,7 +136,7 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
         personal: Arc::default(),
         org_cleanup: Arc::default(),
         permissions: Arc::new(permission_catalogue()),
-    };
+    });
     // Every module is built (they answer each other's questions); only those
     // that run mount their routes.
     let identity = Identity::new(core.clone(), identity_cfg).await?;
@@ -150,7 +150,7 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
     }
     events.prepare().await?;
     let auth = Arc::new(Credentials { identity: IdentityAuthenticator(identity.clone()), keys: access.clone() });
-    let app = AppState { core: core.clone(), auth, authz: access.clone() };
+    let app = AppState::new(core.clone(), auth, access.clone());
     let modules = Modules {
         identity: identity.clone(),
         orgs,

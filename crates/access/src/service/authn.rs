@@ -46,10 +46,9 @@ impl Access {
             return Err(AccessError::InvalidKey.into());
         }
         let hash = token_hash(credential);
-        let db = self.core.db.conn.clone();
-        let lookup = hash.clone();
-        let load = async move {
-            let found = store::api_keys::find_by_secret(&db, &lookup).await?;
+        let db = &self.core.db.conn;
+        let load = async {
+            let found = store::api_keys::find_by_secret(db, &hash).await?;
             Ok::<_, DbErr>(found.filter(|(key, _)| key.revoked_at.is_none()).map(|(key, grace)| {
                 let expires_at = match (key.expires_at, grace) {
                     (Some(a), Some(b)) => Some(a.min(b)),
@@ -58,7 +57,7 @@ impl Access {
                 Arc::new(KeyView { actor: key_actor(&key), expires_at })
             }))
         };
-        let view = self.keys.try_get_with(hash, load).await.map_err(ApiError::internal)?;
+        let view = self.keys.try_get_with_by_ref(&hash, load).await.map_err(ApiError::internal)?;
         let now = self.now();
         let Some(view) = view.filter(|v| v.expires_at.is_none_or(|at| at > now)) else {
             return Err(AccessError::InvalidKey.into());

@@ -61,11 +61,17 @@ impl Access {
         if self.directory.org_role(org, UserId(id)).await?.is_some() {
             return Ok(Subject::User(UserId(id)));
         }
+        if self.not_keys.contains_key(&id) {
+            return Ok(Subject::User(UserId(id)));
+        }
         let key = store::api_keys::find(&self.core.db.conn, ApiKeyId(id)).await?;
         let now = self.now();
         match key.filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|at| at > now)) {
             Some(key) => Ok(Subject::Key(key_actor(&key))),
-            None => Ok(Subject::User(UserId(id))),
+            None => {
+                self.not_keys.insert(id, ());
+                Ok(Subject::User(UserId(id)))
+            }
         }
     }
 

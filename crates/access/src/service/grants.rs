@@ -96,6 +96,7 @@ impl Access {
         let diff = Target::new("grant", grant.id).diff(Value::Null, audit_view(&grant));
         self.record(&txn, events::GRANT_CREATED, Some(org), actor.as_ref(), diff, event_of(&grant)).await?;
         txn.commit().await?;
+        self.grant_added(org, grant.subject_id);
         Ok(grant)
     }
 

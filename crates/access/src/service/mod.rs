@@ -21,6 +21,7 @@ use tessera_kernel::authz::Directory;
 use tessera_kernel::ids::{ApiKeyId, OrgId, RoleId, UserId};
 use tessera_kernel::outbox::NewEvent;
 use tessera_kernel::{Actor, ActorRef, ApiError, Core, KeyActor, Millis};
+use uuid::Uuid;
 
 use crate::config::AccessConfig;
 use crate::model::{Catalogue, PermissionSet};
@@ -67,6 +68,15 @@ pub struct Access {
     keys: moka::future::Cache<String, Option<Arc<KeyView>>>,
     /// When this node last wrote each key's `last_used_at`.
     touched: moka::sync::Cache<ApiKeyId, Millis>,
+    /// `(org, subject)` → whether the subject holds any grant there, so that a
+    /// check refused by every role costs no grant probe for the many subjects
+    /// that hold none. Only "none" can be stale (a grant made on another node in
+    /// the last `role_cache_secs`); a subject that holds some is always probed.
+    holds_grants: moka::sync::Cache<(OrgId, Uuid), bool>,
+    /// Ids known to name no live API key (a user's, or a revoked or expired
+    /// key's): neither ever becomes a live key, so `/authz/check` about a
+    /// stranger need not look them up again.
+    not_keys: moka::sync::Cache<Uuid, ()>,
 }
 
 impl Access {
@@ -84,8 +94,14 @@ impl Access {
             .time_to_live(Duration::from_secs(cfg.api_key_cache_secs))
             .build();
         let touched = moka::sync::Cache::builder().max_capacity(100_000).time_to_idle(Duration::from_secs(600)).build();
+        let holds_grants = moka::sync::Cache::builder()
+            .max_capacity(200_000)
+            .time_to_live(Duration::from_secs(cfg.role_cache_secs))
+            .build();
+        let not_keys =
+            moka::sync::Cache::builder().max_capacity(100_000).time_to_idle(Duration::from_secs(600)).build();
         let catalogue = Catalogue::new(core.permissions.clone());
-        let access = Arc::new(Self { core, directory, cfg, catalogue, roles, keys, touched });
+        let access = Arc::new(Self { core, directory, cfg, catalogue, roles, keys, touched, holds_grants, not_keys });
         hooks::register(&access);
         access
     }
@@ -128,10 +144,16 @@ impl Access {
         }
     }
 
+    /// Forgets that `subject` held no grant in `org` (this node just granted it one).
+    pub(crate) fn grant_added(&self, org: OrgId, subject: Uuid) {
+        self.holds_grants.invalidate(&(org, subject));
+    }
+
     /// Forgets every cached role and key (an organization was deleted).
     pub(crate) fn forget_all(&self) {
         self.roles.invalidate_all();
         self.keys.invalidate_all();
+        self.holds_grants.invalidate_all();
     }
 }
 

@@ -30,6 +30,19 @@ pub async fn exists<C: ConnectionTrait>(
     Ok(found.is_some())
 }
 
+/// Whether `subject` holds any grant in `org`.
+pub async fn any_for<C: ConnectionTrait>(conn: &C, org: OrgId, subject: Uuid) -> Result<bool, DbErr> {
+    let found = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::OrgId.eq(org))
+        .filter(Column::SubjectId.eq(subject))
+        .into_tuple::<GrantId>()
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
 pub async fn insert<C: ConnectionTrait>(conn: &C, grant: Model) -> Result<(), DbErr> {
     Entity::insert(ActiveModel::from(grant)).exec_without_returning(conn).await.map(|_| ())
 }

@@ -17,6 +17,10 @@ async fn a_grant_on_one_team_lets_a_viewer_manage_that_team_only() {
     let viewer = join(&app, &owner, &org, "viewer").await;
     let team_a = create_team(&owner, &org, "Core").await;
     let team_b = create_team(&owner, &org, "Edge").await;
+    let resource =
+        |team: &str| json!({ "orgId": org, "permission": "teams:manage", "resource": { "type": "team", "id": team } });
+    // Refused first, so the node has seen the viewer without grants: the grant must still count at once.
+    assert_eq!(check(&viewer.client, resource(&team_a)).await, (false, "missing permission".to_owned()));
 
     let res = owner.client.post(&format!("/api/v1/orgs/{org}/grants"), &on_team(&viewer.id, &team_a)).await;
 
@@ -24,8 +28,6 @@ async fn a_grant_on_one_team_lets_a_viewer_manage_that_team_only() {
     let grant = res.data().clone();
     assert_eq!(grant["subjectType"], "user");
     assert_eq!(grant["createdBy"], owner.id);
-    let resource =
-        |team: &str| json!({ "orgId": org, "permission": "teams:manage", "resource": { "type": "team", "id": team } });
     assert_eq!(check(&viewer.client, resource(&team_a)).await, (true, "grant".to_owned()));
     assert!(!check(&viewer.client, resource(&team_b)).await.0);
     let patch_a =
