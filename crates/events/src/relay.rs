@@ -10,6 +10,7 @@ use std::time::Duration;
 use sea_orm::sea_query::{LockType, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement,
 };
 use tessera_kernel::Core;
 use tessera_kernel::outbox::entity as outbox;
@@ -18,8 +19,6 @@ use tokio::sync::{Notify, watch};
 use crate::entity::{event_log, event_relay};
 
 const HEAD: &str = "main";
-/// Rows per INSERT or DELETE statement of a batch.
-const STATEMENT_ROWS: usize = 1_000;
 
 /// Moves outbox rows to the event log; wakes consumers after each batch.
 pub struct Relay {
@@ -87,8 +86,10 @@ impl Relay {
     /// Relays one batch; returns how many events moved.
     pub async fn step(&self) -> Result<usize, DbErr> {
         let db = &self.core.db;
-        // A cheap look first, outside any transaction (on SQLite, without the write lock).
+        // A cheap look first, outside any transaction (on SQLite, without the write lock);
+        // in id order, so PostgreSQL walks the index rather than the heap's dead rows.
         if outbox::Entity::find()
+            .order_by_asc(outbox::Column::Id)
             .select_only()
             .column(outbox::Column::Id)
             .limit(1)
@@ -101,45 +102,91 @@ impl Relay {
         }
         let txn = db.begin_relaxed().await?;
         let last = lock_head(&*txn).await?;
-        let rows = outbox::Entity::find().order_by_asc(outbox::Column::Id).limit(self.batch).all(&*txn).await?;
-        if rows.is_empty() {
+        let now = self.core.clock.now_ms();
+        let count = if txn.get_database_backend() == DatabaseBackend::MySql {
+            move_fetched(&*txn, last, self.batch, now).await?
+        } else {
+            move_batch(&*txn, last, self.batch, now).await?
+        };
+        if count == 0 {
             return Ok(0);
         }
-        let now = self.core.clock.now_ms();
-        let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
-        let count = rows.len();
-        let logged: Vec<event_log::ActiveModel> = rows
-            .into_iter()
-            .zip(last + 1..)
-            .map(|(r, seq)| event_log::ActiveModel {
-                seq: Set(seq),
-                id: Set(r.id),
-                event_type: Set(r.event_type),
-                org_id: Set(r.org_id),
-                actor: Set(r.actor),
-                data: Set(r.data),
-                occurred_at: Set(r.occurred_at),
-                relayed_at: Set(now),
-            })
-            .collect();
-        // In chunks: a statement binds at most 32,766 values on SQLite and 65,535 on
-        // PostgreSQL and MySQL, fewer than a batch of 10,000 events needs.
-        for chunk in logged.chunks(STATEMENT_ROWS) {
-            event_log::Entity::insert_many(chunk.to_vec()).exec_without_returning(&*txn).await?;
-        }
-        for chunk in ids.chunks(STATEMENT_ROWS) {
-            outbox::Entity::delete_many().filter(outbox::Column::Id.is_in(chunk.to_vec())).exec(&*txn).await?;
-        }
         event_relay::Entity::update_many()
-            .col_expr(event_relay::Column::LastSeq, sea_orm::sea_query::Expr::value(last + count as i64))
+            .col_expr(event_relay::Column::LastSeq, sea_orm::sea_query::Expr::value(last + count))
             .filter(event_relay::Column::Name.eq(HEAD))
             .exec(&*txn)
             .await?;
         txn.commit().await?;
-        metrics::counter!("tessera_events_relayed_total").increment(count as u64);
+        metrics::counter!("tessera_events_relayed_total").increment(count.unsigned_abs());
         self.moved.notify_waiters();
-        Ok(count)
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
     }
+}
+
+/// Moves up to `limit` outbox rows into the log, numbered `last + 1…` in id
+/// order, without them leaving the database: one INSERT … SELECT that numbers
+/// and copies, one DELETE of what it copied. Returns how many moved.
+async fn move_batch<C: ConnectionTrait>(txn: &C, last: i64, limit: u64, now: i64) -> Result<i64, DbErr> {
+    let backend = txn.get_database_backend();
+    let pg = backend == DatabaseBackend::Postgres;
+    let arg = |i: usize| if pg { format!("${i}::bigint") } else { "?".to_owned() };
+    let copy = format!(
+        "INSERT INTO event_log (seq, id, event_type, org_id, actor, data, occurred_at, relayed_at) \
+         SELECT {} + ROW_NUMBER() OVER (ORDER BY b.id), b.id, b.event_type, b.org_id, b.actor, b.data, b.occurred_at, {} \
+         FROM (SELECT id, event_type, org_id, actor, data, occurred_at FROM outbox_events ORDER BY id LIMIT {}) b",
+        arg(1),
+        arg(2),
+        arg(3)
+    );
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let moved =
+        txn.execute_raw(Statement::from_sql_and_values(backend, copy, [last.into(), now.into(), limit.into()])).await?;
+    let moved = i64::try_from(moved.rows_affected()).unwrap_or(i64::MAX);
+    if moved == 0 {
+        return Ok(0);
+    }
+    let delete = format!(
+        "DELETE FROM outbox_events WHERE id IN (SELECT id FROM event_log WHERE seq > {} AND seq <= {})",
+        arg(1),
+        arg(2)
+    );
+    let deleted =
+        txn.execute_raw(Statement::from_sql_and_values(backend, delete, [last.into(), (last + moved).into()])).await?;
+    if deleted.rows_affected() != moved.unsigned_abs() {
+        // Only a second relay moving the same rows could cause this, and the head's lock prevents one.
+        return Err(DbErr::Custom(format!("relay copied {moved} events but deleted {}", deleted.rows_affected())));
+    }
+    Ok(moved)
+}
+
+/// [`move_batch`] for MySQL, where an `INSERT … SELECT` would lock the outbox
+/// rows it reads (and wait on writers' uncommitted ones): the rows are read
+/// without locks, then written to the log and deleted by id, in chunks of at
+/// most 1,000 (a statement binds at most 65,535 values).
+async fn move_fetched<C: ConnectionTrait>(txn: &C, last: i64, limit: u64, now: i64) -> Result<i64, DbErr> {
+    let rows = outbox::Entity::find().order_by_asc(outbox::Column::Id).limit(limit).all(txn).await?;
+    let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
+    let logged: Vec<event_log::ActiveModel> = rows
+        .into_iter()
+        .zip(last + 1..)
+        .map(|(r, seq)| event_log::ActiveModel {
+            seq: Set(seq),
+            id: Set(r.id),
+            event_type: Set(r.event_type),
+            org_id: Set(r.org_id),
+            actor: Set(r.actor),
+            data: Set(r.data),
+            occurred_at: Set(r.occurred_at),
+            relayed_at: Set(now),
+        })
+        .collect();
+    for chunk in logged.chunks(1_000) {
+        event_log::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
+    }
+    for chunk in ids.chunks(1_000) {
+        outbox::Entity::delete_many().filter(outbox::Column::Id.is_in(chunk.to_vec())).exec(txn).await?;
+    }
+    Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX))
 }
 
 /// The relay's head, created if missing and locked until the transaction ends.

@@ -224,6 +224,8 @@ pub struct DatabaseConfig {
     pub url: String,
     pub max_connections: u32,
     pub acquire_timeout_secs: u64,
+    /// PostgreSQL: vacuum a queue table once it holds this many dead rows (0: leave it to autovacuum).
+    pub vacuum_dead_rows: i64,
 }
 
 impl DatabaseConfig {
@@ -325,6 +327,9 @@ impl KernelConfig {
         }
         if self.database.max_connections == 0 {
             return Err(ConfigError::key("database.max_connections", "must be at least 1"));
+        }
+        if self.database.vacuum_dead_rows < 0 {
+            return Err(ConfigError::key("database.vacuum_dead_rows", "must be 0 (off) or more"));
         }
         if !(self.mail.url.starts_with("file://")
             || self.mail.url.starts_with("smtp://")

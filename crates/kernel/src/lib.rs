@@ -23,6 +23,7 @@ pub mod request_id;
 pub mod response;
 pub mod ssrf;
 pub mod state;
+pub mod vacuum;
 
 pub use actor::{Actor, ActorRef, ClientInfo, KeyActor, PlatformAdmin, PlatformRole};
 pub use authz::OrgScope;

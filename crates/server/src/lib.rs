@@ -293,6 +293,13 @@ pub async fn serve(
     let workers = app.core.jobs.start(stop_rx.clone());
     let keys = spawn_key_refresh(app.identity.clone(), stop_rx.clone());
     let retention = app.audit.start_retention(stop_rx.clone());
+    let hot = [tessera_kernel::vacuum::KERNEL_TABLES, tessera_webhooks::HOT_TABLES].concat();
+    let vacuum = tessera_kernel::vacuum::start(
+        app.core.db.clone(),
+        hot,
+        app.core.config.database.vacuum_dead_rows,
+        stop_rx.clone(),
+    );
     let mut background = app.events.start(stop_rx.clone());
     if app.core.config.server.runs("webhooks") {
         background.extend(app.webhooks.start(stop_rx.clone()));
@@ -323,8 +330,8 @@ pub async fn serve(
     for task in background {
         let _ = task.await;
     }
-    if let Some(retention) = retention {
-        let _ = retention.await;
+    for task in [retention, vacuum].into_iter().flatten() {
+        let _ = task.await;
     }
     result
 }

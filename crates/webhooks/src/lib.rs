@@ -35,6 +35,9 @@ pub const PERMISSIONS: &[PermissionInfo] = &[
     },
 ];
 
+/// Queue tables whose dead rows are vacuumed as they pile up (see `tessera_kernel::vacuum`).
+pub const HOT_TABLES: &[&str] = &["webhook_deliveries"];
+
 /// Registers fan-out with the events module (call before starting it).
 pub fn subscribe(events: &tessera_events::Events, hooks: &Arc<Webhooks>) {
     events.subscribe(Arc::new(service::fanout::FanOut(hooks.clone())));

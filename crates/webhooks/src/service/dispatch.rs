@@ -23,7 +23,6 @@ use super::pacing::Paced;
 use super::record::Outcome;
 use crate::entity::deliveries;
 use crate::ids::EndpointId;
-use crate::model::{PENDING, RETRYING};
 
 /// This node's view of one endpoint's traffic.
 #[derive(Default)]
@@ -120,8 +119,10 @@ impl Dispatcher {
         let now = hooks.core.clock.now_ms();
         let lease_until = now + hooks.cfg.lease_ms();
         let txn = hooks.core.db.begin_relaxed().await?;
+        // The statuses as literals, spelled as the queue index's predicate: a bound
+        // parameter would keep the planner from proving the partial index applies.
         let mut due = Condition::all()
-            .add(C::Status.is_in([PENDING, RETRYING]))
+            .add(Expr::cust(crate::migration::QUEUED))
             .add(C::NextAttemptAt.lte(now))
             .add(C::LeaseUntil.is_null().or(C::LeaseUntil.lt(now)));
         let saturated = self.saturated();
@@ -164,13 +165,21 @@ impl Dispatcher {
             if let Some(outcome) = outcome {
                 let _ = outcomes.send(outcome).await;
             }
-            if let Ok(mut lanes) = self.lanes.lock()
-                && let Some(lane) = lanes.get_mut(&endpoint_id)
-            {
-                lane.busy = lane.busy.saturating_sub(1);
-            }
+            // Wake the claim loop only when this ending opens room it was kept from: an endpoint
+            // leaving saturation, or a slot when all were taken. Other endings would only make it
+            // claim in vain, one transaction per attempt.
+            let cap = self.hooks.cfg.max_in_flight_per_endpoint;
+            let lane_opened = self.lanes.lock().is_ok_and(|mut lanes| {
+                lanes.get_mut(&endpoint_id).is_some_and(|lane| {
+                    lane.busy = lane.busy.saturating_sub(1);
+                    lane.busy + 1 == cap
+                })
+            });
+            let slots_were_full = self.slots.available_permits() == 0;
             drop(permit);
-            self.freed.notify_one();
+            if lane_opened || slots_were_full {
+                self.freed.notify_one();
+            }
         });
     }
 

@@ -39,12 +39,14 @@ impl Subscriber for FanOut {
                 let found = hooks.active_endpoints(org).await.map_err(|e| HandleError(e.message.to_string()))?;
                 slot.insert(found);
             }
-            let payload = serde_json::to_value(event).unwrap_or_default();
+            // Serialized once, and only for an event some endpoint wants.
+            let mut payload: Option<serde_json::Value> = None;
             for ep in by_org.get(&org).into_iter().flatten() {
                 // An endpoint receives what happens from its creation on, however late the fan-out runs.
                 if event.occurred_ms < ep.created_at || !wants(&patterns_of(ep), &event.event_type) {
                     continue;
                 }
+                let payload = payload.get_or_insert_with(|| serde_json::to_value(event).unwrap_or_default());
                 rows.push(new_delivery(ep, event, payload.clone(), now));
             }
         }

@@ -11,6 +11,7 @@ mod endpoints;
 mod filters;
 mod in_flight;
 mod nodes;
+mod queue_tables;
 mod retention;
 mod retries;
 mod signatures;
