@@ -5,6 +5,7 @@
 //! A transaction that commits late with an older id simply gets a later number.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sea_orm::sea_query::{LockType, OnConflict};
@@ -29,6 +30,8 @@ pub struct Relay {
     pub(crate) moved: Arc<Notify>,
     /// Signalled when this node wrote to the outbox, so the relay need not wait for its poll.
     wake: Arc<Notify>,
+    /// Whether this relay has seen the head row exist (it is created once, then only locked).
+    head_made: AtomicBool,
 }
 
 /// After a batch that was not full, how long the relay gathers before it looks
@@ -38,7 +41,14 @@ const GATHER: Duration = Duration::from_millis(2);
 
 impl Relay {
     pub fn new(core: Core, batch: u64, poll: Duration, moved: Arc<Notify>) -> Self {
-        Self { core, batch: batch.max(1), poll, moved, wake: Arc::new(Notify::new()) }
+        Self {
+            core,
+            batch: batch.max(1),
+            poll,
+            moved,
+            wake: Arc::new(Notify::new()),
+            head_made: AtomicBool::new(false),
+        }
     }
 
     /// Looks at the outbox as soon as `wake` is signalled, besides polling.
@@ -51,11 +61,15 @@ impl Relay {
     pub fn start(self: Arc<Self>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut failures = 0u32;
+            let mut look = true;
             loop {
                 if *stop.borrow() {
                     break;
                 }
-                let pause = match self.step().await {
+                let result = self.step_with(look).await;
+                // After a full batch more is likely waiting: no need to look before taking it.
+                look = !matches!(result, Ok(moved) if moved as u64 == self.batch);
+                let pause = match result {
                     Ok(moved) if moved as u64 == self.batch => {
                         failures = 0;
                         continue;
@@ -85,23 +99,29 @@ impl Relay {
 
     /// Relays one batch; returns how many events moved.
     pub async fn step(&self) -> Result<usize, DbErr> {
+        self.step_with(true).await
+    }
+
+    /// Relays one batch, first looking whether there is any when `look`.
+    async fn step_with(&self, look: bool) -> Result<usize, DbErr> {
         let db = &self.core.db;
         // A cheap look first, outside any transaction (on SQLite, without the write lock);
         // in id order, so PostgreSQL walks the index rather than the heap's dead rows.
-        if outbox::Entity::find()
-            .order_by_asc(outbox::Column::Id)
-            .select_only()
-            .column(outbox::Column::Id)
-            .limit(1)
-            .into_tuple::<uuid::Uuid>()
-            .one(&db.conn)
-            .await?
-            .is_none()
+        if look
+            && outbox::Entity::find()
+                .order_by_asc(outbox::Column::Id)
+                .select_only()
+                .column(outbox::Column::Id)
+                .limit(1)
+                .into_tuple::<uuid::Uuid>()
+                .one(&db.conn)
+                .await?
+                .is_none()
         {
             return Ok(0);
         }
         let txn = db.begin_relaxed().await?;
-        let last = lock_head(&*txn).await?;
+        let last = lock_head(&*txn, !self.head_made.load(Ordering::Relaxed)).await?;
         let now = self.core.clock.now_ms();
         let count = if txn.get_database_backend() == DatabaseBackend::MySql {
             move_fetched(&*txn, last, self.batch, now).await?
@@ -117,6 +137,7 @@ impl Relay {
             .exec(&*txn)
             .await?;
         txn.commit().await?;
+        self.head_made.store(true, Ordering::Relaxed);
         metrics::counter!("tessera_events_relayed_total").increment(count.unsigned_abs());
         self.moved.notify_waiters();
         Ok(usize::try_from(count).unwrap_or(usize::MAX))
@@ -189,13 +210,15 @@ async fn move_fetched<C: ConnectionTrait>(txn: &C, last: i64, limit: u64, now: i
     Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX))
 }
 
-/// The relay's head, created if missing and locked until the transaction ends.
-async fn lock_head<C: ConnectionTrait>(txn: &C) -> Result<i64, DbErr> {
-    let key = event_relay::Column::Name;
-    event_relay::Entity::insert(event_relay::ActiveModel { name: Set(HEAD.to_owned()), last_seq: Set(0) })
-        .on_conflict(OnConflict::column(key).do_nothing_on([key]).to_owned())
-        .exec_without_returning(txn)
-        .await?;
+/// The relay's head, created first if `create` (when missing), and locked until the transaction ends.
+async fn lock_head<C: ConnectionTrait>(txn: &C, create: bool) -> Result<i64, DbErr> {
+    if create {
+        let key = event_relay::Column::Name;
+        event_relay::Entity::insert(event_relay::ActiveModel { name: Set(HEAD.to_owned()), last_seq: Set(0) })
+            .on_conflict(OnConflict::column(key).do_nothing_on([key]).to_owned())
+            .exec_without_returning(txn)
+            .await?;
+    }
     let mut query = event_relay::Entity::find_by_id(HEAD.to_owned());
     if txn.get_database_backend() != DatabaseBackend::Sqlite {
         query = query.lock(LockType::Update);
