@@ -20,7 +20,7 @@ impl Default for AccessConfig {
         Self {
             api_key_rate_limit_per_minute: 600,
             api_key_cache_secs: 5,
-            role_cache_secs: 30,
+            role_cache_secs: 120,
             default_rotation_grace_hours: 24,
         }
     }

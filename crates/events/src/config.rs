@@ -13,6 +13,7 @@ pub struct EventsConfig {
     pub relay_poll_ms: u64,
     pub consumer_poll_ms: u64,
     pub consumer_lease_secs: u64,
+    pub watch_poll_ms: u64,
     pub retention_days: u32,
     pub nats_url: String,
     pub nats_stream: String,
@@ -31,6 +32,9 @@ impl EventsConfig {
         }
         if !(1..=60_000).contains(&cfg.consumer_poll_ms) {
             return Err(ConfigError::key("events.consumer_poll_ms", "must be 1..=60000"));
+        }
+        if !(1..=60_000).contains(&cfg.watch_poll_ms) {
+            return Err(ConfigError::key("events.watch_poll_ms", "must be 1..=60000"));
         }
         if !(5..=3_600).contains(&cfg.consumer_lease_secs) {
             return Err(ConfigError::key("events.consumer_lease_secs", "must be 5..=3600"));

@@ -11,6 +11,7 @@ pub mod model;
 pub mod nats;
 pub mod relay;
 pub mod service;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub use service::{DeliveryReport, Events};
 use tessera_kernel::AppState;
 use tessera_kernel::authz::PermissionInfo;
 use utoipa_axum::router::OpenApiRouter;
+pub use watch::Watcher;
 
 /// Permissions this module declares and checks.
 pub const PERMISSIONS: &[PermissionInfo] = &[

@@ -5,6 +5,7 @@
 pub mod health;
 pub mod middleware;
 pub mod openapi;
+mod watchers;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -148,6 +149,7 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
     if core.config.server.runs("webhooks") {
         tessera_webhooks::subscribe(&events, &webhooks);
     }
+    watchers::register(&events, &orgs, &access);
     events.prepare().await?;
     let auth = Arc::new(Credentials { identity: IdentityAuthenticator(identity.clone()), keys: access.clone() });
     let app = AppState::new(core.clone(), auth, access.clone());

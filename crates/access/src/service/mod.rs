@@ -5,6 +5,7 @@
 pub mod api_keys;
 pub mod authn;
 pub mod authz;
+pub mod cache;
 pub mod check;
 pub mod grants;
 pub mod hooks;
@@ -64,15 +65,15 @@ pub struct Access {
     pub(crate) directory: Arc<dyn Directory>,
     pub(crate) cfg: AccessConfig,
     pub(crate) catalogue: Catalogue,
-    roles: moka::future::Cache<RoleId, Option<Arc<CustomRole>>>,
-    keys: moka::future::Cache<String, Option<Arc<KeyView>>>,
+    pub(crate) roles: moka::future::Cache<RoleId, Option<Arc<CustomRole>>>,
+    pub(crate) keys: moka::future::Cache<String, Option<Arc<KeyView>>>,
     /// When this node last wrote each key's `last_used_at`.
     touched: moka::sync::Cache<ApiKeyId, Millis>,
     /// `(org, subject)` → whether the subject holds any grant there, so that a
     /// check refused by every role costs no grant probe for the many subjects
     /// that hold none. Only "none" can be stale (a grant made on another node in
     /// the last `role_cache_secs`); a subject that holds some is always probed.
-    holds_grants: moka::sync::Cache<(OrgId, Uuid), bool>,
+    pub(crate) holds_grants: moka::sync::Cache<(OrgId, Uuid), bool>,
     /// Ids known to name no live API key (a user's, or a revoked or expired
     /// key's): neither ever becomes a live key, so `/authz/check` about a
     /// stranger need not look them up again.

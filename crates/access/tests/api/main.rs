@@ -10,6 +10,7 @@ mod checks;
 mod cleanup;
 mod grants;
 mod key_rights;
+mod nodes;
 mod personal_keys;
 mod rate_limit;
 mod roles;

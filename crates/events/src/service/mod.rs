@@ -5,6 +5,7 @@ pub mod history;
 pub mod publish;
 pub mod retention;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use crate::config::EventsConfig;
 use crate::consumer::{Consumer, Subscriber};
 use crate::nats::NatsBridge;
 use crate::relay::Relay;
+use crate::watch::{WatchLoop, Watcher};
 
 /// What another module reports about an event's delivery (webhooks: one entry per endpoint).
 #[async_trait::async_trait]
@@ -37,6 +39,9 @@ pub struct Events {
     pub(crate) outbox_written: Arc<Notify>,
     node: String,
     subscribers: Mutex<Vec<Arc<dyn Subscriber>>>,
+    watchers: Mutex<Vec<Arc<dyn Watcher>>>,
+    /// The log's head when [`Events::prepare`] ran: where this node's watchers start.
+    watch_from: AtomicI64,
     pub(crate) reports: Mutex<Vec<Arc<dyn DeliveryReport>>>,
 }
 
@@ -49,6 +54,8 @@ impl Events {
             outbox_written: Arc::new(Notify::new()),
             node: format!("node-{}", uuid::Uuid::now_v7()),
             subscribers: Mutex::new(Vec::new()),
+            watchers: Mutex::new(Vec::new()),
+            watch_from: AtomicI64::new(0),
             reports: Mutex::new(Vec::new()),
             cfg,
         });
@@ -62,6 +69,14 @@ impl Events {
     pub fn subscribe(&self, sub: Arc<dyn Subscriber>) {
         if let Ok(mut subs) = self.subscribers.lock() {
             subs.push(sub);
+        }
+    }
+
+    /// Adds a watcher, which hears on this node of every event of its types,
+    /// whichever node caused it; call before [`Events::prepare`].
+    pub fn watch(&self, watcher: Arc<dyn Watcher>) {
+        if let Ok(mut watchers) = self.watchers.lock() {
+            watchers.push(watcher);
         }
     }
 
@@ -79,8 +94,10 @@ impl Events {
 
     /// Creates every subscriber's cursor that does not exist yet (at the log's
     /// head). Call before serving, so events of the first requests are not
-    /// relayed before their consumers exist.
+    /// relayed before their consumers exist. Also notes where watchers start: as
+    /// nothing is cached yet, no event before this point concerns them.
     pub async fn prepare(&self) -> Result<(), sea_orm::DbErr> {
+        self.watch_from.store(crate::relay::head(&self.core.db.conn).await?, Ordering::Relaxed);
         let subs = self.subscribers.lock().map(|s| s.clone()).unwrap_or_default();
         for sub in subs {
             crate::consumer::ensure_cursor(&self.core, sub.name()).await?;
@@ -111,6 +128,17 @@ impl Events {
                 lease_ms: i64::try_from(self.cfg.consumer_lease_secs * 1000).unwrap_or(30_000),
             };
             tasks.push(consumer.start(stop.clone()));
+        }
+        let watchers = self.watchers.lock().map(|w| w.clone()).unwrap_or_default();
+        if !watchers.is_empty() {
+            let watch = WatchLoop {
+                core: self.core.clone(),
+                watchers,
+                from: self.watch_from.load(Ordering::Relaxed),
+                moved: self.moved.clone(),
+                poll: Duration::from_millis(self.cfg.watch_poll_ms),
+            };
+            tasks.push(watch.start(stop.clone()));
         }
         tasks.push(retention::start(self.clone(), stop));
         tasks

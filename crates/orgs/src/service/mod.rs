@@ -2,6 +2,7 @@
 //! identity module (names and addresses of members), and this node's cache of
 //! who holds which role, read on every authorization check.
 
+pub mod cache;
 pub mod directory;
 pub(crate) mod expiry;
 pub mod invitations;
@@ -22,9 +23,11 @@ use tessera_kernel::ids::{OrgId, TeamId, UserId};
 use tessera_kernel::outbox::NewEvent;
 use tessera_kernel::{ActorRef, ApiError, Core, Millis};
 
-/// Seconds a node trusts its cached roles; changes made on this node apply at
-/// once, those made on another within this time.
-const ROLE_CACHE_SECS: u64 = 5;
+/// Seconds a node trusts its cached roles at most. Changes made on this node
+/// apply at once; those made on another as soon as this node hears of their
+/// event (see [`cache`]), normally well under a second. This bounds only what no
+/// event announces, such as a row edited by hand in the database.
+const ROLE_CACHE_SECS: u64 = 120;
 
 /// A team seat as checks need it: the team's organization and the seat's role.
 pub(crate) type Seat = (OrgId, Arc<str>);
