@@ -120,8 +120,11 @@ impl Consumer {
                         Duration::from_secs(1)
                     }
                 };
+                // New events concern only the node holding the consumer; the others try to
+                // take it over on their timer, not at every batch.
+                let holding = held.is_some();
                 tokio::select! {
-                    _ = &mut notified => {}
+                    _ = &mut notified, if holding => {}
                     _ = tokio::time::sleep(pause) => {}
                     _ = stop.changed() => {}
                 }

@@ -11,6 +11,7 @@ pub mod model;
 pub mod nats;
 pub mod relay;
 pub mod service;
+pub mod signal;
 pub mod watch;
 
 use std::sync::Arc;

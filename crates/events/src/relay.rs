@@ -32,6 +32,8 @@ pub struct Relay {
     wake: Arc<Notify>,
     /// Whether this relay has seen the head row exist (it is created once, then only locked).
     head_made: AtomicBool,
+    /// The node this relay announces its batches as, to the other nodes (see `signal`).
+    node: Option<String>,
 }
 
 /// After a batch that was not full, how long the relay gathers before it looks
@@ -48,7 +50,14 @@ impl Relay {
             moved,
             wake: Arc::new(Notify::new()),
             head_made: AtomicBool::new(false),
+            node: None,
         }
+    }
+
+    /// Tells the other nodes of every batch it moves, as `node`.
+    pub fn announcing_as(mut self, node: String) -> Self {
+        self.node = Some(node);
+        self
     }
 
     /// Looks at the outbox as soon as `wake` is signalled, besides polling.
@@ -136,6 +145,9 @@ impl Relay {
             .filter(event_relay::Column::Name.eq(HEAD))
             .exec(&*txn)
             .await?;
+        if let Some(node) = &self.node {
+            crate::signal::announce(&*txn, node).await?;
+        }
         txn.commit().await?;
         self.head_made.store(true, Ordering::Relaxed);
         metrics::counter!("tessera_events_relayed_total").increment(count.unsigned_abs());

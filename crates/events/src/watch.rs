@@ -6,14 +6,16 @@
 //!
 //! The node that made a change forgets its own cached copy at once; a watcher
 //! bounds how long the others may go on trusting theirs to about one poll after
-//! the change's event is relayed, so their caches can live for minutes.
+//! the change's event is relayed, so their caches can live for minutes. The
+//! loop keeps to that poll rather than waking at every relayed batch: it only
+//! ever has the other nodes' changes to catch up with.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use tessera_kernel::Core;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::entity::event_log;
 use crate::model::Event;
@@ -39,7 +41,6 @@ pub(crate) struct WatchLoop {
     pub watchers: Vec<Arc<dyn Watcher>>,
     /// Where the log stood when the node started: nothing this node cached can predate it.
     pub from: i64,
-    pub moved: Arc<Notify>,
     pub poll: Duration,
 }
 
@@ -58,9 +59,6 @@ impl WatchLoop {
                 if *stop.borrow() {
                     break;
                 }
-                let notified = self.moved.notified();
-                tokio::pin!(notified);
-                notified.as_mut().enable();
                 let pause = match self.look(&types, &mut at).await {
                     Ok(true) => continue,
                     Ok(false) => self.poll,
@@ -70,7 +68,6 @@ impl WatchLoop {
                     }
                 };
                 tokio::select! {
-                    _ = &mut notified => {}
                     _ = tokio::time::sleep(pause) => {}
                     _ = stop.changed() => {}
                 }

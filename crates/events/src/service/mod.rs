@@ -105,7 +105,8 @@ impl Events {
         Ok(())
     }
 
-    /// Starts the relay, every subscriber and retention; they stop when `stop` turns true.
+    /// Starts the relay, every subscriber, the listener for other nodes' batches (PostgreSQL)
+    /// and retention; they stop when `stop` turns true.
     pub fn start(self: &Arc<Self>, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
         let relay = Arc::new(
             Relay::new(
@@ -114,9 +115,11 @@ impl Events {
                 Duration::from_millis(self.cfg.relay_poll_ms),
                 self.moved.clone(),
             )
-            .woken_by(self.outbox_written.clone()),
+            .woken_by(self.outbox_written.clone())
+            .announcing_as(self.node.clone()),
         );
         let mut tasks = vec![relay.start(stop.clone())];
+        tasks.extend(crate::signal::listen(self.core.clone(), self.node.clone(), self.moved.clone(), stop.clone()));
         let subs = self.subscribers.lock().map(|s| s.clone()).unwrap_or_default();
         for sub in subs {
             let consumer = Consumer {
@@ -135,7 +138,6 @@ impl Events {
                 core: self.core.clone(),
                 watchers,
                 from: self.watch_from.load(Ordering::Relaxed),
-                moved: self.moved.clone(),
                 poll: Duration::from_millis(self.cfg.watch_poll_ms),
             };
             tasks.push(watch.start(stop.clone()));

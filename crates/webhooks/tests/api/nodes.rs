@@ -95,3 +95,36 @@ async fn a_slow_attempt_is_never_sent_again_by_another_node_while_it_runs() {
     assert_eq!(hits.len(), 8, "an event arrived twice");
     drop(other);
 }
+
+#[tokio::test]
+async fn an_event_published_on_any_node_is_delivered_at_once_on_postgres() {
+    // Consumers that never poll within the test: only another node's word can wake them.
+    let deaf = |cfg: &mut TestConfig| {
+        cfg.set("events.consumer_poll_ms", json!(60_000));
+    };
+    if Engine::from_env() != Engine::Postgres {
+        return; // SQLite serves one node; MySQL nodes wake on their poll
+    }
+    let a = hooks_app_with(deaf).await;
+    let base = a.base_url.clone();
+    let b = another_node(&a, |cfg| {
+        deaf(cfg);
+        cfg.set("server.public_url", json!(base)); // one issuer: the first node's tokens are good here
+    })
+    .await;
+    let owner = a.signed_up_user().await;
+    let org = create_org(&owner, "Acme").await;
+    let rx = Receiver::start(Reply::Status(200)).await;
+    id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.paid"]).await);
+    // One node follows the log for webhooks; the other relays half of these events.
+    let nodes = [a.with_token(&owner.access_token), b.with_token(&owner.access_token)];
+    for n in 0..6 {
+        let body = json!({ "type": "invoice.paid", "data": { "n": n } });
+        let res = nodes[n % 2].post(&format!("/api/v1/orgs/{org}/events"), &body).await;
+        assert_eq!(res.status, 202, "{}", res.text);
+        let started = std::time::Instant::now();
+        let hits = rx.wait_hits(n + 1).await;
+        assert_eq!(hits.len(), n + 1);
+        assert!(started.elapsed() < Duration::from_secs(10), "event {n} took {:?}", started.elapsed());
+    }
+}
