@@ -94,7 +94,7 @@ impl Relay {
                     Err(err) => {
                         failures += 1;
                         tracing::warn!(error = %err, "relaying the outbox failed");
-                        Duration::from_millis(100u64 << failures.min(6))
+                        tessera_kernel::jobs::loop_pause(failures)
                     }
                 };
                 tokio::select! {

@@ -8,7 +8,6 @@
 //! event, because consumers read the log from their cursor either way.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use sea_orm::sqlx::postgres::{PgListener, PgPoolOptions};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
@@ -53,7 +52,7 @@ pub(crate) fn listen(
             // Whatever was announced while not listening is found by looking.
             moved.notify_waiters();
             tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(100u64 << failures.min(6))) => {}
+                _ = tokio::time::sleep(tessera_kernel::jobs::loop_pause(failures)) => {}
                 _ = stop.changed() => {}
             }
         }
@@ -77,9 +76,8 @@ async fn follow(
         tokio::select! {
             got = listener.try_recv() => match got? {
                 Some(n) if n.payload() == node => {}
-                Some(_) => moved.notify_waiters(),
-                // The connection dropped and is made again: announcements may have been missed.
-                None => moved.notify_waiters(),
+                // Another node's batch, or (`None`) a dropped connection, made again, that may have missed some.
+                _ => moved.notify_waiters(),
             },
             _ = stop.changed() => {
                 if *stop.borrow() {

@@ -279,6 +279,12 @@ where
     })
 }
 
+/// How long a background loop pauses after `failures` failures in a row: 200 ms
+/// doubling to at most 6.4 s, so a database outage is not hammered.
+pub fn loop_pause(failures: u32) -> std::time::Duration {
+    std::time::Duration::from_millis(100u64 << failures.min(6))
+}
+
 /// Delay before retry `attempt` (1-based): 5 s doubling to at most 1 h, ±20% jitter.
 pub fn backoff_ms(attempt: i32) -> Millis {
     let exp = u32::try_from(attempt.clamp(1, 20) - 1).unwrap_or(0);

@@ -85,7 +85,7 @@ impl Dispatcher {
                         Err(err) => {
                             failures += 1;
                             tracing::warn!(error = %err, "claiming webhook deliveries failed");
-                            Duration::from_millis(100u64 << failures.min(6))
+                            tessera_kernel::jobs::loop_pause(failures)
                         }
                     }
                 };
