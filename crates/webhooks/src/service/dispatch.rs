@@ -7,6 +7,12 @@
 //! while its lease has room for it, so no other node sends a delivery while its
 //! attempt still runs. A node that dies leaves leases that expire; another node
 //! (or the same one, restarted) then claims those deliveries again.
+//!
+//! New deliveries need not wait for a claim: the fan-out offers them to this
+//! node's dispatcher first (`reserve`), which takes what it can start at once
+//! (unpaced endpoints, room in the endpoint's lane, a free slot). Those are
+//! written already leased to this node and handed straight to an attempt
+//! (`hand_over`); the rest go to the queue for any node to claim.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,15 +20,16 @@ use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use super::Webhooks;
 use super::pacing::Paced;
 use super::record::Outcome;
 use crate::entity::deliveries;
-use crate::ids::EndpointId;
+use crate::ids::{DeliveryId, EndpointId};
 
 /// This node's view of one endpoint's traffic.
 #[derive(Default)]
@@ -38,7 +45,12 @@ pub(crate) struct Dispatcher {
     freed: tokio::sync::Notify,
     lanes: Mutex<HashMap<EndpointId, Lane>>,
     per_endpoint: Arc<Mutex<HashMap<EndpointId, Arc<Semaphore>>>>,
+    outcomes: mpsc::Sender<Outcome>,
+    stop: watch::Receiver<bool>,
 }
+
+/// New deliveries this node's dispatcher took before they were written, each with its slot.
+pub(crate) type Reserved = HashMap<DeliveryId, OwnedSemaphorePermit>;
 
 impl Dispatcher {
     pub fn start(
@@ -52,7 +64,13 @@ impl Dispatcher {
             hooks,
             lanes: Mutex::new(HashMap::new()),
             per_endpoint: Arc::default(),
+            outcomes,
+            stop: stop.clone(),
         });
+        // The fan-out finds the dispatcher through a weak reference, so it ends with this loop.
+        if let Ok(mut local) = me.hooks.local.lock() {
+            *local = Arc::downgrade(&me);
+        }
         tokio::spawn(async move {
             let mut failures = 0u32;
             loop {
@@ -75,7 +93,8 @@ impl Dispatcher {
                             failures = 0;
                             let got = batch.len();
                             for d in batch {
-                                me.clone().spawn_attempt(d, outcomes.clone()).await;
+                                let Ok(permit) = me.slots.clone().acquire_owned().await else { break };
+                                me.begin(d, permit);
                             }
                             if got == free {
                                 continue;
@@ -154,31 +173,72 @@ impl Dispatcher {
         Ok(batch)
     }
 
-    async fn spawn_attempt(self: Arc<Self>, paced: Paced, outcomes: mpsc::Sender<Outcome>) {
-        let Ok(permit) = self.slots.clone().acquire_owned().await else { return };
+    /// Takes from `rows` (new deliveries, not yet written) those this node can start at once:
+    /// leases them to itself and keeps a slot for each. Deliveries of paced or inactive
+    /// endpoints, and those beyond their lane's room or the free slots, are left to the queue.
+    pub(crate) async fn reserve(&self, rows: &mut [deliveries::ActiveModel], now: i64) -> Reserved {
+        let cap = self.hooks.cfg.max_in_flight_per_endpoint;
+        let mut room: HashMap<EndpointId, usize> = HashMap::new();
+        let mut taken = Reserved::new();
+        if *self.stop.borrow() {
+            return taken;
+        }
+        for row in rows.iter_mut() {
+            let (ActiveValue::Set(id), ActiveValue::Set(endpoint_id)) = (&row.id, &row.endpoint_id) else { continue };
+            let (id, endpoint_id) = (*id, *endpoint_id);
+            if let std::collections::hash_map::Entry::Vacant(slot) = room.entry(endpoint_id) {
+                let unpaced = matches!(
+                    self.hooks.cached_endpoint(endpoint_id).await,
+                    Ok(Some(e)) if e.is_active && e.rate_limit_per_second.is_none_or(|r| r <= 0)
+                );
+                let busy = self.lanes.lock().map(|l| l.get(&endpoint_id).map_or(0, |l| l.busy)).unwrap_or(cap);
+                slot.insert(if unpaced { cap.saturating_sub(busy) } else { 0 });
+            }
+            let Some(left) = room.get_mut(&endpoint_id).filter(|n| **n > 0) else { continue };
+            let Ok(permit) = self.slots.clone().try_acquire_owned() else { break };
+            *left -= 1;
+            row.lease_until = ActiveValue::Set(Some(now + self.hooks.cfg.lease_ms()));
+            row.leased_by = ActiveValue::Set(Some(self.hooks.node.clone()));
+            taken.insert(id, permit);
+        }
+        taken
+    }
+
+    /// Starts the attempts of reserved deliveries once they are written (`written`: those that were).
+    pub(crate) fn hand_over(self: &Arc<Self>, written: Vec<deliveries::Model>, mut reserved: Reserved) {
+        for delivery in written {
+            if let Some(permit) = reserved.remove(&delivery.id) {
+                self.begin(Paced { delivery, send_at_us: None }, permit);
+            }
+        }
+    }
+
+    /// Runs the attempt of a leased delivery in its own task, holding one of this node's slots.
+    fn begin(self: &Arc<Self>, paced: Paced, permit: OwnedSemaphorePermit) {
+        let me = self.clone();
         let endpoint_id = paced.delivery.endpoint_id;
         if let Ok(mut lanes) = self.lanes.lock() {
             lanes.entry(endpoint_id).or_default().busy += 1;
         }
         tokio::spawn(async move {
-            let outcome = self.run(paced).await;
+            let outcome = me.run(paced).await;
             if let Some(outcome) = outcome {
-                let _ = outcomes.send(outcome).await;
+                let _ = me.outcomes.send(outcome).await;
             }
             // Wake the claim loop only when this ending opens room it was kept from: an endpoint
             // leaving saturation, or a slot when all were taken. Other endings would only make it
             // claim in vain, one transaction per attempt.
-            let cap = self.hooks.cfg.max_in_flight_per_endpoint;
-            let lane_opened = self.lanes.lock().is_ok_and(|mut lanes| {
+            let cap = me.hooks.cfg.max_in_flight_per_endpoint;
+            let lane_opened = me.lanes.lock().is_ok_and(|mut lanes| {
                 lanes.get_mut(&endpoint_id).is_some_and(|lane| {
                     lane.busy = lane.busy.saturating_sub(1);
                     lane.busy + 1 == cap
                 })
             });
-            let slots_were_full = self.slots.available_permits() == 0;
+            let slots_were_full = me.slots.available_permits() == 0;
             drop(permit);
             if lane_opened || slots_were_full {
-                self.freed.notify_one();
+                me.freed.notify_one();
             }
         });
     }

@@ -2,15 +2,16 @@
 //! per active endpoint that wants it. Deliveries are unique per endpoint and
 //! event, so a batch handed over twice adds nothing the second time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{EntityTrait, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set, TryIntoModel};
 use tessera_events::{Event, HandleError, Subscriber};
 use tessera_kernel::ids::OrgId;
 
 use super::Webhooks;
+use super::dispatch::Reserved;
 use crate::entity::{deliveries, endpoints};
 use crate::ids::DeliveryId;
 use crate::model::{PENDING, patterns_of, wants};
@@ -81,21 +82,81 @@ pub(crate) fn new_delivery(
 }
 
 impl Webhooks {
-    /// Adds deliveries (skipping any that exist for the same endpoint and event) and wakes the dispatcher.
-    pub(crate) async fn insert_deliveries(&self, rows: Vec<deliveries::ActiveModel>) -> Result<(), sea_orm::DbErr> {
+    /// Adds deliveries (skipping any that exist for the same endpoint and event): those this
+    /// node's dispatcher takes are written leased to it and attempted at once, the rest are
+    /// queued and the dispatcher woken for them.
+    pub(crate) async fn insert_deliveries(&self, mut rows: Vec<deliveries::ActiveModel>) -> Result<(), DbErr> {
         if rows.is_empty() {
             return Ok(());
         }
         let count = rows.len() as u64;
-        let cols = [deliveries::Column::EndpointId, deliveries::Column::EventId];
+        let local = self.local.lock().ok().and_then(|d| d.upgrade());
+        let reserved = match &local {
+            Some(dispatcher) => dispatcher.reserve(&mut rows, self.core.clock.now_ms()).await,
+            None => Reserved::new(),
+        };
+        let queued = rows.len() > reserved.len();
+        let mut written = Vec::new();
+        let mut failed = None;
         for chunk in rows.chunks(500) {
-            deliveries::Entity::insert_many(chunk.to_vec())
-                .on_conflict(OnConflict::columns(cols).do_nothing_on(cols).to_owned())
-                .exec_without_returning(self.core.db.relaxed())
-                .await?;
+            let taken = chunk.iter().any(|r| r.id.try_as_ref().is_some_and(|id| reserved.contains_key(id)));
+            match self.insert_chunk(chunk, taken).await {
+                Ok(Some(inserted)) => {
+                    let new = chunk.iter().filter(|r| r.id.try_as_ref().is_some_and(|id| inserted.contains(id)));
+                    written.extend(new.filter_map(|r| r.clone().try_into_model().ok()));
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    failed = Some(err);
+                    break;
+                }
+            }
+        }
+        // What was written leased to this node is attempted even when a later chunk failed.
+        if let Some(dispatcher) = local {
+            dispatcher.hand_over(written, reserved);
+        }
+        if let Some(err) = failed {
+            return Err(err);
         }
         metrics::counter!("tessera_webhook_deliveries_created_total").increment(count);
-        self.wake.notify_one();
+        if queued {
+            self.wake.notify_one();
+        }
         Ok(())
+    }
+
+    /// Inserts `chunk`, skipping conflicts; with `report`, returns the ids actually written.
+    async fn insert_chunk(
+        &self,
+        chunk: &[deliveries::ActiveModel],
+        report: bool,
+    ) -> Result<Option<HashSet<DeliveryId>>, DbErr> {
+        let cols = [deliveries::Column::EndpointId, deliveries::Column::EventId];
+        let insert = deliveries::Entity::insert_many(chunk.to_vec())
+            .on_conflict(OnConflict::columns(cols).do_nothing_on(cols).to_owned());
+        let db = self.core.db.relaxed();
+        if !report {
+            insert.exec_without_returning(db).await?;
+            return Ok(None);
+        }
+        if db.support_returning() {
+            return match insert.exec_with_returning_keys(db).await {
+                Ok(keys) => Ok(Some(keys.into_iter().collect())),
+                Err(DbErr::RecordNotInserted) => Ok(Some(HashSet::new())),
+                Err(err) => Err(err),
+            };
+        }
+        // Without RETURNING (MySQL): the new rows are those whose fresh ids are now present.
+        insert.exec_without_returning(db).await?;
+        let ids = chunk.iter().filter_map(|r| r.id.try_as_ref().copied());
+        let found = deliveries::Entity::find()
+            .select_only()
+            .column(deliveries::Column::Id)
+            .filter(deliveries::Column::Id.is_in(ids))
+            .into_tuple::<DeliveryId>()
+            .all(db)
+            .await?;
+        Ok(Some(found.into_iter().collect()))
     }
 }

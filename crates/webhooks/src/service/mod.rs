@@ -41,6 +41,8 @@ pub struct Webhooks {
     /// Wakes the dispatcher when deliveries were added on this node.
     pub(crate) wake: Arc<Notify>,
     pub(crate) node: String,
+    /// This node's running dispatcher, which takes new deliveries it can start at once.
+    pub(crate) local: std::sync::Mutex<std::sync::Weak<dispatch::Dispatcher>>,
 }
 
 impl Webhooks {
@@ -61,6 +63,7 @@ impl Webhooks {
             endpoints: Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(2)).build(),
             wake: Arc::new(Notify::new()),
             node: format!("node-{}", uuid::Uuid::now_v7()),
+            local: std::sync::Mutex::default(),
         });
         cleanup::register(&hooks);
         Ok(hooks)

@@ -9,6 +9,7 @@ mod bad_input;
 mod disabling;
 mod endpoints;
 mod filters;
+mod handover;
 mod in_flight;
 mod nodes;
 mod queue_tables;
