@@ -51,7 +51,7 @@ impl Orgs {
 
     async fn expire_if_due(&self, org: OrgId, id: InvitationId) -> Result<(), ApiError> {
         let now = self.now();
-        let txn = self.core.db.begin_write().await?;
+        let (txn, _) = self.begin_invitations(org).await?;
         // Gone (revoked and deleted with its org) or answered: nothing to do.
         if let Some(row) = store::invitations::find(&*txn, org, id).await?
             && row.status == InvitationStatus::Pending.as_str()

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Value, json};
 use tessera_kernel::authz::{ResourceRef, require};
 use tessera_kernel::crypto::{random_token, token_hash};
+use tessera_kernel::db::WriteTxn;
 use tessera_kernel::ids::{InvitationId, OrgId, TeamId, UserId};
 use tessera_kernel::mail::Mail;
 use tessera_kernel::{Actor, ActorRef, ApiError, AppState, FieldError, Millis, OrgScope};
@@ -146,9 +147,9 @@ impl Orgs {
             users.iter().filter(|u| members.contains(&u.id)).map(|u| u.email.as_str()).collect();
 
         let now = self.now();
-        let txn = self.core.db.begin_write().await?;
         // Locked, so two requests inviting one address cannot both pass the pending check below.
-        let org_row = store::orgs::lock(&*txn, org).await?.ok_or(OrgsError::NotFound("organization"))?;
+        let (txn, org_row) = self.begin_invitations(org).await?;
+        let org_row = org_row.ok_or(OrgsError::NotFound("organization"))?;
         self.expire_in(&txn, org, now).await?;
         let mut invited: HashSet<String> =
             store::invitations::pending_for(&*txn, org, &emails, now).await?.into_iter().map(|i| i.email).collect();
@@ -222,6 +223,20 @@ impl Orgs {
         }
     }
 
+    /// A write transaction holding the organization's row. Every change to an
+    /// organization's invitations takes it first, so two of them (a request and an
+    /// expiry job, say) queue on it rather than each holding a row the other needs:
+    /// MySQL's foreign-key checks lock the organization row too, and the two would
+    /// deadlock. `None` for the row when the organization is gone.
+    pub(crate) async fn begin_invitations(
+        &self,
+        org: OrgId,
+    ) -> Result<(WriteTxn, Option<crate::entity::orgs::Model>), ApiError> {
+        let txn = self.core.db.begin_write().await?;
+        let row = store::orgs::lock(&*txn, org).await?;
+        Ok((txn, row))
+    }
+
     /// Marks the organization's expired pending invitations and records
     /// `invitation.expired` for each, in `txn` (the lazy expiry).
     pub(crate) async fn expire_in(
@@ -269,7 +284,7 @@ impl Orgs {
     ) -> Result<(Vec<Model>, u64), ApiError> {
         let now = self.now();
         if !store::invitations::unmarked_expired(&self.core.db.conn, org, now).await?.is_empty() {
-            let txn = self.core.db.begin_write().await?;
+            let (txn, _) = self.begin_invitations(org).await?;
             self.expire_in(&txn, org, now).await?;
             txn.commit().await?;
         }
@@ -280,7 +295,7 @@ impl Orgs {
     #[tracing::instrument(skip_all)]
     pub async fn revoke_invitation(&self, scope: &OrgScope, id: InvitationId) -> Result<Model, ApiError> {
         let now = self.now();
-        let txn = self.core.db.begin_write().await?;
+        let (txn, _) = self.begin_invitations(scope.org_id).await?;
         let mut row =
             store::invitations::find(&*txn, scope.org_id, id).await?.ok_or(OrgsError::NotFound("invitation"))?;
         if InvitationStatus::of(&row.status, row.expires_at, now) != InvitationStatus::Pending
@@ -325,8 +340,8 @@ impl Orgs {
         let now = self.now();
         let token = random_token("", TOKEN_BYTES);
         let expires_at = InvitationTtl::from_days(row.ttl_days).expires_at(now);
-        let txn = self.core.db.begin_write().await?;
-        let org_row = store::orgs::lock(&*txn, org).await?.ok_or(OrgsError::NotFound("organization"))?;
+        let (txn, org_row) = self.begin_invitations(org).await?;
+        let org_row = org_row.ok_or(OrgsError::NotFound("organization"))?;
         // An expired invitation revived must not stand beside a newer pending one to the same address.
         let pending = store::invitations::pending_for(&*txn, org, std::slice::from_ref(&row.email), now).await?;
         if pending.iter().any(|p| p.id != id) {

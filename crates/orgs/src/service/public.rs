@@ -46,7 +46,7 @@ impl Orgs {
             InvitationStatus::Pending => Ok(row),
             InvitationStatus::Expired => {
                 if row.status == InvitationStatus::Pending.as_str() {
-                    let txn = self.core.db.begin_write().await?;
+                    let (txn, _) = self.begin_invitations(row.org_id).await?;
                     self.expire_one(&txn, &row, now).await?;
                     txn.commit().await?;
                 }
@@ -111,8 +111,8 @@ impl Orgs {
     async fn accept(&self, row: invitations::Model, joiner: Joiner) -> Result<Accepted, ApiError> {
         let now = self.now();
         let org_id = row.org_id;
-        let txn = self.core.db.begin_write().await?;
-        let org = store::orgs::lock(&*txn, org_id).await?.ok_or(OrgsError::NotFound("invitation"))?;
+        let (txn, org) = self.begin_invitations(org_id).await?;
+        let org = org.ok_or(OrgsError::NotFound("invitation"))?;
         let user = match joiner {
             Joiner::Existing(me) => me,
             Joiner::New(prepared) => self.identity.insert_verified_user(&txn, prepared).await?,
@@ -160,7 +160,7 @@ impl Orgs {
     pub async fn decline_invitation(&self, actor: Option<&Actor>, token: &str) -> Result<(), ApiError> {
         let row = self.usable(token).await?;
         let now = self.now();
-        let txn = self.core.db.begin_write().await?;
+        let (txn, _) = self.begin_invitations(row.org_id).await?;
         if !store::invitations::finish(&*txn, row.id, InvitationStatus::Declined, None, now).await? {
             return Err(OrgsError::InvitationUsed.into());
         }
