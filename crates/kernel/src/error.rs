@@ -135,6 +135,10 @@ impl ApiError {
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", format!("{what} not found"))
     }
+    /// A 404 with a code naming what is missing (`WEBHOOK_NOT_FOUND`), where clients expect one.
+    pub fn not_found_as(code: &'static str, what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, format!("{what} not found"))
+    }
     pub fn conflict(code: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }

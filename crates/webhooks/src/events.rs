@@ -28,6 +28,7 @@ pub const OUTCOMES: &[&str] = &[DELIVERED, FAILED];
 pub struct EndpointEvent {
     pub endpoint_id: EndpointId,
     pub url: String,
+    pub name: Option<String>,
     /// The event types it receives.
     pub events: Vec<String>,
     pub is_active: bool,

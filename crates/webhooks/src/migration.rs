@@ -6,7 +6,7 @@ use sea_orm_migration::schema::*;
 
 /// Migrations owned by the webhooks module, in order.
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(CreateWebhookTables), Box::new(CreatePacing), Box::new(QueueIndex)]
+    vec![Box::new(CreateWebhookTables), Box::new(CreatePacing), Box::new(QueueIndex), Box::new(EndpointNameAndTrigger)]
 }
 
 struct CreateWebhookTables;
@@ -201,6 +201,33 @@ impl MigrationTrait for QueueIndex {
             return Ok(());
         }
         m.get_connection().execute_unprepared("DROP INDEX IF EXISTS ix_webhook_deliveries_queue").await?;
+        Ok(())
+    }
+}
+
+/// Two endpoint columns clients of the seed services know: `name` and `lastTriggeredAt`.
+struct EndpointNameAndTrigger;
+
+impl MigrationName for EndpointNameAndTrigger {
+    fn name(&self) -> &str {
+        "m20261207_000604_webhooks_endpoint_name_and_trigger"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for EndpointNameAndTrigger {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite alters one at a time.
+        for col in [string_len_null("name", 200), big_integer_null("last_triggered_at")] {
+            m.alter_table(Table::alter().table("webhook_endpoints").add_column(col).to_owned()).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for col in ["last_triggered_at", "name"] {
+            m.alter_table(Table::alter().table("webhook_endpoints").drop_column(col).to_owned()).await?;
+        }
         Ok(())
     }
 }

@@ -99,6 +99,8 @@ pub struct EndpointOut {
     pub id: EndpointId,
     pub org_id: OrgId,
     pub url: String,
+    /// A short label.
+    pub name: Option<String>,
     pub description: Option<String>,
     /// Exact event types, prefixes (`user.*`) or `*`.
     pub events: Vec<String>,
@@ -125,6 +127,8 @@ pub struct EndpointOut {
     pub previous_secret_until: Option<String>,
     pub failing_since: Option<String>,
     pub last_success_at: Option<String>,
+    /// The last attempt, whatever its result.
+    pub last_triggered_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -136,6 +140,7 @@ impl EndpointOut {
             id: row.id,
             org_id: row.org_id,
             url: row.url.clone(),
+            name: row.name.clone(),
             description: row.description.clone(),
             events: patterns_of(row),
             integration_id: row.integration_id.clone(),
@@ -150,6 +155,7 @@ impl EndpointOut {
             previous_secret_until: row.previous_secret_until.map(rfc3339_string),
             failing_since: row.failing_since.map(rfc3339_string),
             last_success_at: row.last_success_at.map(rfc3339_string),
+            last_triggered_at: row.last_triggered_at.map(rfc3339_string),
             created_at: rfc3339_string(row.created_at),
             updated_at: rfc3339_string(row.updated_at),
         }

@@ -74,7 +74,8 @@ impl Events {
 
     /// One event of `org` (relayed or still pending) with each consumer's delivery report.
     pub async fn get(&self, org: OrgId, id: EventId) -> ApiResult<(Event, Map<String, Value>)> {
-        let event = self.find_anywhere(org, id).await?.ok_or_else(|| ApiError::not_found("event"))?;
+        let event =
+            self.find_anywhere(org, id).await?.ok_or_else(|| ApiError::not_found_as("EVENT_NOT_FOUND", "event"))?;
         let reports = self.reports.lock().map(|r| r.clone()).unwrap_or_default();
         let mut out = Map::new();
         for report in reports {

@@ -232,6 +232,7 @@ async fn another_organizations_events_are_not_found() {
         let res = client.get(&format!("/api/v1/orgs/{a}/events/{}", id_of(&theirs))).await;
         let made_up = client.get(&format!("/api/v1/orgs/{a}/events/{}", uuid::Uuid::now_v7())).await;
         assert_eq!(res.status, 404, "{}", res.text);
+        assert_eq!(res.error_code(), "EVENT_NOT_FOUND");
         assert_eq!(res.error_code(), made_up.error_code());
         assert_eq!(res.json["error"]["message"], made_up.json["error"]["message"]);
         let res = client.get(&format!("/api/v1/orgs/{b}/events/{}", id_of(&theirs))).await;

@@ -11,6 +11,8 @@ pub struct Model {
     pub id: EndpointId,
     pub org_id: OrgId,
     pub url: String,
+    /// A short label (seed 000's `name`).
+    pub name: Option<String>,
     pub description: Option<String>,
     /// Patterns: exact names, `prefix.*`, or `*`.
     pub event_types: Json,
@@ -32,6 +34,8 @@ pub struct Model {
     /// The first failure since the last success.
     pub failing_since: Option<i64>,
     pub last_success_at: Option<i64>,
+    /// The last attempt, whatever its result (seed 001's `lastTriggeredAt`).
+    pub last_triggered_at: Option<i64>,
     pub created_by: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,

@@ -37,6 +37,8 @@ pub fn routes() -> OpenApiRouter<HooksState> {
 pub struct EndpointIn {
     /// `http` or `https`; private and loopback addresses are refused unless the operator allows them.
     pub url: String,
+    /// A short label, at most 200 characters.
+    pub name: Option<String>,
     pub description: Option<String>,
     /// Exact event types, prefixes (`user.*`) or `*`.
     pub events: Vec<String>,
@@ -84,6 +86,7 @@ async fn create_endpoint(
     scope.require(&s.app, "webhooks:manage").await?;
     let mut errors = FieldErrors::new();
     check_url(&mut errors, &input.url);
+    check_text(&mut errors, "name", input.name.as_deref(), 200);
     check_text(&mut errors, "description", input.description.as_deref(), 500);
     check_text(&mut errors, "integrationId", input.integration_id.as_deref(), 128);
     check_rate(&mut errors, input.rate_limit_per_second);
@@ -101,6 +104,7 @@ async fn create_endpoint(
     errors.finish()?;
     let new = NewEndpoint {
         url: input.url,
+        name: input.name.filter(|n| !n.is_empty()),
         description: input.description.filter(|d| !d.is_empty()),
         events: events.unwrap_or_default(),
         integration_id: input.integration_id,
@@ -149,6 +153,9 @@ pub struct EndpointPatchIn {
     pub url: Option<String>,
     #[serde(default, deserialize_with = "tessera_kernel::extract::nullable")]
     #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "tessera_kernel::extract::nullable")]
+    #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     pub events: Option<Vec<String>>,
     #[serde(default, deserialize_with = "tessera_kernel::extract::nullable")]
@@ -180,11 +187,13 @@ async fn update_endpoint(
     if let Some(url) = &input.url {
         check_url(&mut errors, url);
     }
+    check_text(&mut errors, "name", input.name.as_ref().and_then(|d| d.as_deref()), 200);
     check_text(&mut errors, "description", input.description.as_ref().and_then(|d| d.as_deref()), 500);
     check_text(&mut errors, "integrationId", input.integration_id.as_ref().and_then(|d| d.as_deref()), 128);
     check_rate(&mut errors, input.rate_limit_per_second.flatten());
     let patch = EndpointPatch {
         url: input.url,
+        name: input.name.map(|n| n.filter(|n| !n.is_empty())),
         description: input.description.map(|d| d.filter(|d| !d.is_empty())),
         events: input.events.and_then(|e| errors.check(parse_events(&e))),
         integration_id: input.integration_id,

@@ -24,8 +24,12 @@ use crate::model::{FAILED, PENDING, RETRYING};
 pub struct DeliveryOut {
     pub id: DeliveryId,
     pub endpoint_id: EndpointId,
+    /// The same as `endpointId` (the name seed 001's clients read).
+    pub webhook_id: EndpointId,
     pub event_id: EventId,
     pub event_type: String,
+    /// The same as `eventType` (seed 001's name).
+    pub event: String,
     /// `PENDING`, `RETRYING`, `DELIVERED` or `FAILED`.
     pub status: String,
     pub attempts: i32,
@@ -33,8 +37,13 @@ pub struct DeliveryOut {
     pub next_attempt_at: Option<String>,
     pub last_status_code: Option<i32>,
     pub last_error: Option<String>,
+    /// The same as `lastError` (seed 001's name).
+    pub error: Option<String>,
     pub created_at: String,
     pub delivered_at: Option<String>,
+    /// What the endpoint answered to the last attempt (in single-delivery answers; null before one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<Option<ResponseOut>>,
     /// The envelope that is posted (in single-delivery answers).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -50,13 +59,17 @@ impl DeliveryOut {
         Self {
             id: d.id,
             endpoint_id: d.endpoint_id,
+            webhook_id: d.endpoint_id,
             event_id: d.event_id,
+            event: d.event_type.clone(),
             event_type: d.event_type,
             next_attempt_at: waiting.then(|| rfc3339_string(d.next_attempt_at)),
             status: d.status,
             attempts: d.attempts,
             last_status_code: d.last_status_code,
+            error: d.last_error.clone(),
             last_error: d.last_error,
+            response: None,
             created_at: rfc3339_string(d.created_at),
             delivered_at: d.delivered_at.map(rfc3339_string),
             payload: full.then_some(d.payload),
@@ -77,6 +90,19 @@ pub struct AttemptOut {
     /// Cut at 16 KB.
     pub response_body: Option<String>,
     pub error: Option<String>,
+}
+
+/// An endpoint's answer to an attempt.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseOut {
+    /// Null when no answer came (timeout, connection error).
+    pub status_code: Option<i32>,
+    #[schema(value_type = Option<Object>)]
+    pub headers: Option<Value>,
+    /// Cut at 16 KB.
+    pub body: Option<String>,
+    pub duration_ms: i32,
 }
 
 /// Which deliveries to list.
@@ -138,13 +164,20 @@ impl Webhooks {
         Ok((rows.into_iter().map(|d| DeliveryOut::new(d, false)).collect(), next))
     }
 
+    /// The delivery, or 404: `WEBHOOK_NOT_FOUND` when the organization has no such endpoint.
     async fn delivery(&self, org: OrgId, endpoint: EndpointId, id: DeliveryId) -> ApiResult<deliveries::Model> {
-        deliveries::Entity::find_by_id(id)
+        let found = deliveries::Entity::find_by_id(id)
             .filter(deliveries::Column::OrgId.eq(org))
             .filter(deliveries::Column::EndpointId.eq(endpoint))
             .one(&self.core.db.conn)
-            .await?
-            .ok_or_else(|| ApiError::not_found("delivery"))
+            .await?;
+        match found {
+            Some(d) => Ok(d),
+            None => {
+                self.endpoint(org, endpoint).await?;
+                Err(ApiError::not_found_as("DELIVERY_NOT_FOUND", "delivery"))
+            }
+        }
     }
 
     /// One delivery with every attempt.
@@ -157,6 +190,12 @@ impl Webhooks {
             .all(&self.core.db.conn)
             .await?;
         let mut out = DeliveryOut::new(d, true);
+        out.response = Some(tries.last().map(|a| ResponseOut {
+            status_code: a.status_code,
+            headers: a.response_headers.clone(),
+            body: a.response_body.clone(),
+            duration_ms: a.duration_ms,
+        }));
         out.attempt_log = Some(
             tries
                 .into_iter()

@@ -22,6 +22,7 @@ const SEAL_PURPOSE: &str = "webhook-secret";
 /// A new endpoint, checked.
 pub struct NewEndpoint {
     pub url: String,
+    pub name: Option<String>,
     pub description: Option<String>,
     pub events: Vec<String>,
     pub integration_id: Option<String>,
@@ -36,6 +37,7 @@ pub struct NewEndpoint {
 #[derive(Default)]
 pub struct EndpointPatch {
     pub url: Option<String>,
+    pub name: Option<Option<String>>,
     pub description: Option<Option<String>>,
     pub events: Option<Vec<String>>,
     pub integration_id: Option<Option<String>>,
@@ -84,6 +86,7 @@ impl Webhooks {
             id: EndpointId::new(),
             org_id: scope.org_id,
             url: new.url,
+            name: new.name,
             description: new.description,
             event_types: json!(new.events),
             integration_id: new.integration_id,
@@ -98,6 +101,7 @@ impl Webhooks {
             previous_secret_until: None,
             failing_since: None,
             last_success_at: None,
+            last_triggered_at: None,
             created_by: Some(scope.actor.as_ref().id_string()),
             created_at: now,
             updated_at: now,
@@ -114,7 +118,7 @@ impl Webhooks {
     fn audit_view(&self, row: &endpoints::Model) -> Value {
         let header_names: Vec<&String> = row.headers.as_object().map(|h| h.keys().collect()).unwrap_or_default();
         json!({
-            "url": row.url, "description": row.description, "events": patterns_of(row),
+            "url": row.url, "name": row.name, "description": row.description, "events": patterns_of(row),
             "integrationId": row.integration_id, "headers": header_names,
             "rateLimitPerSecond": row.rate_limit_per_second, "isActive": row.is_active,
         })
@@ -150,7 +154,7 @@ impl Webhooks {
             .filter(endpoints::Column::OrgId.eq(org))
             .one(&self.core.db.conn)
             .await?
-            .ok_or_else(|| ApiError::not_found("webhook endpoint"))
+            .ok_or_else(endpoint_not_found)
     }
 
     pub async fn update_endpoint(
@@ -167,10 +171,13 @@ impl Webhooks {
             .filter(endpoints::Column::OrgId.eq(scope.org_id))
             .one(&*txn)
             .await?
-            .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
+            .ok_or_else(endpoint_not_found)?;
         let mut row = before.clone();
         if let Some(v) = patch.url {
             row.url = v;
+        }
+        if let Some(v) = patch.name {
+            row.name = v;
         }
         if let Some(v) = patch.description {
             row.description = v;
@@ -199,7 +206,25 @@ impl Webhooks {
             row.disabled_reason = if active { None } else { row.disabled_reason.or_else(|| Some("manual".to_owned())) };
         }
         row.updated_at = self.core.clock.now_ms();
-        endpoints::ActiveModel::from(row.clone()).reset_all().update(&*txn).await?;
+        // Only what a change may touch: the recorder keeps the health columns current meanwhile.
+        use endpoints::Column as C;
+        let mut changed = vec![
+            C::Url,
+            C::Name,
+            C::Description,
+            C::EventTypes,
+            C::IntegrationId,
+            C::Headers,
+            C::RateLimitPerSecond,
+            C::Metadata,
+            C::IsActive,
+            C::DisabledReason,
+            C::UpdatedAt,
+        ];
+        if row.failing_since != before.failing_since {
+            changed.push(C::FailingSince);
+        }
+        write_columns(&txn, &row, &changed).await?;
         let target = Target::new("webhook_endpoint", row.id).diff(self.audit_view(&before), self.audit_view(&row));
         self.record(&txn, &scope.actor.as_ref(), events::ENDPOINT_UPDATED, &row, target).await?;
         txn.commit().await?;
@@ -215,7 +240,7 @@ impl Webhooks {
             .filter(endpoints::Column::OrgId.eq(scope.org_id))
             .one(&*txn)
             .await?
-            .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
+            .ok_or_else(endpoint_not_found)?;
         attempts::Entity::delete_many().filter(attempts::Column::EndpointId.eq(id)).exec(&*txn).await?;
         deliveries::Entity::delete_many().filter(deliveries::Column::EndpointId.eq(id)).exec(&*txn).await?;
         endpoints::Entity::delete_by_id(id).exec(&*txn).await?;
@@ -233,7 +258,7 @@ impl Webhooks {
             .filter(endpoints::Column::OrgId.eq(scope.org_id))
             .one(&*txn)
             .await?
-            .ok_or_else(|| ApiError::not_found("webhook endpoint"))?;
+            .ok_or_else(endpoint_not_found)?;
         let now = self.core.clock.now_ms();
         let secret =
             if row.signing == "ed25519" { SigningSecret::generate_ed25519() } else { SigningSecret::generate_hmac() };
@@ -241,7 +266,9 @@ impl Webhooks {
         row.previous_secret_until = (grace_hours > 0).then(|| now + i64::from(grace_hours) * 3_600_000);
         row.secret_sealed = self.seal(&secret);
         row.updated_at = now;
-        endpoints::ActiveModel::from(row.clone()).reset_all().update(&*txn).await?;
+        use endpoints::Column as C;
+        write_columns(&txn, &row, &[C::PreviousSecretSealed, C::PreviousSecretUntil, C::SecretSealed, C::UpdatedAt])
+            .await?;
         let target = Target::new("webhook_endpoint", row.id);
         self.record(&txn, &scope.actor.as_ref(), events::SECRET_ROTATED, &row, target).await?;
         txn.commit().await?;
@@ -269,6 +296,20 @@ impl Webhooks {
     }
 }
 
+/// Updates `cols` of the endpoint's row to `row`'s values, leaving the others as they are in the database.
+async fn write_columns(
+    txn: &sea_orm::DatabaseTransaction,
+    row: &endpoints::Model,
+    cols: &[endpoints::Column],
+) -> Result<(), sea_orm::DbErr> {
+    let mut change = endpoints::ActiveModel::from(row.clone());
+    for col in cols {
+        change.reset(*col);
+    }
+    change.update(txn).await?;
+    Ok(())
+}
+
 /// The id an actor is recorded by.
 trait IdString {
     fn id_string(&self) -> String;
@@ -282,4 +323,9 @@ impl IdString for ActorRef {
             ActorRef::System => "system".to_owned(),
         }
     }
+}
+
+/// The answer for an endpoint id the organization does not have (seed 001's code).
+pub(crate) fn endpoint_not_found() -> ApiError {
+    ApiError::not_found_as("WEBHOOK_NOT_FOUND", "webhook endpoint")
 }

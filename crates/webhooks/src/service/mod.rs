@@ -81,6 +81,7 @@ impl Webhooks {
         let data = EndpointEvent {
             endpoint_id: row.id,
             url: row.url.clone(),
+            name: row.name.clone(),
             events: patterns_of(row),
             is_active: row.is_active,
             disabled_reason: row.disabled_reason.clone(),

@@ -186,31 +186,36 @@ impl Webhooks {
         Ok(())
     }
 
-    /// Endpoint health: the last success, and the first failure since then.
+    /// Endpoint health: the last attempt, the last success, and the first failure since then.
     async fn mark_health(&self, txn: &DatabaseTransaction, batch: &[Outcome], now: i64) -> Result<(), DbErr> {
+        use endpoints::Column as C;
         let attempted = || batch.iter().filter_map(|o| o.endpoint.as_ref().map(|e| (o, e)));
         let ok: HashSet<_> = attempted().filter(|(o, _)| o.result.ok()).map(|(_, e)| e.id).collect();
-        let failing: HashSet<_> = attempted()
-            .filter(|(o, e)| !o.result.ok() && !ok.contains(&e.id) && e.failing_since.is_none())
+        let failed: HashSet<_> = attempted().filter(|(_, e)| !ok.contains(&e.id)).map(|(_, e)| e.id).collect();
+        // Those whose cached row must learn that they started failing (the disable rule reads it).
+        let newly_failing: Vec<_> = attempted()
+            .filter(|(_, e)| failed.contains(&e.id) && e.failing_since.is_none())
             .map(|(_, e)| e.id)
             .collect();
         if !ok.is_empty() {
             endpoints::Entity::update_many()
-                .col_expr(endpoints::Column::LastSuccessAt, Expr::value(now))
-                .col_expr(endpoints::Column::FailingSince, Expr::value(Option::<i64>::None))
-                .filter(endpoints::Column::Id.is_in(ok.iter().copied()))
+                .col_expr(C::LastSuccessAt, Expr::value(now))
+                .col_expr(C::LastTriggeredAt, Expr::value(now))
+                .col_expr(C::FailingSince, Expr::value(Option::<i64>::None))
+                .filter(C::Id.is_in(ok.iter().copied()))
                 .exec(txn)
                 .await?;
         }
-        if !failing.is_empty() {
+        if !failed.is_empty() {
+            let since = sea_orm::sea_query::Func::coalesce([Expr::col(C::FailingSince), Expr::value(now)]);
             endpoints::Entity::update_many()
-                .col_expr(endpoints::Column::FailingSince, Expr::value(now))
-                .filter(endpoints::Column::Id.is_in(failing.iter().copied()))
-                .filter(endpoints::Column::FailingSince.is_null())
+                .col_expr(C::LastTriggeredAt, Expr::value(now))
+                .col_expr(C::FailingSince, since.into())
+                .filter(C::Id.is_in(failed.iter().copied()))
                 .exec(txn)
                 .await?;
         }
-        for id in ok.iter().chain(failing.iter()) {
+        for id in ok.iter().chain(newly_failing.iter()) {
             self.endpoints.invalidate(id);
         }
         Ok(())

@@ -121,14 +121,14 @@ async fn another_organizations_owner_gets_404_everywhere_and_changes_nothing() {
         if route == "create" || route == "list" {
             continue;
         }
-        assert_error(&res, 404, "NOT_FOUND");
+        assert_error(&res, 404, "WEBHOOK_NOT_FOUND");
     }
     let c = &stranger.client;
     for res in [
         c.get(&hooks_path(&own_org, &format!("/{own_ep}/deliveries/{delivery}"))).await,
         c.post_empty(&hooks_path(&own_org, &format!("/{own_ep}/deliveries/{delivery}/retry"))).await,
     ] {
-        assert_error(&res, 404, "NOT_FOUND");
+        assert_error(&res, 404, "DELIVERY_NOT_FOUND");
     }
     let res =
         c.post(&hooks_path(&own_org, &format!("/{own_ep}/recover")), &json!({ "since": "2020-01-01T00:00:00Z" })).await;

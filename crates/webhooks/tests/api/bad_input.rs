@@ -134,12 +134,16 @@ async fn unknown_and_malformed_ids_are_404_and_400() {
         c.post(&hooks_path(&org, &format!("/{ghost}/recover")), &since).await,
         c.get(&hooks_path(&org, &format!("/{ghost}/deliveries/{delivery}"))).await,
         c.post_empty(&hooks_path(&org, &format!("/{ghost}/deliveries/{delivery}/retry"))).await,
+    ] {
+        assert_error(&res, 404, "WEBHOOK_NOT_FOUND");
+    }
+    for res in [
         c.get(&hooks_path(&org, &format!("/{ep}/deliveries/{ghost}"))).await,
         c.post_empty(&hooks_path(&org, &format!("/{ep}/deliveries/{ghost}/retry"))).await,
-        c.get(&format!("/api/v1/orgs/{ghost}/webhooks")).await,
     ] {
-        assert_error(&res, 404, "NOT_FOUND");
+        assert_error(&res, 404, "DELIVERY_NOT_FOUND");
     }
+    assert_error(&c.get(&format!("/api/v1/orgs/{ghost}/webhooks")).await, 404, "NOT_FOUND");
     for path in [format!("/{ep}x"), format!("/{ep}/deliveries/123"), "/not-an-id/stats".to_owned()] {
         let res = c.get(&hooks_path(&org, &path)).await;
         assert_eq!(res.status, 400, "{path}: {}", res.text);

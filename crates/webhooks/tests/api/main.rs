@@ -15,5 +15,6 @@ mod nodes;
 mod queue_tables;
 mod retention;
 mod retries;
+mod seed_fields;
 mod signatures;
 mod ssrf;
