@@ -102,7 +102,9 @@ impl Webhooks {
             let taken = chunk.iter().any(|r| r.id.try_as_ref().is_some_and(|id| reserved.contains_key(id)));
             match self.insert_chunk(chunk, taken).await {
                 Ok(Some(inserted)) => {
-                    let new = chunk.iter().filter(|r| r.id.try_as_ref().is_some_and(|id| inserted.contains(id)));
+                    // Only the rows this node took are handed over; the rest wait in the queue.
+                    let mine = |id: &DeliveryId| inserted.contains(id) && reserved.contains_key(id);
+                    let new = chunk.iter().filter(|r| r.id.try_as_ref().is_some_and(mine));
                     written.extend(new.filter_map(|r| r.clone().try_into_model().ok()));
                 }
                 Ok(None) => {}
