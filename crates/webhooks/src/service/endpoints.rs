@@ -150,11 +150,7 @@ impl Webhooks {
 
     /// The endpoint `id` of `org`, or 404.
     pub async fn endpoint(&self, org: OrgId, id: EndpointId) -> ApiResult<endpoints::Model> {
-        endpoints::Entity::find_by_id(id)
-            .filter(endpoints::Column::OrgId.eq(org))
-            .one(&self.core.db.conn)
-            .await?
-            .ok_or_else(endpoint_not_found)
+        find_endpoint(&self.core.db.conn, org, id).await
     }
 
     pub async fn update_endpoint(
@@ -167,11 +163,7 @@ impl Webhooks {
             self.check_target(url).await?;
         }
         let txn = self.core.db.begin_write().await?;
-        let before = endpoints::Entity::find_by_id(id)
-            .filter(endpoints::Column::OrgId.eq(scope.org_id))
-            .one(&*txn)
-            .await?
-            .ok_or_else(endpoint_not_found)?;
+        let before = find_endpoint(&*txn, scope.org_id, id).await?;
         let mut row = before.clone();
         if let Some(v) = patch.url {
             row.url = v;
@@ -236,11 +228,7 @@ impl Webhooks {
     pub async fn delete_endpoint(&self, scope: &OrgScope, id: EndpointId) -> ApiResult<()> {
         use crate::entity::{attempts, deliveries};
         let txn = self.core.db.begin_write().await?;
-        let row = endpoints::Entity::find_by_id(id)
-            .filter(endpoints::Column::OrgId.eq(scope.org_id))
-            .one(&*txn)
-            .await?
-            .ok_or_else(endpoint_not_found)?;
+        let row = find_endpoint(&*txn, scope.org_id, id).await?;
         attempts::Entity::delete_many().filter(attempts::Column::EndpointId.eq(id)).exec(&*txn).await?;
         deliveries::Entity::delete_many().filter(deliveries::Column::EndpointId.eq(id)).exec(&*txn).await?;
         endpoints::Entity::delete_by_id(id).exec(&*txn).await?;
@@ -254,11 +242,7 @@ impl Webhooks {
     /// A new secret; the old one signs too for `grace_hours` (0: stops at once).
     pub async fn rotate_secret(&self, scope: &OrgScope, id: EndpointId, grace_hours: u32) -> ApiResult<EndpointOut> {
         let txn = self.core.db.begin_write().await?;
-        let mut row = endpoints::Entity::find_by_id(id)
-            .filter(endpoints::Column::OrgId.eq(scope.org_id))
-            .one(&*txn)
-            .await?
-            .ok_or_else(endpoint_not_found)?;
+        let mut row = find_endpoint(&*txn, scope.org_id, id).await?;
         let now = self.core.clock.now_ms();
         let secret =
             if row.signing == "ed25519" { SigningSecret::generate_ed25519() } else { SigningSecret::generate_hmac() };
@@ -325,7 +309,11 @@ impl IdString for ActorRef {
     }
 }
 
-/// The answer for an endpoint id the organization does not have (seed 001's code).
-pub(crate) fn endpoint_not_found() -> ApiError {
-    ApiError::not_found_as("WEBHOOK_NOT_FOUND", "webhook endpoint")
+/// The endpoint `id` of `org` read through `db`, or 404 `WEBHOOK_NOT_FOUND` (seed 001's code).
+async fn find_endpoint(db: &impl sea_orm::ConnectionTrait, org: OrgId, id: EndpointId) -> ApiResult<endpoints::Model> {
+    endpoints::Entity::find_by_id(id)
+        .filter(endpoints::Column::OrgId.eq(org))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found_as("WEBHOOK_NOT_FOUND", "webhook endpoint"))
 }
