@@ -62,9 +62,15 @@ pub fn from_millis(ms: Millis) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// Storage milliseconds as an RFC 3339 string (for JSON built by hand).
+/// The one form every time the API returns takes: RFC 3339 in UTC with exactly
+/// three fraction digits (`2026-01-31T12:00:00.930Z`), so clients may compare
+/// them as strings and always parse the same shape.
+const API_TIME: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+/// Storage milliseconds as the API writes times (see [`API_TIME`]).
 pub fn rfc3339_string(ms: Millis) -> String {
-    from_millis(ms).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    from_millis(ms).format(API_TIME).unwrap_or_default()
 }
 
 /// Parses a query or body field holding an RFC 3339 time into storage milliseconds.
@@ -78,19 +84,22 @@ pub fn parse_time_field(field: &'static str, raw: &str) -> Result<Millis, crate:
 pub mod rfc3339 {
     use serde::Serializer;
 
-    use super::{Millis, from_millis};
+    use super::Millis;
 
     pub fn serialize<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
-        time::serde::rfc3339::serialize(&from_millis(*ms), s)
+        s.serialize_str(&super::rfc3339_string(*ms))
     }
 
     pub mod option {
         use serde::Serializer;
 
-        use super::super::{Millis, from_millis};
+        use super::super::Millis;
 
         pub fn serialize<S: Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
-            time::serde::rfc3339::option::serialize(&ms.map(from_millis), s)
+            match ms {
+                Some(ms) => s.serialize_some(&super::super::rfc3339_string(*ms)),
+                None => s.serialize_none(),
+            }
         }
     }
 }
@@ -112,5 +121,12 @@ mod tests {
     fn millis_round_trip() {
         let t = from_millis(1_764_000_000_123);
         assert_eq!(to_millis(t), 1_764_000_000_123);
+    }
+
+    #[test]
+    fn api_times_always_carry_three_fraction_digits() {
+        assert_eq!(rfc3339_string(1_764_000_000_930), "2025-11-24T16:00:00.930Z");
+        assert_eq!(rfc3339_string(1_764_000_000_000), "2025-11-24T16:00:00.000Z");
+        assert_eq!(rfc3339_string(1_764_000_000_007), "2025-11-24T16:00:00.007Z");
     }
 }

@@ -169,9 +169,10 @@ fn redact(value: &mut serde_json::Value, key: &str) {
 
 /// `[server]`
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawServerConfig")]
 pub struct ServerConfig {
     pub bind: SocketAddr,
+    /// The configured URL, or `http://<bind>` (`localhost` for an unspecified address).
     pub public_url: Url,
     #[serde(deserialize_with = "list_or_csv")]
     pub modules: Vec<String>,
@@ -181,6 +182,52 @@ pub struct ServerConfig {
     #[serde(deserialize_with = "list_or_csv")]
     pub cors_origins: Vec<String>,
     pub trust_forwarded_for: bool,
+}
+
+/// `[server]` as written: `public_url` may be empty (derived from `bind`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServerConfig {
+    bind: SocketAddr,
+    public_url: String,
+    #[serde(deserialize_with = "list_or_csv")]
+    modules: Vec<String>,
+    body_limit: usize,
+    request_timeout_secs: u64,
+    shutdown_grace_secs: u64,
+    #[serde(deserialize_with = "list_or_csv")]
+    cors_origins: Vec<String>,
+    trust_forwarded_for: bool,
+}
+
+impl TryFrom<RawServerConfig> for ServerConfig {
+    type Error = String;
+
+    fn try_from(raw: RawServerConfig) -> Result<Self, String> {
+        let public_url = if raw.public_url.trim().is_empty() {
+            let host = match raw.bind.ip() {
+                // Loopback and "every address" are reached as localhost, as before.
+                ip if ip.is_unspecified() || ip == std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST) => {
+                    "localhost".to_owned()
+                }
+                std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                ip => ip.to_string(),
+            };
+            Url::parse(&format!("http://{host}:{}", raw.bind.port())).map_err(|e| e.to_string())?
+        } else {
+            Url::parse(raw.public_url.trim()).map_err(|e| format!("public_url: {e}"))?
+        };
+        Ok(Self {
+            bind: raw.bind,
+            public_url,
+            modules: raw.modules,
+            body_limit: raw.body_limit,
+            request_timeout_secs: raw.request_timeout_secs,
+            shutdown_grace_secs: raw.shutdown_grace_secs,
+            cors_origins: raw.cors_origins,
+            trust_forwarded_for: raw.trust_forwarded_for,
+        })
+    }
 }
 
 impl ServerConfig {
@@ -384,6 +431,25 @@ mod tests {
         let shown = settings.redacted().unwrap().to_string();
         assert!(!shown.contains("hunter2"));
         assert!(shown.contains("postgres://app:***@db/x"));
+    }
+
+    #[test]
+    fn the_public_url_follows_the_bind_address_unless_set() {
+        let cfg = |overrides: &[(&str, serde_json::Value)]| {
+            KernelConfig::from_settings(&Settings::for_test(&[DEFAULT_CONFIG], overrides)).unwrap().server
+        };
+        assert_eq!(cfg(&[]).link("/docs"), "http://localhost:8080/docs");
+        let bound = cfg(&[("server.bind", serde_json::json!("127.0.0.1:3981"))]);
+        assert_eq!(bound.link("/docs"), "http://localhost:3981/docs");
+        let other = cfg(&[("server.bind", serde_json::json!("10.1.2.3:80"))]);
+        assert_eq!(other.link("/docs"), "http://10.1.2.3/docs");
+        let any = cfg(&[("server.bind", serde_json::json!("0.0.0.0:3981"))]);
+        assert_eq!(any.link("/docs"), "http://localhost:3981/docs");
+        let set = cfg(&[
+            ("server.bind", serde_json::json!("0.0.0.0:3981")),
+            ("server.public_url", serde_json::json!("https://id.example.com")),
+        ]);
+        assert_eq!(set.link("/docs"), "https://id.example.com/docs");
     }
 
     #[test]

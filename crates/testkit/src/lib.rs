@@ -268,3 +268,14 @@ impl TestUser {
         }
     }
 }
+
+/// The time an API field holds, parsed (tests compare times, never their text).
+/// Panics unless the field is RFC 3339 in UTC with exactly three fraction digits,
+/// the one form the API writes.
+pub fn time_of(field: &Value) -> time::OffsetDateTime {
+    let raw = field.as_str().unwrap_or_else(|| panic!("not a time: {field}"));
+    let shape = raw.len() == 24 && raw.ends_with('Z') && raw.as_bytes()[19] == b'.';
+    assert!(shape, "times are written as 2026-01-31T12:00:00.000Z, not {raw}");
+    time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|e| panic!("{raw} is not RFC 3339: {e}"))
+}

@@ -8,8 +8,6 @@ use bytes::Bytes;
 use futures::Stream;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
-use tessera_kernel::clock::from_millis;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::entity::audit_log::Model;
@@ -128,7 +126,7 @@ fn encode(rows: &[Model], format: ExportFormat) -> Bytes {
 }
 
 fn csv_row(row: &Model, out: &mut String) {
-    let time = |ms: i64| from_millis(ms).format(&Rfc3339).unwrap_or_default();
+    let time = tessera_kernel::clock::rfc3339_string;
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let fields = [
         row.id.to_string(),

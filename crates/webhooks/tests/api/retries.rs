@@ -108,14 +108,9 @@ async fn delivered_after(busy: Reply) -> serde_json::Value {
 
 /// When each attempt in a delivery's `attemptLog` started (ms since the epoch), in order.
 fn attempt_times(d: &serde_json::Value) -> Vec<i64> {
-    use time::format_description::well_known::Rfc3339;
     let log = d["attemptLog"].as_array().unwrap_or_else(|| panic!("no attemptLog in {d}"));
     log.iter()
-        .map(|a| {
-            let at = a["attemptedAt"].as_str().unwrap_or_else(|| panic!("no attemptedAt in {a}"));
-            let at = time::OffsetDateTime::parse(at, &Rfc3339).unwrap_or_else(|e| panic!("attemptedAt {at}: {e}"));
-            i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap()
-        })
+        .map(|a| i64::try_from(tessera_testkit::time_of(&a["attemptedAt"]).unix_timestamp_nanos() / 1_000_000).unwrap())
         .collect()
 }
 

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use serde_json::json;
+use tessera_testkit::time_of;
 
 use crate::support::{
     Receiver, Reply, assert_error, create_endpoint, create_org, deliveries, field_codes, get_endpoint, hooks_app,
@@ -70,8 +71,7 @@ async fn deliveries_carry_the_seed_names_and_the_last_response() {
         (Some(ep.as_str()), Some("media.created"))
     );
     let endpoint = get_endpoint(&owner, &org, &ep).await;
-    assert!(endpoint["lastTriggeredAt"].is_string(), "{endpoint}");
-    assert!(endpoint["lastTriggeredAt"].as_str() >= endpoint["lastSuccessAt"].as_str(), "{endpoint}");
+    assert!(time_of(&endpoint["lastTriggeredAt"]) >= time_of(&endpoint["lastSuccessAt"]), "{endpoint}");
 }
 
 #[tokio::test]
@@ -92,9 +92,9 @@ async fn a_failing_delivery_shows_its_error_and_the_endpoint_when_it_was_last_tr
     let endpoint = get_endpoint(&owner, &org, &ep).await;
     assert!(endpoint["lastSuccessAt"].is_null(), "{endpoint}");
     assert!(endpoint["failingSince"].is_string(), "{endpoint}");
-    let last_attempt = d["attemptLog"][2]["attemptedAt"].as_str().unwrap();
-    assert!(endpoint["lastTriggeredAt"].as_str().unwrap() >= last_attempt, "{endpoint} after {last_attempt}");
-    assert!(endpoint["failingSince"].as_str() < endpoint["lastTriggeredAt"].as_str(), "{endpoint}");
+    let last_attempt = time_of(&d["attemptLog"][2]["attemptedAt"]);
+    assert!(time_of(&endpoint["lastTriggeredAt"]) >= last_attempt, "{endpoint} after {last_attempt}");
+    assert!(time_of(&endpoint["failingSince"]) < time_of(&endpoint["lastTriggeredAt"]), "{endpoint}");
 }
 
 #[tokio::test]
