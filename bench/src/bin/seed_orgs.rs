@@ -12,11 +12,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use serde_json::json;
+use tessera::{Migrator, Modules};
 use tessera_bench::seed::{self, Plan};
-use tessera_identity::IdentityConfig;
+use tessera_identity::IdentityModule;
 use tessera_kernel::clock::Clock;
 use tessera_kernel::config::Settings;
-use tessera_server::Migrator;
+use tessera_kernel::module::config_of;
 
 struct Opts {
     database_url: String,
@@ -67,8 +68,9 @@ fn parse() -> Result<Opts, String> {
 
 async fn run(o: Opts) -> Result<serde_json::Value, String> {
     let overrides = [("database.url", json!(o.database_url)), ("data.dir", json!(o.data_dir))];
-    let settings = Settings::load(&tessera_server::default_configs(), None, &overrides).map_err(|e| e.to_string())?;
-    let password = IdentityConfig::from_settings(&settings).map_err(|e| e.to_string())?.password;
+    let settings =
+        Settings::load(&tessera_server::default_configs::<Modules>(), None, &overrides).map_err(|e| e.to_string())?;
+    let password = config_of::<IdentityModule>(&settings).map_err(|e| e.to_string())?.password;
     let t = Instant::now();
     let (_, db) = tessera_server::connect(&settings).await.map_err(|e| e.to_string())?;
     db.migrate::<Migrator>().await.map_err(|e| format!("migrating: {e}"))?;

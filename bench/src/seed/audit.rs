@@ -8,10 +8,7 @@ use std::time::Instant;
 
 use sea_orm::{DbErr, Set};
 use serde_json::{Value, json};
-use tessera_audit::chain::{GENESIS, entry_hash};
-use tessera_audit::commitments;
-use tessera_audit::entity::{audit_chains, audit_log};
-use tessera_audit::model::Cursor;
+use tessera_audit::testing::{Cursor, GENESIS, audit_chains, audit_log, entry_hash, seal_commitments};
 use tessera_kernel::db::Db;
 use tessera_kernel::ids::{AuditId, OrgId};
 use time::OffsetDateTime;
@@ -116,7 +113,7 @@ fn entry(f: &Fixture, i: usize, o: usize, exporter: bool, at: i64, head: &Head) 
         prev_hash: head.last_hash.clone(),
         hash: String::new(),
     };
-    (row.personal_commitments, row.personal_salts) = commitments::seal(&row);
+    (row.personal_commitments, row.personal_salts) = seal_commitments(&row);
     row.hash = entry_hash(&row);
     row
 }

@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait};
 use serde_json::{Value, json};
-use tessera_identity::config::PasswordConfig;
+use tessera_identity::PasswordConfig;
 use tessera_kernel::db::Db;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
 

@@ -7,13 +7,11 @@ use std::time::Instant;
 
 use sea_orm::{DbErr, Set};
 use serde_json::{Value, json};
-use tessera_identity::config::PasswordConfig;
-use tessera_identity::entity::users;
-use tessera_identity::model::Secret;
-use tessera_identity::password::Hasher;
+use tessera_identity::PasswordConfig;
+use tessera_identity::testing::users;
 use tessera_kernel::db::Db;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
-use tessera_orgs::entity::{members, orgs, team_members, teams};
+use tessera_orgs::testing::{members, orgs, team_members, teams};
 
 use super::{Fixture, Plan, insert_all, secs};
 
@@ -22,8 +20,7 @@ const TEAM_ROLES: [&str; 3] = ["admin", "member", "viewer"];
 
 /// One argon2id hash of `password`, made by tessera's own hasher with its configured parameters.
 pub async fn password_hash(cfg: &PasswordConfig, password: &str) -> Result<String, String> {
-    let hasher = Hasher::new(cfg)?;
-    hasher.hash(&Secret::new(password)).await.map_err(|e| e.message.to_string())
+    tessera_identity::testing::hash_password(cfg, password).await
 }
 
 fn user_row(i: usize, id: UserId, hash: &str, at: i64) -> users::ActiveModel {

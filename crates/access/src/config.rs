@@ -1,10 +1,8 @@
 //! The `[access]` configuration section.
 
 use serde::{Deserialize, Serialize};
-use tessera_kernel::config::{ConfigError, Settings};
-
-/// The module's embedded, commented defaults.
-pub const DEFAULT_CONFIG: &str = include_str!("../access.default.toml");
+use tessera_kernel::config::ConfigError;
+use tessera_kernel::module::ModuleConfig;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -15,21 +13,9 @@ pub struct AccessConfig {
     pub default_rotation_grace_hours: u32,
 }
 
-impl Default for AccessConfig {
-    fn default() -> Self {
-        Self {
-            api_key_rate_limit_per_minute: 600,
-            api_key_cache_secs: 5,
-            role_cache_secs: 120,
-            default_rotation_grace_hours: 24,
-        }
-    }
-}
-
-impl AccessConfig {
-    /// Extracts and checks `[access]`.
-    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
-        let cfg: Self = settings.section("access")?;
+impl ModuleConfig for AccessConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let cfg = self;
         if cfg.api_key_rate_limit_per_minute == 0 {
             return Err(ConfigError::key("access.api_key_rate_limit_per_minute", "must be at least 1"));
         }
@@ -42,6 +28,6 @@ impl AccessConfig {
         if cfg.default_rotation_grace_hours > crate::model::MAX_GRACE_HOURS {
             return Err(ConfigError::key("access.default_rotation_grace_hours", "must be at most 720"));
         }
-        Ok(cfg)
+        Ok(())
     }
 }

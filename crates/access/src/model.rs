@@ -62,8 +62,6 @@ pub type PermissionSet = Arc<BTreeSet<String>>;
 /// A role, built-in or custom, resolved for a check.
 #[derive(Clone, Debug)]
 pub struct ResolvedRole {
-    /// What memberships store: the built-in name or the custom role's id.
-    pub key: String,
     pub name: String,
     pub permissions: PermissionSet,
 }
@@ -106,7 +104,7 @@ impl Catalogue {
     /// A built-in role, resolved.
     pub fn built_in_role(&self, name: &str) -> Option<ResolvedRole> {
         let permissions = self.built_in(name)?;
-        Some(ResolvedRole { key: name.to_owned(), name: name.to_owned(), permissions })
+        Some(ResolvedRole { name: name.to_owned(), permissions })
     }
 
     /// Parses a list of permissions: each must be in the catalogue (duplicates collapse).

@@ -4,7 +4,7 @@
 //! `commitments.rs`), so erasing those for GDPR leaves the chain intact while
 //! editing anything else breaks it.
 
-use sea_orm::sea_query::{LockType, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
     EntityTrait, IsolationLevel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -137,11 +137,11 @@ pub(crate) async fn lock_head(txn: &DatabaseTransaction, chain_key: &str) -> Res
         .on_conflict(OnConflict::column(key).do_nothing_on([key]).to_owned())
         .exec_without_returning(txn)
         .await?;
-    let mut query = audit_chains::Entity::find_by_id(chain_key.to_owned());
-    if txn.get_database_backend() != DatabaseBackend::Sqlite {
-        query = query.lock(LockType::Update);
-    }
-    query.one(txn).await?.ok_or_else(|| DbErr::RecordNotFound(format!("audit chain {chain_key}")))
+    let query = audit_chains::Entity::find_by_id(chain_key.to_owned());
+    tessera_kernel::db::lock_for_update(query, txn)
+        .one(txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("audit chain {chain_key}")))
 }
 
 /// The outcome of verifying a chain.

@@ -1,10 +1,8 @@
 //! The `[audit]` configuration section.
 
 use serde::{Deserialize, Serialize};
-use tessera_kernel::config::{ConfigError, Settings};
-
-/// The module's embedded, commented defaults.
-pub const DEFAULT_CONFIG: &str = include_str!("../audit.default.toml");
+use tessera_kernel::config::ConfigError;
+use tessera_kernel::module::ModuleConfig;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -16,16 +14,15 @@ pub struct AuditConfig {
     pub retention_interval_secs: u64,
 }
 
-impl AuditConfig {
-    /// Extracts and checks `[audit]`.
-    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
-        let cfg: Self = settings.section("audit")?;
+impl ModuleConfig for AuditConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let cfg = self;
         if cfg.retention_days > 36_500 {
             return Err(ConfigError::key("audit.retention_days", "must be 0 (forever) or at most 36500"));
         }
         if !(1..=604_800).contains(&cfg.retention_interval_secs) {
             return Err(ConfigError::key("audit.retention_interval_secs", "must be 1..=604800 (a week)"));
         }
-        Ok(cfg)
+        Ok(())
     }
 }

@@ -2,34 +2,64 @@
 //! path, with per-organization hash chains, queries, exports, verification,
 //! retention, and the GDPR export of everything tessera holds about a user.
 
-pub mod chain;
-pub mod commitments;
-pub mod config;
-pub mod entity;
-pub mod http;
-pub mod migration;
-pub mod model;
-pub mod service;
-pub mod store;
+mod chain;
+mod commitments;
+mod config;
+mod entity;
+mod http;
+mod migration;
+mod model;
+mod service;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::sync::Arc;
 
-pub use chain::AuditLog;
-pub use config::{AuditConfig, DEFAULT_CONFIG};
-pub use migration::migrations;
-pub use service::Audit;
-pub use service::retention::{self, RetentionReport};
-use tessera_kernel::AppState;
 use tessera_kernel::authz::PermissionInfo;
-use utoipa_axum::router::OpenApiRouter;
+use tessera_kernel::module::{Routes, Running, Stop, Wiring};
+use tessera_kernel::{ApiError, AppState, Module};
 
-/// Permissions this module declares and checks.
-pub const PERMISSIONS: &[PermissionInfo] = &[
-    PermissionInfo { key: "audit:read", description: "Read and verify the organization's audit log", module: "audit" },
-    PermissionInfo { key: "audit:export", description: "Export the organization's audit log", module: "audit" },
-];
+pub use config::AuditConfig;
+use service::Audit;
 
-/// Routes under `/api/v1`.
-pub fn routes(app: AppState, audit: Arc<Audit>) -> OpenApiRouter {
-    http::api_routes(http::AuditState { app, audit })
+/// The audit module: it keeps the log every other module records into.
+pub struct AuditModule;
+
+#[async_trait::async_trait]
+impl Module for AuditModule {
+    const NAME: &'static str = "audit";
+    const DEFAULT_CONFIG: &'static str = include_str!("../audit.default.toml");
+    const PERMISSIONS: &'static [PermissionInfo] = &[
+        PermissionInfo {
+            key: "audit:read",
+            description: "Read and verify the organization's audit log",
+            module: "audit",
+        },
+        PermissionInfo { key: "audit:export", description: "Export the organization's audit log", module: "audit" },
+    ];
+    type Config = AuditConfig;
+
+    fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        migration::migrations()
+    }
+
+    async fn build(config: AuditConfig, wiring: &mut Wiring) -> Result<Arc<dyn Running>, ApiError> {
+        let core = wiring.core.clone();
+        if core.audit.set(Arc::new(chain::AuditLog::new(core.clock.clone()))).is_err() {
+            return Err(ApiError::internal("two modules keep the audit log"));
+        }
+        Ok(Audit::new(core, config))
+    }
+}
+
+#[async_trait::async_trait]
+impl Running for Audit {
+    fn routes(self: Arc<Self>, app: &AppState) -> Routes {
+        Routes::api(http::api_routes(http::AuditState { app: app.clone(), audit: self }))
+    }
+
+    fn start(self: Arc<Self>, stop: &Stop) -> Vec<tokio::task::JoinHandle<()>> {
+        self.start_retention(stop.clone()).into_iter().collect()
+    }
 }

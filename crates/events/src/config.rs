@@ -1,10 +1,8 @@
 //! The `[events]` configuration section.
 
 use serde::{Deserialize, Serialize};
-use tessera_kernel::config::{ConfigError, Settings};
-
-/// The module's embedded, commented defaults.
-pub const DEFAULT_CONFIG: &str = include_str!("../events.default.toml");
+use tessera_kernel::config::ConfigError;
+use tessera_kernel::module::ModuleConfig;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -20,10 +18,9 @@ pub struct EventsConfig {
     pub nats_subject_prefix: String,
 }
 
-impl EventsConfig {
-    /// Extracts and checks `[events]`.
-    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
-        let cfg: Self = settings.section("events")?;
+impl ModuleConfig for EventsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let cfg = self;
         if !(1..=10_000).contains(&cfg.relay_batch) {
             return Err(ConfigError::key("events.relay_batch", "must be 1..=10000"));
         }
@@ -52,6 +49,6 @@ impl EventsConfig {
         if !token(&cfg.nats_subject_prefix) {
             return Err(ConfigError::key("events.nats_subject_prefix", "must be letters, digits, _ or -"));
         }
-        Ok(cfg)
+        Ok(())
     }
 }

@@ -17,32 +17,9 @@ use tessera_kernel::Core;
 use tokio::sync::{Notify, watch};
 
 use crate::entity::{event_cursors, event_log};
-use crate::model::Event;
+use crate::model::event_of;
 use crate::relay;
-
-/// Why a subscriber could not handle a batch (it is tried again later).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct HandleError(pub String);
-
-/// A consumer of events, registered with [`crate::Events::subscribe`].
-#[async_trait::async_trait]
-pub trait Subscriber: Send + Sync + 'static {
-    /// Stable and unique: it names the consumer's cursor.
-    fn name(&self) -> &str;
-    /// Whether it wants events of this type (the others are skipped, not handed over).
-    fn wants(&self, event_type: &str) -> bool {
-        let _ = event_type;
-        true
-    }
-    /// Handles `events`, in order. An error hands the same batch (or a larger
-    /// one starting with it) over again later.
-    async fn handle(&self, events: &[Event]) -> Result<(), HandleError>;
-    /// The most events handed over at once.
-    fn batch_size(&self) -> u64 {
-        100
-    }
-}
+use tessera_kernel::bus::{Event, Subscriber};
 
 /// Creates `consumer`'s cursor at the log's current head unless it exists: a new
 /// consumer sees the events relayed from then on.
@@ -160,7 +137,7 @@ impl Consumer {
             return Ok(Step::Idle);
         };
         let full = rows.len() as u64 >= self.sub.batch_size().max(1);
-        let events: Vec<Event> = rows.into_iter().filter(|r| self.sub.wants(&r.event_type)).map(Event::from).collect();
+        let events: Vec<Event> = rows.into_iter().filter(|r| self.sub.wants(&r.event_type)).map(event_of).collect();
         let outcome = if events.is_empty() { Ok(()) } else { self.sub.handle(&events).await };
         let now = self.core.clock.now_ms();
         match outcome {

@@ -17,10 +17,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::model::Event;
 use crate::service::Events;
 use crate::service::history::HistoryFilter;
 use crate::service::publish::Publish;
+use tessera_kernel::bus::Event;
 
 /// Router state: the application plus the events service.
 #[derive(Clone)]

@@ -1,42 +1,74 @@
 //! The events module: the outbox relay, subscribers (other modules, the NATS
 //! bridge, webhook fan-out) each following the event log in order from its own
-//! cursor, event history, custom events and the event-type catalogue.
+//! cursor, event history, custom events and the event-type catalogue. Modules
+//! register with the kernel's `bus`; none depends on this crate.
 
-pub mod config;
-pub mod consumer;
-pub mod entity;
-pub mod http;
-pub mod migration;
-pub mod model;
-pub mod nats;
-pub mod relay;
-pub mod service;
-pub mod signal;
-pub mod watch;
+mod config;
+mod consumer;
+mod entity;
+mod http;
+mod migration;
+mod model;
+mod nats;
+mod relay;
+mod service;
+mod signal;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod watch;
 
 use std::sync::Arc;
 
-pub use config::{DEFAULT_CONFIG, EventsConfig};
-pub use consumer::{HandleError, Subscriber};
-pub use migration::migrations;
-pub use model::{Event, matches};
-pub use service::{DeliveryReport, Events};
-use tessera_kernel::AppState;
 use tessera_kernel::authz::PermissionInfo;
-use utoipa_axum::router::OpenApiRouter;
-pub use watch::Watcher;
+use tessera_kernel::module::{Routes, Running, Stop, Wiring};
+use tessera_kernel::{ApiError, AppState, Module};
 
-/// Permissions this module declares and checks.
-pub const PERMISSIONS: &[PermissionInfo] = &[
-    PermissionInfo { key: "events:read", description: "Read the organization's event history", module: "events" },
-    PermissionInfo {
-        key: "events:publish",
-        description: "Publish custom events to the organization's webhooks",
-        module: "events",
-    },
-];
+pub use config::EventsConfig;
+use service::Events;
 
-/// Routes under `/api/v1`.
-pub fn routes(app: AppState, events: Arc<Events>) -> OpenApiRouter {
-    http::routes(http::EventsState { app, events })
+/// The events module.
+pub struct EventsModule;
+
+#[async_trait::async_trait]
+impl Module for EventsModule {
+    const NAME: &'static str = "events";
+    const DEFAULT_CONFIG: &'static str = include_str!("../events.default.toml");
+    const PERMISSIONS: &'static [PermissionInfo] = &[
+        PermissionInfo { key: "events:read", description: "Read the organization's event history", module: "events" },
+        PermissionInfo {
+            key: "events:publish",
+            description: "Publish custom events to the organization's webhooks",
+            module: "events",
+        },
+    ];
+    type Config = EventsConfig;
+
+    fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        migration::migrations()
+    }
+
+    async fn build(config: EventsConfig, wiring: &mut Wiring) -> Result<Arc<dyn Running>, ApiError> {
+        if !config.nats_url.is_empty() {
+            wiring.core.bus.subscribe(Arc::new(nats::NatsBridge::new(&config)));
+        }
+        let events = Events::new(wiring.core.clone(), config);
+        wiring.provide(events.clone());
+        Ok(events)
+    }
+}
+
+#[async_trait::async_trait]
+impl Running for Events {
+    /// Creates the cursors of every subscriber registered while modules were built.
+    async fn prepare(self: Arc<Self>) -> Result<(), ApiError> {
+        Ok(Events::prepare(&self).await?)
+    }
+
+    fn routes(self: Arc<Self>, app: &AppState) -> Routes {
+        Routes::api(http::routes(http::EventsState { app: app.clone(), events: self }))
+    }
+
+    fn start(self: Arc<Self>, stop: &Stop) -> Vec<tokio::task::JoinHandle<()>> {
+        Events::start(&self, stop.clone())
+    }
 }

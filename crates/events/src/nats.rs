@@ -9,8 +9,7 @@ use async_nats::jetstream::{self, Context};
 use tokio::sync::OnceCell;
 
 use crate::config::EventsConfig;
-use crate::consumer::{HandleError, Subscriber};
-use crate::model::Event;
+use tessera_kernel::bus::{Event, HandleError, Subscriber};
 
 /// Publishes events to JetStream.
 pub struct NatsBridge {

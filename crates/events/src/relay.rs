@@ -8,13 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use sea_orm::sea_query::{LockType, OnConflict};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement,
-};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, Set};
 use tessera_kernel::Core;
-use tessera_kernel::outbox::entity as outbox;
+use tessera_kernel::outbox;
 use tokio::sync::{Notify, watch};
 
 use crate::entity::{event_log, event_relay};
@@ -106,7 +103,8 @@ impl Relay {
         })
     }
 
-    /// Relays one batch; returns how many events moved.
+    /// Relays one batch; returns how many events moved (tests drive the relay by hand).
+    #[cfg(feature = "testing")]
     pub async fn step(&self) -> Result<usize, DbErr> {
         self.step_with(true).await
     }
@@ -114,19 +112,8 @@ impl Relay {
     /// Relays one batch, first looking whether there is any when `look`.
     async fn step_with(&self, look: bool) -> Result<usize, DbErr> {
         let db = &self.core.db;
-        // A cheap look first, outside any transaction (on SQLite, without the write lock);
-        // in id order, so PostgreSQL walks the index rather than the heap's dead rows.
-        if look
-            && outbox::Entity::find()
-                .order_by_asc(outbox::Column::Id)
-                .select_only()
-                .column(outbox::Column::Id)
-                .limit(1)
-                .into_tuple::<uuid::Uuid>()
-                .one(&db.conn)
-                .await?
-                .is_none()
-        {
+        // A cheap look first, outside any transaction (on SQLite, without the write lock).
+        if look && !outbox::any_pending(&db.conn).await? {
             return Ok(0);
         }
         let txn = db.begin_relaxed().await?;
@@ -135,7 +122,7 @@ impl Relay {
         let count = if txn.get_database_backend() == DatabaseBackend::MySql {
             move_fetched(&*txn, last, self.batch, now).await?
         } else {
-            move_batch(&*txn, last, self.batch, now).await?
+            outbox::move_into(&*txn, "event_log", last, self.batch, now).await?
         };
         if count == 0 {
             return Ok(0);
@@ -156,48 +143,12 @@ impl Relay {
     }
 }
 
-/// Moves up to `limit` outbox rows into the log, numbered `last + 1…` in id
-/// order, without them leaving the database: one INSERT … SELECT that numbers
-/// and copies, one DELETE of what it copied. Returns how many moved.
-async fn move_batch<C: ConnectionTrait>(txn: &C, last: i64, limit: u64, now: i64) -> Result<i64, DbErr> {
-    let backend = txn.get_database_backend();
-    let pg = backend == DatabaseBackend::Postgres;
-    let arg = |i: usize| if pg { format!("${i}::bigint") } else { "?".to_owned() };
-    let copy = format!(
-        "INSERT INTO event_log (seq, id, event_type, org_id, actor, data, occurred_at, relayed_at) \
-         SELECT {} + ROW_NUMBER() OVER (ORDER BY b.id), b.id, b.event_type, b.org_id, b.actor, b.data, b.occurred_at, {} \
-         FROM (SELECT id, event_type, org_id, actor, data, occurred_at FROM outbox_events ORDER BY id LIMIT {}) b",
-        arg(1),
-        arg(2),
-        arg(3)
-    );
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let moved =
-        txn.execute_raw(Statement::from_sql_and_values(backend, copy, [last.into(), now.into(), limit.into()])).await?;
-    let moved = i64::try_from(moved.rows_affected()).unwrap_or(i64::MAX);
-    if moved == 0 {
-        return Ok(0);
-    }
-    let delete = format!(
-        "DELETE FROM outbox_events WHERE id IN (SELECT id FROM event_log WHERE seq > {} AND seq <= {})",
-        arg(1),
-        arg(2)
-    );
-    let deleted =
-        txn.execute_raw(Statement::from_sql_and_values(backend, delete, [last.into(), (last + moved).into()])).await?;
-    if deleted.rows_affected() != moved.unsigned_abs() {
-        // Only a second relay moving the same rows could cause this, and the head's lock prevents one.
-        return Err(DbErr::Custom(format!("relay copied {moved} events but deleted {}", deleted.rows_affected())));
-    }
-    Ok(moved)
-}
-
-/// [`move_batch`] for MySQL, where an `INSERT … SELECT` would lock the outbox
+/// The move for MySQL, where an `INSERT … SELECT` would lock the outbox
 /// rows it reads (and wait on writers' uncommitted ones): the rows are read
 /// without locks, then written to the log and deleted by id, in chunks of at
 /// most 1,000 (a statement binds at most 65,535 values).
 async fn move_fetched<C: ConnectionTrait>(txn: &C, last: i64, limit: u64, now: i64) -> Result<i64, DbErr> {
-    let rows = outbox::Entity::find().order_by_asc(outbox::Column::Id).limit(limit).all(txn).await?;
+    let rows = outbox::oldest(txn, limit).await?;
     let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
     let logged: Vec<event_log::ActiveModel> = rows
         .into_iter()
@@ -216,9 +167,7 @@ async fn move_fetched<C: ConnectionTrait>(txn: &C, last: i64, limit: u64, now: i
     for chunk in logged.chunks(1_000) {
         event_log::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
     }
-    for chunk in ids.chunks(1_000) {
-        outbox::Entity::delete_many().filter(outbox::Column::Id.is_in(chunk.to_vec())).exec(txn).await?;
-    }
+    outbox::remove(txn, &ids).await?;
     Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX))
 }
 
@@ -231,11 +180,8 @@ async fn lock_head<C: ConnectionTrait>(txn: &C, create: bool) -> Result<i64, DbE
             .exec_without_returning(txn)
             .await?;
     }
-    let mut query = event_relay::Entity::find_by_id(HEAD.to_owned());
-    if txn.get_database_backend() != DatabaseBackend::Sqlite {
-        query = query.lock(LockType::Update);
-    }
-    Ok(query.one(txn).await?.map_or(0, |h| h.last_seq))
+    let query = event_relay::Entity::find_by_id(HEAD.to_owned());
+    Ok(tessera_kernel::db::lock_for_update(query, txn).one(txn).await?.map_or(0, |h| h.last_seq))
 }
 
 /// The number of the last relayed event.

@@ -18,18 +18,9 @@ use tessera_kernel::Core;
 use tokio::sync::watch;
 
 use crate::entity::event_log;
-use crate::model::Event;
+use crate::model::event_of;
 use crate::relay;
-
-/// A node-local follower of some event types.
-#[async_trait::async_trait]
-pub trait Watcher: Send + Sync + 'static {
-    /// The exact event types it hears of.
-    fn types(&self) -> &[&'static str];
-    /// Called once per event of those types, in the log's order. Must be quick:
-    /// it runs on the watch loop.
-    async fn seen(&self, event: &Event);
-}
+use tessera_kernel::bus::Watcher;
 
 /// The most log positions one look covers (the look reads only the watched
 /// types among them).
@@ -93,7 +84,7 @@ impl WatchLoop {
             .all(db)
             .await?;
         for row in rows {
-            let event = Event::from(row);
+            let event = event_of(row);
             for w in self.watchers.iter().filter(|w| w.types().contains(&event.event_type.as_str())) {
                 w.seen(&event).await;
             }

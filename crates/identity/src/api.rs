@@ -1,7 +1,9 @@
-//! What other modules may ask the identity module: short views of users by id or
-//! e-mail, a text search within a set of users, and accounts created with their
-//! address already verified (an accepted invitation proves it), inside the
-//! caller's transaction.
+//! What other modules (and operators' tools) may ask the identity module: short
+//! views of users by id or e-mail, a text search within a set of users, accounts
+//! created with their address already verified (an accepted invitation proves
+//! it) inside the caller's transaction, accounts created by an operator, and
+//! signing-key rotation. [`Identity`] is provided to later modules through the
+//! module wiring; only the methods of this file are public.
 
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, ExprTrait, QueryFilter, QuerySelect};
@@ -9,14 +11,17 @@ use serde::Serialize;
 use tessera_kernel::db::escape_like;
 use tessera_kernel::ids::UserId;
 use tessera_kernel::{ActorRef, ApiError, FieldErrors, PlatformRole};
+use tessera_kernel::{Change, ChangeCtx};
 
 use crate::entity::users::{Column, Entity};
 use crate::error::IdentityError;
 use crate::events;
-use crate::http::users::UserOut;
+use crate::model::UserOut;
 use crate::model::{self, NewPassword, UserStatus};
 pub use crate::model::{Email, Secret};
-use crate::service::{Identity, Target};
+pub use crate::service::Identity;
+use crate::service::Target;
+use crate::service::users::NewUser;
 use crate::store;
 
 /// Ids per `IN (…)` list, well under every engine's parameter limit.
@@ -156,7 +161,7 @@ impl Identity {
         let after = serde_json::to_value(&out).unwrap_or_default();
         let target = Target::new("user", created.id).diff(serde_json::Value::Null, after);
         let actor = ActorRef::User { id: created.id };
-        self.emit(txn, events::USER_CREATED, actor, target, out).await?;
+        self.core.record(txn, &ChangeCtx::platform(actor), Change::new(events::USER_CREATED, target, out)).await?;
         Ok(UserSummary {
             id: created.id,
             email: created.email,
@@ -164,4 +169,63 @@ impl Identity {
             email_verified: created.email_verified_at.is_some(),
         })
     }
+
+    /// Creates an account as an operator would (`tessera users create`): active,
+    /// its address taken as verified; without a password the person gets a
+    /// one-time link to choose one (mailed, and returned here).
+    pub async fn create_account(&self, new: NewAccount<'_>) -> Result<CreatedAccount, ApiError> {
+        let mut errors = FieldErrors::new();
+        let email = errors.check(Email::parse("email", new.email));
+        let password = match new.password {
+            Some(p) => errors.check(NewPassword::parse("password", p, &self.cfg.password)).map(Some),
+            None => Some(None),
+        };
+        errors.finish()?;
+        let (Some(email), Some(password)) = (email, password) else {
+            return Err(ApiError::bad_request("invalid account"));
+        };
+        let name = new
+            .name
+            .map(str::to_owned)
+            .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("user").to_owned());
+        let role = if new.admin { PlatformRole::Admin } else { PlatformRole::User };
+        let user = NewUser { email, name, password, role, email_verified: true };
+        let created = self.create_user(&ActorRef::System, user).await?;
+        Ok(CreatedAccount {
+            id: created.user.id,
+            email: created.user.email,
+            set_password_link: created.set_password_token.map(|t| self.set_password_link(&t)),
+        })
+    }
+
+    /// Signs new tokens with a new key; the previous one verifies until its tokens expire.
+    pub async fn rotate_keys(&self) -> Result<String, ApiError> {
+        self.tokens.rotate().await
+    }
+
+    /// Reads the signing keys again (another node or the CLI may have rotated them).
+    pub async fn reload_keys(&self) -> Result<(), ApiError> {
+        self.tokens.reload().await
+    }
+}
+
+/// An account an operator creates.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    /// Defaults to the part of the address before `@`.
+    pub name: Option<&'a str>,
+    /// `None`: the person chooses one through a one-time link.
+    pub password: Option<&'a Secret>,
+    /// A platform administrator.
+    pub admin: bool,
+}
+
+/// The account [`Identity::create_account`] made.
+#[derive(Debug, Clone)]
+pub struct CreatedAccount {
+    pub id: UserId,
+    pub email: String,
+    /// The one-time link to choose a password, when none was given.
+    pub set_password_link: Option<String>,
 }

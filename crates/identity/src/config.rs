@@ -1,10 +1,8 @@
 //! The `[identity]` configuration section.
 
 use serde::{Deserialize, Serialize};
-use tessera_kernel::config::{ConfigError, Settings};
-
-/// The module's embedded, commented defaults.
-pub const DEFAULT_CONFIG: &str = include_str!("../identity.default.toml");
+use tessera_kernel::config::ConfigError;
+use tessera_kernel::module::ModuleConfig;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -46,10 +44,9 @@ pub struct LockoutConfig {
     pub ip_max_failures: u32,
 }
 
-impl IdentityConfig {
-    /// Extracts and checks `[identity]`.
-    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
-        let cfg: Self = settings.section("identity")?;
+impl ModuleConfig for IdentityConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let cfg = self;
         let checks: [(&str, bool, &str); 9] = [
             (
                 "identity.access_token_ttl_secs",
@@ -81,6 +78,6 @@ impl IdentityConfig {
         if cfg.audience.trim().is_empty() {
             return Err(ConfigError::key("identity.audience", "must not be empty"));
         }
-        Ok(cfg)
+        Ok(())
     }
 }

@@ -3,11 +3,13 @@
 //! user.logged_in, user.password_changed, session.revoked.
 
 use serde::Serialize;
+use tessera_kernel::Change;
+use tessera_kernel::audit::Target;
 use tessera_kernel::event_types::{EventType, schema_of};
 use tessera_kernel::ids::{SessionId, UserId};
 use utoipa::ToSchema;
 
-use crate::http::users::UserOut;
+use crate::model::UserOut;
 
 pub const USER_CREATED: &str = "user.created";
 pub const USER_UPDATED: &str = "user.updated";
@@ -120,6 +122,15 @@ pub struct SessionRevoked {
     /// Why: `logout`, `logout_all`, `revoked_by_user`, `password_changed`, `password_reset`,
     /// `password_set_by_admin`, `user_disabled` or `refresh_token_reuse`.
     pub reason: &'static str,
+}
+
+/// One `session.revoked` change per session in `ids`, all of `user`, ended for `reason`.
+pub(crate) fn revoked(user: UserId, ids: &[SessionId], reason: &'static str) -> Vec<Change> {
+    let change = |id: &SessionId| {
+        let data = SessionRevoked { session_id: *id, user_id: user, reason };
+        Change::new(SESSION_REVOKED, Target::new("session", *id), data)
+    };
+    ids.iter().map(change).collect()
 }
 
 #[cfg(test)]

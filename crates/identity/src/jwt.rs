@@ -69,7 +69,7 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    pub async fn new(core: Core, issuer: String, audience: String, ttl_secs: i64) -> Result<Self, ApiError> {
+    pub(crate) async fn new(core: Core, issuer: String, audience: String, ttl_secs: i64) -> Result<Self, ApiError> {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer.as_str()]);
         validation.set_audience(&[audience.as_str()]);
@@ -99,7 +99,7 @@ impl Tokens {
         Ok(tokens)
     }
 
-    pub fn ttl_secs(&self) -> i64 {
+    pub(crate) fn ttl_secs(&self) -> i64 {
         self.ttl_secs
     }
 
@@ -109,7 +109,7 @@ impl Tokens {
 
     /// Re-reads the keys from the database: the current one and those retired
     /// recently enough that tokens they signed may still be unexpired.
-    pub async fn reload(&self) -> Result<(), ApiError> {
+    pub(crate) async fn reload(&self) -> Result<(), ApiError> {
         let horizon = self.core.clock.now_ms() - (self.ttl_secs + 120) * 1000;
         use sea_orm::ExprTrait;
         let rows = Entity::find()
@@ -137,7 +137,7 @@ impl Tokens {
     }
 
     /// Makes a new signing key current; the previous one keeps verifying.
-    pub async fn rotate(&self) -> Result<String, ApiError> {
+    pub(crate) async fn rotate(&self) -> Result<String, ApiError> {
         let mut seed = zeroize::Zeroizing::new([0u8; 32]);
         rand::fill(&mut seed[..]);
         let signing = SigningKey::from_bytes(&seed);
@@ -171,7 +171,12 @@ impl Tokens {
     }
 
     /// Signs an access token for a session.
-    pub fn issue(&self, user: UserId, session: SessionId, role: PlatformRole) -> Result<(String, Claims), ApiError> {
+    pub(crate) fn issue(
+        &self,
+        user: UserId,
+        session: SessionId,
+        role: PlatformRole,
+    ) -> Result<(String, Claims), ApiError> {
         let now = self.core.clock.now_secs();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -188,7 +193,7 @@ impl Tokens {
     }
 
     /// Signs `claims` with the current key.
-    pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
+    pub(crate) fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
         let set = self.keyset();
         let Some((header, key)) = &set.current else {
             return Err(ApiError::internal("no signing key"));
@@ -203,7 +208,7 @@ impl Tokens {
 
     /// Verifies signature, issuer, audience and times. Expired tokens answer
     /// `TOKEN_EXPIRED`; every other failure `UNAUTHORIZED`.
-    pub async fn verify(&self, token: &str) -> Result<Arc<Claims>, ApiError> {
+    pub(crate) async fn verify(&self, token: &str) -> Result<Arc<Claims>, ApiError> {
         let claims = match self.verified.get(token) {
             Some(c) => c,
             None => {
@@ -260,7 +265,7 @@ impl Tokens {
     }
 
     /// The JSON Web Key Set of every key that may have signed a live token.
-    pub fn jwks(&self) -> serde_json::Value {
+    pub(crate) fn jwks(&self) -> serde_json::Value {
         let set = self.keyset();
         let mut keys: Vec<_> = set
             .keys
@@ -277,7 +282,7 @@ impl Tokens {
     }
 
     /// Reloads keys when the cached set is older than `max_age` (a background task calls this).
-    pub async fn refresh_if_older(&self, max_age: Duration) {
+    pub(crate) async fn refresh_if_older(&self, max_age: Duration) {
         if self.keyset().loaded.elapsed() >= max_age
             && let Err(e) = self.reload().await
         {

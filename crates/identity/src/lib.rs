@@ -1,35 +1,73 @@
 //! The identity module: users, credentials, sessions, access and refresh tokens,
 //! JWKS, password flows, profiles and platform administration of accounts.
+//! Other modules use [`api`]; everything else is the module's own.
 
 pub mod api;
-pub mod config;
-pub mod entity;
-pub mod error;
+mod config;
+mod entity;
+mod error;
 pub mod events;
-pub mod http;
-pub mod jwt;
+mod http;
+mod jwt;
 mod mails;
-pub mod migration;
-pub mod model;
-pub mod password;
+mod migration;
+mod model;
+mod password;
 mod personal;
-pub mod service;
-pub mod store;
+mod service;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-pub use config::{DEFAULT_CONFIG, IdentityConfig};
-pub use events::EVENT_TYPES;
-pub use http::IdentityState;
-pub use migration::migrations;
-pub use service::{Identity, IdentityAuthenticator};
-use tessera_kernel::AppState;
+use tessera_kernel::event_types::EventType;
+use tessera_kernel::module::{Routes, Running, Stop, Wiring};
+use tessera_kernel::{ApiError, AppState, Module};
 use utoipa_axum::router::OpenApiRouter;
 
-/// The module's routers: `(under /api/v1, at the root)`; the root one includes
-/// the pages behind e-mailed links, which stay out of the API document.
-pub fn routes(app: AppState, id: Arc<Identity>) -> (OpenApiRouter, OpenApiRouter) {
-    let state = IdentityState { app, id };
-    let root = http::root_routes(state.clone()).merge(OpenApiRouter::from(http::pages::routes()));
-    (http::api_routes(state), root)
+pub use config::{IdentityConfig, LockoutConfig, PasswordConfig};
+use service::{Identity, IdentityAuthenticator};
+
+/// The identity module: it authenticates every bearer credential that is not
+/// another module's (API keys), and provides [`api::Identity`].
+pub struct IdentityModule;
+
+#[async_trait::async_trait]
+impl Module for IdentityModule {
+    const NAME: &'static str = "identity";
+    const DEFAULT_CONFIG: &'static str = include_str!("../identity.default.toml");
+    const EVENT_TYPES: &'static [EventType] = events::EVENT_TYPES;
+    type Config = IdentityConfig;
+
+    fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        migration::migrations()
+    }
+
+    async fn build(config: IdentityConfig, wiring: &mut Wiring) -> Result<Arc<dyn Running>, ApiError> {
+        let identity = Identity::new(wiring.core.clone(), config).await?;
+        wiring.provide(identity.clone());
+        wiring.authenticate("", Arc::new(IdentityAuthenticator(identity.clone())));
+        Ok(identity)
+    }
+}
+
+#[async_trait::async_trait]
+impl Running for Identity {
+    fn routes(self: Arc<Self>, app: &AppState) -> Routes {
+        let state = http::IdentityState { app: app.clone(), id: self };
+        let root = http::root_routes(state.clone()).merge(OpenApiRouter::from(http::pages::routes()));
+        Routes::api(http::api_routes(state)).with_root(root)
+    }
+
+    /// Picks up keys rotated by another node or by `tessera keys rotate`.
+    fn start(self: Arc<Self>, stop: &Stop) -> Vec<tokio::task::JoinHandle<()>> {
+        let period = Duration::from_secs(30);
+        let refresh = tessera_kernel::jobs::every(period, period, stop.clone(), move || {
+            let identity = self.clone();
+            async move { identity.tokens().refresh_if_older(period).await }
+        });
+        vec![refresh]
+    }
 }

@@ -54,7 +54,7 @@ impl Identity {
     }
 
     /// The link that lets a new user choose a password (also printed by the CLI).
-    pub fn set_password_link(&self, token: &str) -> String {
+    pub(crate) fn set_password_link(&self, token: &str) -> String {
         self.link(&self.cfg.reset_password_link, token)
     }
 }

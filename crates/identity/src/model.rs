@@ -4,7 +4,8 @@
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
-use tessera_kernel::FieldError;
+use tessera_kernel::ids::UserId;
+use tessera_kernel::{FieldError, PlatformRole};
 use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
@@ -238,5 +239,52 @@ mod tests {
         assert!(parse_timezone("t", "Europe/Paris").is_ok() && parse_timezone("t", "../etc").is_err());
         assert!(parse_avatar_url("a", "https://cdn.example.com/a.png").is_ok());
         assert!(parse_avatar_url("a", "javascript:alert(1)").is_err());
+    }
+}
+
+/// A user as clients see it (no credentials, no counters).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserOut {
+    pub id: UserId,
+    pub email: String,
+    pub email_verified: bool,
+    pub name: String,
+    pub avatar_url: Option<String>,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub status: UserStatus,
+    pub role: PlatformRole,
+    pub metadata: serde_json::Value,
+    pub preferences: serde_json::Value,
+    #[serde(with = "tessera_kernel::clock::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+    #[serde(with = "tessera_kernel::clock::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: i64,
+    #[serde(with = "tessera_kernel::clock::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_login_at: Option<i64>,
+}
+
+impl From<&crate::entity::users::Model> for UserOut {
+    fn from(u: &crate::entity::users::Model) -> Self {
+        Self {
+            id: u.id,
+            email: u.email.clone(),
+            email_verified: u.email_verified_at.is_some(),
+            name: u.name.clone(),
+            avatar_url: u.avatar_url.clone(),
+            locale: u.locale.clone(),
+            timezone: u.timezone.clone(),
+            status: UserStatus::parse(&u.status).unwrap_or(UserStatus::Disabled),
+            role: PlatformRole::parse(&u.role).unwrap_or(PlatformRole::User),
+            metadata: u.metadata.clone(),
+            preferences: u.preferences.clone(),
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            last_login_at: u.last_login_at,
+        }
     }
 }

@@ -44,7 +44,7 @@ pub struct Hasher {
 }
 
 impl Hasher {
-    pub fn new(cfg: &PasswordConfig) -> Result<Self, String> {
+    pub(crate) fn new(cfg: &PasswordConfig) -> Result<Self, String> {
         let params = Params::new(cfg.argon2_memory_kib, cfg.argon2_iterations, cfg.argon2_parallelism, None)
             .map_err(|e| format!("identity.password.argon2_*: {e}"))?;
         let workers = if cfg.hash_concurrency == 0 {
@@ -65,7 +65,7 @@ impl Hasher {
     }
 
     /// Hashes a new password with the configured argon2id parameters.
-    pub async fn hash(&self, password: &Secret) -> Result<String, ApiError> {
+    pub(crate) async fn hash(&self, password: &Secret) -> Result<String, ApiError> {
         let params = self.params.clone();
         let pw = password.clone();
         self.run(move |memory| hash_with(&params, pw.expose().as_bytes(), memory)).await?.map_err(ApiError::internal)
@@ -73,7 +73,7 @@ impl Hasher {
 
     /// Checks `password` against `stored` (argon2 PHC or bcrypt string). With no
     /// stored hash, spends the same time on a decoy and answers "no".
-    pub async fn verify(&self, password: &Secret, stored: Option<&str>) -> Result<Verified, ApiError> {
+    pub(crate) async fn verify(&self, password: &Secret, stored: Option<&str>) -> Result<Verified, ApiError> {
         let pw = password.clone();
         let (stored, real) = match stored {
             Some(s) => (s.to_owned(), true),

@@ -7,7 +7,7 @@ use tessera_kernel::ids::UserId;
 use tessera_kernel::personal::PersonalData;
 use tessera_kernel::{ApiError, Core};
 
-use crate::http::users::UserOut;
+use crate::model::UserOut;
 use crate::store;
 
 pub(crate) struct Profile {

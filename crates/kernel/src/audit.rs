@@ -103,16 +103,37 @@ pub trait AuditSink: Send + Sync + 'static {
     async fn erase_changes(&self, txn: &DatabaseTransaction, target_type: &str, ids: &[String]) -> Result<u64, DbErr>;
 }
 
-/// Key names whose values are never written to the audit log.
-const SECRET_WORDS: &[&str] = &["password", "secret", "token", "hash", "apikey", "api_key", "private", "credential"];
+/// Words that mark a name (a JSON key, a header, a configuration key) as one
+/// whose value is a secret: the one list the audit log, `tessera config` and
+/// webhook headers redact by.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "private",
+    "credential",
+    "auth",
+    "cookie",
+    "session",
+    "signature",
+    "hash",
+];
+
+/// Whether `name` names a secret: it holds one of [`SECRET_WORDS`] or ends in
+/// `key` (case, `-` and `_` ignored: `passwordHash`, `client_secret`, `X-Api-Key`).
+pub fn is_secret_name(name: &str) -> bool {
+    let plain: String = name.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect();
+    plain.ends_with("key") || SECRET_WORDS.iter().any(|w| plain.contains(w))
+}
 
 /// Replaces the values of secret-looking keys, at any depth, with `"[redacted]"`.
 pub fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                let key = k.to_ascii_lowercase().replace('-', "_");
-                if SECRET_WORDS.iter().any(|w| key.contains(w)) {
+                if is_secret_name(k) {
                     *v = Value::String("[redacted]".into());
                 } else {
                     redact(v);
@@ -141,5 +162,15 @@ mod tests {
         assert_eq!(v["nested"]["keep"], 1);
         assert_eq!(v["list"][0]["refresh_token"], "[redacted]");
         assert_eq!(v["apiKey"], "[redacted]");
+    }
+
+    #[test]
+    fn secret_names_are_recognised_in_every_spelling() {
+        for name in ["password", "passwordHash", "client_secret", "X-Api-Key", "authorization", "cookie", "key"] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in ["name", "email", "x-request-id", "content-type", "permissions", "url"] {
+            assert!(!is_secret_name(name), "{name}");
+        }
     }
 }

@@ -138,15 +138,17 @@ impl OrgCleanupRegistry {
     }
 }
 
-/// Fails with 403 unless `actor` holds `permission` in `org`.
+/// Fails with 403 unless `actor` holds `permission` in `org`. Handlers ask
+/// through [`OrgScope::require`]; a service asks itself only where the resource
+/// is known once it has looked (the teams an invitation names).
 pub async fn require(
-    app: &AppState,
+    authz: &dyn Authorizer,
     actor: &Actor,
     org: OrgId,
     permission: &str,
     resource: Option<&ResourceRef>,
 ) -> Result<(), ApiError> {
-    let decision = app.authz.check(actor, org, permission, resource).await?;
+    let decision = authz.check(actor, org, permission, resource).await?;
     if decision.allowed {
         return Ok(());
     }
@@ -193,11 +195,11 @@ where
 impl OrgScope {
     /// Fails with 403 unless the caller holds `permission` here.
     pub async fn require(&self, app: &AppState, permission: &str) -> Result<(), ApiError> {
-        require(app, &self.actor, self.org_id, permission, None).await
+        require(&*app.authz, &self.actor, self.org_id, permission, None).await
     }
 
     /// Fails with 403 unless the caller holds `permission` on `resource` here.
     pub async fn require_on(&self, app: &AppState, permission: &str, resource: &ResourceRef) -> Result<(), ApiError> {
-        require(app, &self.actor, self.org_id, permission, Some(resource)).await
+        require(&*app.authz, &self.actor, self.org_id, permission, Some(resource)).await
     }
 }

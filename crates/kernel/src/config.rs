@@ -152,9 +152,7 @@ fn redact(value: &mut serde_json::Value, key: &str) {
             }
         }
         serde_json::Value::String(s) => {
-            let lower = key.to_ascii_lowercase();
-            let secret_words = ["secret", "password", "token", "private_key", "api_key"];
-            if lower == "key" || secret_words.iter().any(|w| lower.ends_with(w)) {
+            if crate::audit::is_secret_name(key) {
                 *s = "***".into();
             } else if let Ok(mut url) = Url::parse(s)
                 && url.password().is_some()

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sea_orm::sqlx;
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
@@ -275,6 +275,36 @@ fn create_sqlite_parent(url: &str) -> Result<(), DbErr> {
             .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
     }
     Ok(())
+}
+
+/// `query` taking row locks until the transaction ends: `FOR UPDATE` where the
+/// engine has it. SQLite has one writer, so a write transaction already excludes
+/// every other and it needs none.
+pub fn lock_for_update<E: sea_orm::EntityTrait, C: ConnectionTrait>(
+    query: sea_orm::Select<E>,
+    conn: &C,
+) -> sea_orm::Select<E> {
+    use sea_orm::QuerySelect;
+    if conn.get_database_backend() == DatabaseBackend::Sqlite {
+        query
+    } else {
+        query.lock(sea_orm::sea_query::LockType::Update)
+    }
+}
+
+/// Like [`lock_for_update`], skipping rows another transaction holds
+/// (`FOR UPDATE SKIP LOCKED`): queue claims, where any free row will do.
+pub fn lock_skip_locked<E: sea_orm::EntityTrait, C: ConnectionTrait>(
+    query: sea_orm::Select<E>,
+    conn: &C,
+) -> sea_orm::Select<E> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{LockBehavior, LockType};
+    if conn.get_database_backend() == DatabaseBackend::Sqlite {
+        query
+    } else {
+        query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+    }
 }
 
 /// Whether the error is a unique-constraint violation (a conflict, not a fault).

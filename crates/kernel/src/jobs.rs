@@ -7,10 +7,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -198,11 +197,8 @@ impl Jobs {
             .eq("pending")
             .and(Column::RunAt.lte(now))
             .or(Column::Status.eq("running").and(Column::LeaseUntil.lt(now)));
-        let mut query = Entity::find().filter(due).order_by_asc(Column::RunAt).limit(n as u64);
-        if txn.get_database_backend() != DatabaseBackend::Sqlite {
-            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let rows = query.all(&*txn).await?;
+        let query = Entity::find().filter(due).order_by_asc(Column::RunAt).limit(n as u64);
+        let rows = crate::db::lock_skip_locked(query, &*txn).all(&*txn).await?;
         let mut leased = Vec::with_capacity(rows.len());
         for row in rows {
             let mut active: entity::ActiveModel = row.into();

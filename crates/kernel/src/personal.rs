@@ -30,6 +30,7 @@ pub trait PersonalData: Send + Sync + 'static {
 #[derive(Default)]
 pub struct PersonalDataRegistry {
     parts: RwLock<Vec<Arc<dyn PersonalData>>>,
+    last: RwLock<Vec<Arc<dyn PersonalData>>>,
 }
 
 impl PersonalDataRegistry {
@@ -39,8 +40,19 @@ impl PersonalDataRegistry {
         }
     }
 
+    /// Registers a part that exports and erases after every other, whatever the
+    /// order modules are built in (the audit log: it pseudonymizes what the other
+    /// parts record while erasing).
+    pub fn register_last(&self, part: Arc<dyn PersonalData>) {
+        if let Ok(mut last) = self.last.write() {
+            last.push(part);
+        }
+    }
+
     fn parts(&self) -> Vec<Arc<dyn PersonalData>> {
-        self.parts.read().map(|p| p.clone()).unwrap_or_default()
+        let mut all = self.parts.read().map(|p| p.clone()).unwrap_or_default();
+        all.extend(self.last.read().map(|p| p.clone()).unwrap_or_default());
+        all
     }
 
     /// One document with every module's section.

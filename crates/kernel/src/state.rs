@@ -4,13 +4,18 @@
 
 use std::sync::Arc;
 
+use std::sync::OnceLock;
+
 use crate::actor::Authenticator;
 use crate::audit::AuditSink;
 use crate::authz::{Authorizer, OrgCleanupRegistry, PermissionInfo};
+use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::{KernelConfig, Settings};
 use crate::crypto::Keyring;
 use crate::db::Db;
+use crate::error::ApiError;
+use crate::event_types::EventType;
 use crate::jobs::Jobs;
 use crate::mail::Mailer;
 use crate::personal::PersonalDataRegistry;
@@ -45,14 +50,22 @@ pub struct CoreParts {
     pub mailer: Arc<Mailer>,
     pub limiter: Arc<dyn RateLimiter>,
     pub keyring: Arc<Keyring>,
-    /// Where every mutation records its audit entry.
-    pub audit: Arc<dyn AuditSink>,
+    /// Where every change records its audit entry: set once, by the module that
+    /// keeps the audit log, while modules are built (see [`CoreParts::audit_sink`]).
+    pub audit: OnceLock<Arc<dyn AuditSink>>,
+    /// Decides what actors may do: set once, by the module that keeps roles and
+    /// permissions, while modules are built (see [`CoreParts::authorizer`]).
+    pub authz: OnceLock<Arc<dyn Authorizer>>,
     /// Each module's part of a user's personal data.
     pub personal: Arc<PersonalDataRegistry>,
     /// What other modules do when an organization is deleted.
     pub org_cleanup: Arc<OrgCleanupRegistry>,
+    /// Subscribers, watchers and delivery reports modules registered.
+    pub bus: Arc<Bus>,
     /// Every module's permissions, for `GET /permissions` and role definitions.
     pub permissions: Arc<Vec<PermissionInfo>>,
+    /// Every module's event types, for `GET /event-types`.
+    pub event_types: Arc<Vec<EventType>>,
 }
 
 /// The router state: the core plus what modules provide to each other: the
@@ -89,18 +102,13 @@ impl std::ops::Deref for AppParts {
 }
 
 impl CoreParts {
-    /// Records a change in `txn`, the change's own transaction: its event in the
-    /// outbox and its audit entry (the event's actor, type and organization), so
-    /// both exist exactly when the change does.
-    pub async fn record_change(
-        &self,
-        txn: &sea_orm::DatabaseTransaction,
-        event: crate::outbox::NewEvent,
-        target: crate::audit::Target,
-    ) -> Result<(), crate::error::ApiError> {
-        let entry = target.entry(event.actor.clone(), event.event_type, event.org_id);
-        crate::outbox::record(txn, self.clock.now_ms(), event).await?;
-        self.audit.record(txn, entry).await?;
-        Ok(())
+    /// The authorizer the access module set; checks fail plainly without one.
+    pub fn authorizer(&self) -> Result<&Arc<dyn Authorizer>, ApiError> {
+        self.authz.get().ok_or_else(|| ApiError::internal("no module decides permissions (compose the access module)"))
+    }
+
+    /// The audit sink the audit module set; recording fails plainly without one.
+    pub fn audit_sink(&self) -> Result<&Arc<dyn AuditSink>, ApiError> {
+        self.audit.get().ok_or_else(|| ApiError::internal("no module keeps the audit log (compose the audit module)"))
     }
 }

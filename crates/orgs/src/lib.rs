@@ -1,49 +1,80 @@
 //! The orgs module: organizations (tenants), memberships, teams and invitations.
+//! Other modules use [`api`] (and the kernel's `Directory`, which it implements).
 
-pub mod entity;
-pub mod error;
+pub mod api;
+mod config;
+mod entity;
+mod error;
 pub mod events;
-pub mod http;
-pub mod migration;
-pub mod model;
-pub mod service;
-pub mod store;
+mod http;
+mod migration;
+mod model;
+mod service;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::sync::Arc;
 
-pub use error::OrgsError;
-pub use events::EVENT_TYPES;
-pub use http::OrgsState;
-pub use migration::migrations;
-pub use service::Orgs;
-use tessera_kernel::AppState;
-use tessera_kernel::authz::PermissionInfo;
+use tessera_identity::api::Identity;
+use tessera_kernel::authz::{Directory, PermissionInfo};
+use tessera_kernel::event_types::EventType;
+use tessera_kernel::module::{Routes, Running, Wiring};
+use tessera_kernel::{ApiError, AppState, Module};
 use utoipa_axum::router::OpenApiRouter;
+
+pub use config::OrgsConfig;
+use service::Orgs;
 
 const fn permission(key: &'static str, description: &'static str) -> PermissionInfo {
     PermissionInfo { key, description, module: "orgs" }
 }
 
-/// Permissions this module declares and checks.
-pub const PERMISSIONS: &[PermissionInfo] = &[
-    permission("org:update", "Change the organization's name, slug, settings and metadata"),
-    permission("org:delete", "Delete the organization with everything in it"),
-    permission("members:read", "List the organization's members"),
-    permission("members:invite", "Invite people, and list, resend and revoke invitations"),
-    permission("members:manage", "Change members' roles and remove members"),
-    permission("teams:read", "List teams and their members"),
-    permission("teams:create", "Create teams"),
-    permission("teams:manage", "Rename and delete teams and manage their members"),
-];
+/// The orgs module: it needs [`tessera_identity::api::Identity`] and provides
+/// [`api::Orgs`] and the kernel's [`Directory`] of memberships.
+pub struct OrgsModule;
 
-/// Routes under `/api/v1`.
-pub fn routes(app: AppState, orgs: Arc<Orgs>) -> OpenApiRouter {
-    http::routes(OrgsState { app, orgs })
+#[async_trait::async_trait]
+impl Module for OrgsModule {
+    const NAME: &'static str = "orgs";
+    const DEFAULT_CONFIG: &'static str = include_str!("../orgs.default.toml");
+    const PERMISSIONS: &'static [PermissionInfo] = &[
+        permission("org:update", "Change the organization's name, slug, settings and metadata"),
+        permission("org:delete", "Delete the organization with everything in it"),
+        permission("members:read", "List the organization's members"),
+        permission("members:invite", "Invite people, and list, resend and revoke invitations"),
+        permission("members:manage", "Change members' roles and remove members"),
+        permission("teams:read", "List teams and their members"),
+        permission("teams:create", "Create teams"),
+        permission("teams:manage", "Rename and delete teams and manage their members"),
+    ];
+    const EVENT_TYPES: &'static [EventType] = events::EVENT_TYPES;
+    type Config = OrgsConfig;
+
+    fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        migration::migrations()
+    }
+
+    async fn build(config: OrgsConfig, wiring: &mut Wiring) -> Result<Arc<dyn Running>, ApiError> {
+        let identity = wiring.get::<Identity>()?;
+        let orgs = Orgs::new(wiring.core.clone(), &config, identity);
+        wiring.provide(orgs.clone());
+        wiring.provide::<dyn Directory>(orgs.clone());
+        Ok(orgs)
+    }
+}
+
+#[async_trait::async_trait]
+impl Running for Orgs {
+    fn routes(self: Arc<Self>, app: &AppState) -> Routes {
+        let api = http::routes(http::OrgsState { app: app.clone(), orgs: self });
+        Routes::api(api).with_root(OpenApiRouter::from(pages()))
+    }
 }
 
 /// The page behind invitation links (`/invitations/{token}` at the public URL),
 /// so the default links work with no front end of one's own.
-pub fn pages() -> axum::Router {
+fn pages() -> axum::Router {
     use axum::http::header;
     use axum::routing::get;
     let html = ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], PAGE);

@@ -5,7 +5,6 @@
 pub mod health;
 pub mod middleware;
 pub mod openapi;
-mod watchers;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,15 +15,17 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::middleware::{from_fn, from_fn_with_state};
-use sea_orm_migration::{MigrationTrait, MigratorTrait};
-use tessera_identity::{Identity, IdentityAuthenticator, IdentityConfig};
-use tessera_kernel::actor::{API_KEY_PREFIX, Authenticator};
+use std::sync::OnceLock;
+
+use tessera_kernel::actor::Authenticator;
 use tessera_kernel::clock::Clock;
 use tessera_kernel::config::{ConfigError, KernelConfig, Settings};
 use tessera_kernel::crypto::Keyring;
 use tessera_kernel::db::Db;
 use tessera_kernel::jobs::Jobs;
 use tessera_kernel::mail::Mailer;
+pub use tessera_kernel::module::Migrator;
+use tessera_kernel::module::{AnyModule, ModuleList, Running, Services, Wiring};
 use tessera_kernel::ratelimit::MemoryRateLimiter;
 use tessera_kernel::{ApiError, AppState, Core, CoreParts};
 use tokio::net::TcpListener;
@@ -36,32 +37,11 @@ use tower_http::timeout::TimeoutLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-/// Every module's migrations, in order.
-pub struct Migrator;
-
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        let mut all = tessera_kernel::migration::migrations();
-        all.extend(tessera_identity::migrations());
-        all.extend(tessera_orgs::migrations());
-        all.extend(tessera_access::migrations());
-        all.extend(tessera_audit::migrations());
-        all.extend(tessera_events::migrations());
-        all.extend(tessera_webhooks::migrations());
-        all
-    }
-}
-
-/// The embedded default configuration of the kernel and every module.
-pub fn default_configs() -> Vec<&'static str> {
-    vec![
-        tessera_kernel::config::DEFAULT_CONFIG,
-        tessera_identity::DEFAULT_CONFIG,
-        tessera_audit::DEFAULT_CONFIG,
-        tessera_access::DEFAULT_CONFIG,
-        tessera_events::DEFAULT_CONFIG,
-        tessera_webhooks::DEFAULT_CONFIG,
-    ]
+/// The embedded default configuration of the kernel and of every module of `L`.
+pub fn default_configs<L: ModuleList>() -> Vec<&'static str> {
+    let mut all = vec![tessera_kernel::config::DEFAULT_CONFIG];
+    all.extend(L::modules().iter().map(|m| m.default_config()).filter(|c| !c.is_empty()));
+    all
 }
 
 /// Why start-up failed.
@@ -81,14 +61,34 @@ impl From<ApiError> for StartError {
     }
 }
 
+/// A built module, and whether it serves and works on this node.
+struct Mounted {
+    name: &'static str,
+    runs: bool,
+    hot_tables: &'static [&'static str],
+    running: Arc<dyn Running>,
+}
+
 /// A built application, ready to serve.
 pub struct Tessera {
     pub core: Core,
-    pub identity: Arc<Identity>,
-    pub audit: Arc<tessera_audit::Audit>,
-    pub events: Arc<tessera_events::Events>,
-    pub webhooks: Arc<tessera_webhooks::Webhooks>,
     pub router: Router,
+    modules: Vec<Mounted>,
+    /// What the modules provided (their `api` handles), as other modules get them:
+    /// for operators' commands and the test kit.
+    pub services: Services,
+}
+
+impl Tessera {
+    /// A service a module provided.
+    pub fn service<T: ?Sized + Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.services.get::<T>()
+    }
+
+    /// The names of the composed modules, in build order, and whether each runs here.
+    pub fn modules(&self) -> Vec<(&'static str, bool)> {
+        self.modules.iter().map(|m| (m.name, m.runs)).collect()
+    }
 }
 
 /// Parses the configuration and connects to the database, without migrating.
@@ -111,15 +111,16 @@ fn create_data_dir(dir: &std::path::Path) -> Result<(), StartError> {
     builder.create(dir).map_err(|e| StartError::Other(format!("`data.dir` {}: {e}", dir.display())))
 }
 
-/// Builds everything: database (migrated), keys, jobs, mail, modules, router.
-pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartError> {
+/// Builds everything: configuration of every module (checked before anything
+/// else), database (migrated), keys, jobs, mail, then the modules of `L` in
+/// order, each taking what earlier ones provided, and the router.
+pub async fn build<L: ModuleList>(settings: Settings, clock: Clock) -> Result<Tessera, StartError> {
+    let list = L::modules();
     let (config, db) = connect(&settings).await?;
+    check_selection(&config.server.modules, &list)?;
     health::prometheus(); // record from the first request on
-    let identity_cfg = IdentityConfig::from_settings(&settings)?;
-    tessera_access::AccessConfig::from_settings(&settings)?; // fail start-up on a bad [access] key
-    let events_cfg = tessera_events::EventsConfig::from_settings(&settings)?;
-    let webhooks_cfg = tessera_webhooks::WebhooksConfig::from_settings(&settings)?;
-    db.migrate::<Migrator>().await?;
+    let configs = list.iter().map(|m| m.configure(&settings)).collect::<Result<Vec<_>, _>>()?;
+    db.migrate::<Migrator<L>>().await?;
     let keyring = Keyring::load_or_create(&config.data.dir).map_err(|e| StartError::Other(e.to_string()))?;
     let jobs = Jobs::new(db.clone(), clock.clone(), config.jobs.clone());
     let mailer = Arc::new(Mailer::new(&config.mail, &config.data).map_err(|e| StartError::Other(e.to_string()))?);
@@ -128,118 +129,76 @@ pub async fn build(settings: Settings, clock: Clock) -> Result<Tessera, StartErr
         db,
         config: Arc::new(config),
         settings,
-        audit: Arc::new(tessera_audit::AuditLog::new(clock.clone())),
         clock,
         jobs,
         mailer,
         limiter: MemoryRateLimiter::new(),
         keyring: Arc::new(keyring),
+        audit: OnceLock::new(),
+        authz: OnceLock::new(),
         personal: Arc::default(),
         org_cleanup: Arc::default(),
-        permissions: Arc::new(permission_catalogue()),
+        bus: Arc::default(),
+        permissions: Arc::new(list.iter().flat_map(|m| m.permissions().iter().copied()).collect()),
+        event_types: Arc::new(list.iter().flat_map(|m| m.event_types().iter().copied()).collect()),
     });
     // Every module is built (they answer each other's questions); only those
-    // that run mount their routes.
-    let identity = Identity::new(core.clone(), identity_cfg).await?;
-    let orgs = tessera_orgs::Orgs::new(core.clone(), identity.clone());
-    let access = tessera_access::Access::new(core.clone(), orgs.clone());
-    let audit = tessera_audit::Audit::new(core.clone())?;
-    let events = tessera_events::Events::new(core.clone(), events_cfg, event_catalogue());
-    let webhooks = tessera_webhooks::Webhooks::new(core.clone(), webhooks_cfg, orgs.clone())?;
-    if core.config.server.runs("webhooks") {
-        tessera_webhooks::subscribe(&events, &webhooks);
+    // that run on this node mount their routes and start their work.
+    let mut wiring = Wiring::new(core.clone());
+    let mut modules = Vec::with_capacity(list.len());
+    for (module, config) in list.iter().zip(configs) {
+        let runs = core.config.server.runs(module.name());
+        wiring.building(module.name(), runs);
+        let running = module.build(config, &mut wiring).await?;
+        modules.push(Mounted { name: module.name(), runs, hot_tables: module.hot_tables(), running });
     }
-    watchers::register(&events, &orgs, &access);
-    events.prepare().await?;
-    let auth = Arc::new(Credentials { identity: IdentityAuthenticator(identity.clone()), keys: access.clone() });
-    let app = AppState::new(core.clone(), auth, access.clone());
-    let modules = Modules {
-        identity: identity.clone(),
-        orgs,
-        access,
-        audit: audit.clone(),
-        events: events.clone(),
-        webhooks: webhooks.clone(),
-    };
-    let router = compose(app, modules);
-    Ok(Tessera { core, identity, audit, events, webhooks, router })
+    core.audit_sink()?;
+    let authz = core.authorizer()?.clone();
+    let auth = Arc::new(Credentials(wiring.authenticators().to_vec()));
+    for m in &modules {
+        m.running.clone().prepare().await?;
+    }
+    let app = AppState::new(core.clone(), auth, authz);
+    let router = compose(app, &modules);
+    Ok(Tessera { core, router, modules, services: wiring.services() })
 }
 
-/// Every module's permissions.
-fn permission_catalogue() -> Vec<tessera_kernel::authz::PermissionInfo> {
-    [
-        tessera_orgs::PERMISSIONS,
-        tessera_access::PERMISSIONS,
-        tessera_audit::PERMISSIONS,
-        tessera_events::PERMISSIONS,
-        tessera_webhooks::PERMISSIONS,
-    ]
-    .concat()
+/// Refuses a `server.modules` entry that names no composed module.
+fn check_selection(selected: &[String], list: &[Box<dyn AnyModule>]) -> Result<(), StartError> {
+    for name in selected {
+        if name != "all" && !list.iter().any(|m| m.name() == name) {
+            let known: Vec<&str> = list.iter().map(|m| m.name()).collect();
+            let message = format!("no module is called {name} (the modules are: all, {})", known.join(", "));
+            return Err(ConfigError::key("server.modules", message).into());
+        }
+    }
+    Ok(())
 }
 
-/// Every module's event types.
-fn event_catalogue() -> Vec<tessera_kernel::event_types::EventType> {
-    [
-        tessera_identity::EVENT_TYPES,
-        tessera_orgs::EVENT_TYPES,
-        tessera_access::EVENT_TYPES,
-        tessera_webhooks::EVENT_TYPES,
-    ]
-    .concat()
-}
-
-/// The built modules.
-struct Modules {
-    identity: Arc<Identity>,
-    orgs: Arc<tessera_orgs::Orgs>,
-    access: Arc<tessera_access::Access>,
-    audit: Arc<tessera_audit::Audit>,
-    events: Arc<tessera_events::Events>,
-    webhooks: Arc<tessera_webhooks::Webhooks>,
-}
-
-/// Sends API keys (`tsk_…`) to the access module, everything else to identity.
-struct Credentials {
-    identity: IdentityAuthenticator,
-    keys: Arc<tessera_access::Access>,
-}
+/// Sends each credential to the authenticator of its prefix (`tsk_…` to the
+/// access module), the rest to the one registered without a prefix (identity).
+struct Credentials(Vec<(&'static str, Arc<dyn Authenticator>)>);
 
 #[async_trait::async_trait]
 impl Authenticator for Credentials {
     async fn authenticate(&self, credential: &str) -> Result<tessera_kernel::Actor, ApiError> {
-        if credential.starts_with(API_KEY_PREFIX) {
-            self.keys.authenticate(credential).await
-        } else {
-            self.identity.authenticate(credential).await
+        let by_prefix = self.0.iter().find(|(p, _)| !p.is_empty() && credential.starts_with(p));
+        match by_prefix.or_else(|| self.0.iter().find(|(p, _)| p.is_empty())) {
+            Some((_, auth)) => auth.authenticate(credential).await,
+            None => Err(ApiError::unauthorized("no module authenticates this credential")),
         }
     }
 }
 
 /// Mounts the modules that run, the docs, health and metrics, and the middleware.
-fn compose(app: AppState, modules: Modules) -> Router {
+fn compose(app: AppState, modules: &[Mounted]) -> Router {
     let server = &app.config.server;
     let mut api = OpenApiRouter::new();
     let mut root = OpenApiRouter::new();
-    if server.runs("identity") {
-        let (a, r) = tessera_identity::routes(app.clone(), modules.identity);
-        api = api.merge(a);
-        root = root.merge(r);
-    }
-    if server.runs("orgs") {
-        api = api.merge(tessera_orgs::routes(app.clone(), modules.orgs));
-        root = root.merge(OpenApiRouter::from(tessera_orgs::pages()));
-    }
-    if server.runs("access") {
-        api = api.merge(tessera_access::routes(app.clone(), modules.access));
-    }
-    if server.runs("audit") {
-        api = api.merge(tessera_audit::routes(app.clone(), modules.audit));
-    }
-    if server.runs("events") {
-        api = api.merge(tessera_events::routes(app.clone(), modules.events));
-    }
-    if server.runs("webhooks") {
-        api = api.merge(tessera_webhooks::routes(app.clone(), modules.webhooks));
+    for m in modules.iter().filter(|m| m.runs) {
+        let routes = m.running.clone().routes(&app);
+        api = api.merge(routes.api);
+        root = root.merge(routes.root);
     }
     let (router, doc) = OpenApiRouter::new().nest("/api/v1", api).merge(root).split_for_parts();
     let doc = openapi::finish(doc);
@@ -293,18 +252,17 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = app.core.jobs.start(stop_rx.clone());
-    let keys = spawn_key_refresh(app.identity.clone(), stop_rx.clone());
-    let retention = app.audit.start_retention(stop_rx.clone());
-    let hot = [tessera_kernel::vacuum::KERNEL_TABLES, tessera_webhooks::HOT_TABLES].concat();
+    let mut hot = tessera_kernel::vacuum::KERNEL_TABLES.to_vec();
+    hot.extend(app.modules.iter().flat_map(|m| m.hot_tables.iter().copied()));
     let vacuum = tessera_kernel::vacuum::start(
         app.core.db.clone(),
         hot,
         app.core.config.database.vacuum_dead_rows,
         stop_rx.clone(),
     );
-    let mut background = app.events.start(stop_rx.clone());
-    if app.core.config.server.runs("webhooks") {
-        background.extend(app.webhooks.start(stop_rx.clone()));
+    let mut background = Vec::new();
+    for m in app.modules.iter().filter(|m| m.runs) {
+        background.extend(m.running.clone().start(&stop_rx));
     }
     let grace = Duration::from_secs(app.core.config.server.shutdown_grace_secs);
     let (drain_tx, mut drain_rx) = watch::channel(false);
@@ -328,24 +286,8 @@ pub async fn serve(
     };
     let _ = stop_tx.send(true);
     let _ = workers.await;
-    let _ = keys.await;
-    for task in background {
-        let _ = task.await;
-    }
-    for task in [retention, vacuum].into_iter().flatten() {
+    for task in background.into_iter().chain(vacuum) {
         let _ = task.await;
     }
     result
-}
-
-/// Picks up keys rotated by another node or by `tessera keys rotate`.
-fn spawn_key_refresh(identity: Arc<Identity>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(30)) => identity.tokens().refresh_if_older(Duration::from_secs(30)).await,
-                _ = stop.changed() => break,
-            }
-        }
-    })
 }

@@ -4,11 +4,11 @@ use std::io::{IsTerminal, Read};
 
 use sea_orm_migration::MigratorTrait;
 use serde_json::{Value, json};
-use tessera_identity::model::{Email, NewPassword, Secret};
-use tessera_identity::service::users::NewUser;
+use tessera::{Migrator, Modules};
+use tessera_identity::api::{Identity, NewAccount, Secret};
+use tessera_kernel::Clock;
 use tessera_kernel::config::Settings;
-use tessera_kernel::{ActorRef, Clock, PlatformRole};
-use tessera_server::{Migrator, StartError};
+use tessera_server::{StartError, Tessera};
 
 use crate::cli::{Cli, Command, KeysAction, MigrateAction, ServeArgs, UsersAction};
 
@@ -24,7 +24,7 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
     if let Command::Serve(args) = &cli.command {
         serve_overrides(args, &mut overrides);
     }
-    let settings = Settings::load(&tessera_server::default_configs(), cli.config.as_deref(), &overrides)?;
+    let settings = Settings::load(&tessera_server::default_configs::<Modules>(), cli.config.as_deref(), &overrides)?;
     match cli.command {
         Command::Serve(_) => serve(settings).await,
         Command::Migrate { action } => migrate(settings, action.unwrap_or(MigrateAction::Apply)).await,
@@ -37,8 +37,8 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
             create_user(settings, email, name, admin).await
         }
         Command::Keys { action: KeysAction::Rotate } => {
-            let app = tessera_server::build(settings, Clock::system()).await?;
-            let kid = app.identity.tokens().rotate().await?;
+            let app = tessera_server::build::<Modules>(settings, Clock::system()).await?;
+            let kid = identity(&app)?.rotate_keys().await?;
             println!("new signing key {kid} is current; the previous key verifies until its tokens expire");
             Ok(())
         }
@@ -69,7 +69,7 @@ fn init_logging() {
 }
 
 async fn serve(settings: Settings) -> Result<(), StartError> {
-    let app = tessera_server::build(settings, Clock::system()).await?;
+    let app = tessera_server::build::<Modules>(settings, Clock::system()).await?;
     let server = &app.core.config.server;
     let listener = tokio::net::TcpListener::bind(server.bind)
         .await
@@ -122,33 +122,29 @@ async fn migrate(settings: Settings, action: MigrateAction) -> Result<(), StartE
 }
 
 async fn create_user(settings: Settings, email: String, name: Option<String>, admin: bool) -> Result<(), StartError> {
-    let app = tessera_server::build(settings, Clock::system()).await?;
-    let bad = |e: tessera_kernel::FieldError| StartError::Other(format!("{}: {}", e.field, e.message));
-    let email = Email::parse("--email", &email).map_err(bad)?;
-    let name = name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("user").to_owned());
+    let app = tessera_server::build::<Modules>(settings, Clock::system()).await?;
     let password = read_password_from_stdin()?;
-    let password = match password {
-        Some(p) => Some(NewPassword::parse("password", &p, &app.identity.config().password).map_err(bad)?),
-        None => None,
-    };
-    let new = NewUser {
-        email,
-        name,
-        password,
-        role: if admin { PlatformRole::Admin } else { PlatformRole::User },
-        email_verified: true,
-    };
-    let created = app.identity.create_user(&ActorRef::System, new).await?;
-    println!(
-        "created user {} <{}>{}",
-        created.user.id,
-        created.user.email,
-        if admin { " (platform admin)" } else { "" }
-    );
-    if let Some(token) = created.set_password_token {
-        println!("one-time link to choose the password: {}", app.identity.set_password_link(&token));
+    let new = NewAccount { email: &email, name: name.as_deref(), password: password.as_ref(), admin };
+    let created = identity(&app)?.create_account(new).await.map_err(plainly)?;
+    println!("created user {} <{}>{}", created.id, created.email, if admin { " (platform admin)" } else { "" });
+    if let Some(link) = created.set_password_link {
+        println!("one-time link to choose the password: {link}");
     }
     Ok(())
+}
+
+/// An API error as a sentence for the terminal: each field error as `field: message`.
+fn plainly(err: tessera_kernel::ApiError) -> StartError {
+    let fields = err.details.as_ref().and_then(|d| d.get("fields")).and_then(|f| f.as_array());
+    let Some(fields) = fields else { return StartError::from(err) };
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let parts: Vec<String> = fields.iter().map(|f| format!("{}: {}", text(f, "field"), text(f, "message"))).collect();
+    StartError::Other(parts.join("; "))
+}
+
+/// The identity module's api, which these commands drive.
+fn identity(app: &Tessera) -> Result<std::sync::Arc<Identity>, StartError> {
+    app.service::<Identity>().ok_or_else(|| StartError::Other("this binary has no identity module".into()))
 }
 
 /// The password piped on standard input, if any (a terminal is never read).

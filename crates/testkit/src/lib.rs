@@ -16,8 +16,10 @@ pub use client::{Client, TestResponse};
 pub use db::{Engine, TestDatabase};
 pub use mail::{ReceivedMail, SmtpSecurity, SmtpSink};
 use serde_json::{Value, json};
-use tessera_identity::Identity;
+use tessera::Modules;
+use tessera_identity::api::{Identity, NewAccount, Secret};
 use tessera_kernel::config::Settings;
+use tessera_kernel::module::Services;
 use tessera_kernel::{Clock, Core};
 use tokio::sync::oneshot;
 
@@ -27,11 +29,8 @@ pub struct TestApp {
     pub base_url: String,
     pub clock: Clock,
     pub core: Core,
-    pub identity: Arc<Identity>,
-    /// The events module (relay, subscribers, retention).
-    pub bus: Arc<tessera_events::Events>,
-    /// The webhooks module.
-    pub hooks: Arc<tessera_webhooks::Webhooks>,
+    /// What the modules provided (their `api` handles), as other modules reach them.
+    pub services: Services,
     pub data_dir: PathBuf,
     /// The database URL this app uses.
     pub database_url: String,
@@ -95,12 +94,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut TestConfig)) -> TestApp 
             .unwrap_or_default()
     };
     let (database_url, data_dir) = (last("database.url"), PathBuf::from(last("data.dir")));
-    let settings = Settings::for_test(&tessera_server::default_configs(), &overrides);
+    let settings = Settings::for_test(&tessera_server::default_configs::<Modules>(), &overrides);
     let clock = Clock::system();
-    let app = tessera_server::build(settings, clock.clone()).await.expect("the application builds");
+    let app = tessera_server::build::<Modules>(settings, clock.clone()).await.expect("the application builds");
     let core = app.core.clone();
-    let identity = app.identity.clone();
-    let (bus, hooks) = (app.events.clone(), app.webhooks.clone());
+    let services = app.services.clone();
     let (tx, rx) = oneshot::channel();
     let server = tokio::spawn(async move {
         let shutdown = async move {
@@ -115,9 +113,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut TestConfig)) -> TestApp 
         base_url,
         clock,
         core,
-        identity,
-        bus,
-        hooks,
+        services,
         data_dir,
         database_url,
         mail_dir,
@@ -130,6 +126,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut TestConfig)) -> TestApp 
 }
 
 impl TestApp {
+    /// The service a module provided (its `api`), e.g. `app.service::<tessera_identity::api::Identity>()`.
+    pub fn service<T: ?Sized + Send + Sync + 'static>(&self) -> Arc<T> {
+        self.services.get::<T>().unwrap_or_else(|| panic!("no module provides {}", std::any::type_name::<T>()))
+    }
+
     /// A client without credentials.
     pub fn anonymous(&self) -> Client {
         Client::new(self.http.clone(), self.base_url.clone(), None)
@@ -183,20 +184,11 @@ impl TestApp {
 
     /// A platform administrator, created the way the CLI does, then signed in.
     pub async fn admin(&self) -> TestUser {
-        use tessera_identity::model::{Email, NewPassword, Secret};
-        use tessera_identity::service::users::NewUser;
         let email = format!("admin-{}@example.test", uuid::Uuid::now_v7().simple());
         let password = "admin password for tests";
-        let new = NewUser {
-            email: Email::parse("email", &email).unwrap(),
-            name: "Admin".into(),
-            password: Some(
-                NewPassword::parse("password", &Secret::new(password), &self.identity.config().password).unwrap(),
-            ),
-            role: tessera_kernel::PlatformRole::Admin,
-            email_verified: true,
-        };
-        self.identity.create_user(&tessera_kernel::ActorRef::System, new).await.unwrap();
+        let secret = Secret::new(password.to_owned());
+        let new = NewAccount { email: &email, name: Some("Admin"), password: Some(&secret), admin: true };
+        self.service::<Identity>().create_account(new).await.unwrap();
         self.login(&email, password).await
     }
 
@@ -212,21 +204,8 @@ impl TestApp {
 
     /// Every event recorded, relayed or still in the outbox, oldest first: `(type, data)`.
     pub async fn events(&self) -> Vec<(String, Value)> {
-        use sea_orm::EntityTrait;
-        use tessera_events::entity::event_log;
-        use tessera_kernel::outbox::entity;
-        // The outbox first: an event the relay moves meanwhile is then found in the log.
-        let pending = entity::Entity::find().all(&self.core.db.conn).await.unwrap();
-        let logged = event_log::Entity::find().all(&self.core.db.conn).await.unwrap();
-        let mut all: Vec<(uuid::Uuid, String, Value)> =
-            pending.into_iter().map(|e| (e.id.as_uuid(), e.event_type, e.data)).collect();
-        for e in logged {
-            if !all.iter().any(|(id, _, _)| *id == e.id.as_uuid()) {
-                all.push((e.id.as_uuid(), e.event_type, e.data));
-            }
-        }
-        all.sort_by_key(|(id, _, _)| *id);
-        all.into_iter().map(|(_, t, d)| (t, d)).collect()
+        let all = tessera_events::testing::recorded(&self.core).await.unwrap();
+        all.into_iter().map(|e| (e.event_type, e.data)).collect()
     }
 
     /// Event types recorded, oldest first.

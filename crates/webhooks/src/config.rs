@@ -1,10 +1,8 @@
 //! The `[webhooks]` configuration section.
 
 use serde::{Deserialize, Serialize};
-use tessera_kernel::config::{ConfigError, Settings};
-
-/// The module's embedded, commented defaults.
-pub const DEFAULT_CONFIG: &str = include_str!("../webhooks.default.toml");
+use tessera_kernel::config::ConfigError;
+use tessera_kernel::module::ModuleConfig;
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -20,10 +18,9 @@ pub struct WebhooksConfig {
     pub retention_days: u32,
 }
 
-impl WebhooksConfig {
-    /// Extracts and checks `[webhooks]`.
-    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
-        let cfg: Self = settings.section("webhooks")?;
+impl ModuleConfig for WebhooksConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let cfg = self;
         if !(1..=300).contains(&cfg.attempt_timeout_secs) {
             return Err(ConfigError::key("webhooks.attempt_timeout_secs", "must be 1..=300"));
         }
@@ -48,9 +45,11 @@ impl WebhooksConfig {
         if cfg.retention_days > 36_500 {
             return Err(ConfigError::key("webhooks.retention_days", "must be 0 (forever) or at most 36500"));
         }
-        Ok(cfg)
+        Ok(())
     }
+}
 
+impl WebhooksConfig {
     /// The lease on a delivery being attempted: twice the attempt timeout and
     /// 5 s more. An attempt starts only while the lease has the timeout and 5 s
     /// left, so it always ends (or is abandoned) before another node may claim it.

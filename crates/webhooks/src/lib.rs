@@ -1,50 +1,80 @@
 //! The webhooks module: endpoints, Standard Webhooks signing, deliveries with
-//! retries and leases shared by every node, and their history.
+//! retries and leases shared by every node, and their history. It follows the
+//! event log through the kernel's bus (fan-out) and reaches the organization's
+//! owners and admins through the orgs module's api.
 
-pub mod config;
-pub mod entity;
+mod config;
+mod entity;
 pub mod events;
-pub mod http;
-pub mod ids;
-pub mod migration;
-pub mod model;
-pub mod service;
+mod http;
+mod ids;
+mod migration;
+mod model;
+mod service;
 pub mod signing;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::sync::Arc;
 
-pub use config::{DEFAULT_CONFIG, WebhooksConfig};
-pub use events::EVENT_TYPES;
-pub use migration::migrations;
-pub use service::Webhooks;
-use tessera_kernel::AppState;
 use tessera_kernel::authz::PermissionInfo;
-use utoipa_axum::router::OpenApiRouter;
+use tessera_kernel::event_types::EventType;
+use tessera_kernel::module::{Routes, Running, Stop, Wiring};
+use tessera_kernel::{ApiError, AppState, Module};
+use tessera_orgs::api::Orgs;
 
-/// Permissions this module declares and checks.
-pub const PERMISSIONS: &[PermissionInfo] = &[
-    PermissionInfo {
-        key: "webhooks:read",
-        description: "See webhook endpoints, deliveries and statistics",
-        module: "webhooks",
-    },
-    PermissionInfo {
-        key: "webhooks:manage",
-        description: "Create, change, delete and test webhook endpoints; retry and recover deliveries",
-        module: "webhooks",
-    },
-];
+pub use config::WebhooksConfig;
+use service::Webhooks;
 
-/// Queue tables whose dead rows are vacuumed as they pile up (see `tessera_kernel::vacuum`).
-pub const HOT_TABLES: &[&str] = &["webhook_deliveries"];
+/// The webhooks module.
+pub struct WebhooksModule;
 
-/// Registers fan-out with the events module (call before starting it).
-pub fn subscribe(events: &tessera_events::Events, hooks: &Arc<Webhooks>) {
-    events.subscribe(Arc::new(service::fanout::FanOut(hooks.clone())));
-    events.add_report(Arc::new(service::deliveries::EventDeliveries(hooks.clone())));
+#[async_trait::async_trait]
+impl Module for WebhooksModule {
+    const NAME: &'static str = "webhooks";
+    const DEFAULT_CONFIG: &'static str = include_str!("../webhooks.default.toml");
+    const PERMISSIONS: &'static [PermissionInfo] = &[
+        PermissionInfo {
+            key: "webhooks:read",
+            description: "See webhook endpoints, deliveries and statistics",
+            module: "webhooks",
+        },
+        PermissionInfo {
+            key: "webhooks:manage",
+            description: "Create, change, delete and test webhook endpoints; retry and recover deliveries",
+            module: "webhooks",
+        },
+    ];
+    const EVENT_TYPES: &'static [EventType] = events::EVENT_TYPES;
+    const HOT_TABLES: &'static [&'static str] = &["webhook_deliveries"];
+    type Config = WebhooksConfig;
+
+    fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        migration::migrations()
+    }
+
+    async fn build(config: WebhooksConfig, wiring: &mut Wiring) -> Result<Arc<dyn Running>, ApiError> {
+        let orgs = wiring.get::<Orgs>()?;
+        let hooks = Webhooks::new(wiring.core.clone(), config, orgs)?;
+        // Only a node that delivers follows the log for deliveries; every node
+        // reports them in an event's detail.
+        if wiring.runs() {
+            wiring.core.bus.subscribe(Arc::new(service::fanout::FanOut(Arc::downgrade(&hooks))));
+        }
+        wiring.core.bus.report(Arc::new(service::deliveries::EventDeliveries(Arc::downgrade(&hooks))));
+        wiring.provide(hooks.clone());
+        Ok(hooks)
+    }
 }
 
-/// Routes under `/api/v1`.
-pub fn routes(app: AppState, hooks: Arc<Webhooks>) -> OpenApiRouter {
-    http::routes(http::HooksState { app, hooks })
+#[async_trait::async_trait]
+impl Running for Webhooks {
+    fn routes(self: Arc<Self>, app: &AppState) -> Routes {
+        Routes::api(http::routes(http::HooksState { app: app.clone(), hooks: self }))
+    }
+
+    /// The dispatcher, the recorder and retention.
+    fn start(self: Arc<Self>, stop: &Stop) -> Vec<tokio::task::JoinHandle<()>> {
+        Webhooks::start(&self, stop.clone())
+    }
 }

@@ -84,7 +84,7 @@ pub fn wants(patterns: &[String], event_type: &str) -> bool {
     if crate::events::OUTCOMES.contains(&event_type) {
         return patterns.iter().any(|p| p == event_type);
     }
-    patterns.iter().any(|p| tessera_events::matches(p, event_type))
+    patterns.iter().any(|p| tessera_kernel::bus::matches(p, event_type))
 }
 
 /// The event patterns stored with an endpoint.

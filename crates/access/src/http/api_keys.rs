@@ -160,7 +160,7 @@ fn grace_hours(s: &AccessState, body: &Bytes) -> Result<u32, ApiError> {
     } else {
         tessera_kernel::extract::parse_json(body)?
     };
-    let hours = input.grace_period_hours.unwrap_or(s.access.config().default_rotation_grace_hours);
+    let hours = input.grace_period_hours.unwrap_or(s.access.cfg.default_rotation_grace_hours);
     if hours > MAX_GRACE_HOURS {
         return Err(FieldError::new("gracePeriodHours", "OUT_OF_RANGE", "must be 0..=720").into());
     }

@@ -9,6 +9,7 @@ use tessera_kernel::audit::Target;
 use tessera_kernel::crypto::{random_token, token_hash};
 use tessera_kernel::ids::ApiKeyId;
 use tessera_kernel::{Actor, ApiError, Millis};
+use tessera_kernel::{Change, ChangeCtx};
 
 use super::{Access, json_list, json_of};
 use crate::entity::api_keys::Model;
@@ -103,7 +104,13 @@ impl Access {
             expires_at: key.expires_at,
         };
         let diff = target(&key).diff(Value::Null, audit_view(&key));
-        self.record(&txn, events::API_KEY_CREATED, key.org_id, actor.as_ref(), diff, data).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx { actor: actor.as_ref(), org: key.org_id },
+                Change::new(events::API_KEY_CREATED, diff, data),
+            )
+            .await?;
         txn.commit().await?;
         Ok(IssuedKey { key, secret })
     }
@@ -121,7 +128,13 @@ impl Access {
         let hashes = store::api_keys::secret_hashes(&*txn, &[id]).await?;
         store::api_keys::revoke(&*txn, &[id], self.now()).await?;
         let data = events::ApiKeyRevoked { id, org_id: key.org_id, name: key.name.clone(), reason: "revoked" };
-        self.record(&txn, events::API_KEY_REVOKED, key.org_id, actor.as_ref(), revoked(&key), data).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx { actor: actor.as_ref(), org: key.org_id },
+                Change::new(events::API_KEY_REVOKED, revoked(&key), data),
+            )
+            .await?;
         // Grants to a dead key would linger in the organization's grant list.
         let grants = store::grants::for_subjects(&*txn, &[id.as_uuid()]).await?;
         self.withdraw_grants(&txn, &actor.as_ref(), grants).await?;
@@ -167,7 +180,12 @@ impl Access {
             prefix: key.prefix.clone(),
             previous_valid_until: grace_until.max(now),
         };
-        self.record(&txn, events::API_KEY_ROTATED, key.org_id, actor.as_ref(), target(&key).diff(before, after), data)
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx { actor: actor.as_ref(), org: key.org_id },
+                Change::new(events::API_KEY_ROTATED, target(&key).diff(before, after), data),
+            )
             .await?;
         txn.commit().await?;
         // Cached views of the old secret know nothing of its grace period.

@@ -48,7 +48,7 @@ impl Access {
         }
         let Ok(id) = key.parse::<RoleId>() else { return Ok(None) };
         let role = self.custom_role(id).await?.filter(|r| r.org_id == org);
-        Ok(role.map(|r| ResolvedRole { key: key.to_owned(), name: r.name.clone(), permissions: r.permissions.clone() }))
+        Ok(role.map(|r| ResolvedRole { name: r.name.clone(), permissions: r.permissions.clone() }))
     }
 
     /// A custom role, from this node's cache when it read it recently.

@@ -10,6 +10,7 @@ use tessera_kernel::audit::Target;
 use tessera_kernel::authz::ResourceRef;
 use tessera_kernel::ids::{ApiKeyId, GrantId, OrgId, UserId};
 use tessera_kernel::{Actor, ActorRef, ApiError, FieldError};
+use tessera_kernel::{Change, ChangeCtx};
 use uuid::Uuid;
 
 use super::{Access, Subject};
@@ -94,7 +95,13 @@ impl Access {
             }
         })?;
         let diff = Target::new("grant", grant.id).diff(Value::Null, audit_view(&grant));
-        self.record(&txn, events::GRANT_CREATED, Some(org), actor.as_ref(), diff, event_of(&grant)).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.as_ref(), org),
+                Change::new(events::GRANT_CREATED, diff, event_of(&grant)),
+            )
+            .await?;
         txn.commit().await?;
         self.grant_added(org, grant.subject_id);
         Ok(grant)
@@ -140,6 +147,12 @@ impl Access {
 
     async fn record_deleted(&self, txn: &DatabaseTransaction, actor: &ActorRef, grant: &Model) -> Result<(), ApiError> {
         let diff = Target::new("grant", grant.id).diff(audit_view(grant), Value::Null);
-        self.record(txn, events::GRANT_DELETED, Some(grant.org_id), actor.clone(), diff, event_of(grant)).await
+        self.core
+            .record(
+                txn,
+                &ChangeCtx::in_org(actor.clone(), grant.org_id),
+                Change::new(events::GRANT_DELETED, diff, event_of(grant)),
+            )
+            .await
     }
 }

@@ -14,6 +14,7 @@ use tessera_kernel::authz::OrgCleanup;
 use tessera_kernel::ids::{OrgId, UserId};
 use tessera_kernel::personal::PersonalData;
 use tessera_kernel::{ActorRef, ApiError};
+use tessera_kernel::{Change, ChangeCtx};
 
 use super::{Access, api_keys, json_list};
 use crate::events;
@@ -25,7 +26,8 @@ pub(crate) fn register(access: &Arc<Access>) {
     let weak = Arc::downgrade(access);
     access.core.org_cleanup.register(Arc::new(Cleanup(weak.clone())));
     access.core.personal.register(Arc::new(KeysData(weak.clone())));
-    access.core.personal.register(Arc::new(GrantsData(weak)));
+    access.core.personal.register(Arc::new(GrantsData(weak.clone())));
+    access.core.bus.watch(Arc::new(super::cache::Forget(weak)));
 }
 
 fn live(weak: &Weak<Access>) -> Result<Arc<Access>, ApiError> {
@@ -83,7 +85,14 @@ impl PersonalData for KeysData {
         for key in personal {
             let data =
                 events::ApiKeyRevoked { id: key.id, org_id: None, name: key.name.clone(), reason: "account_deleted" };
-            access.record(txn, events::API_KEY_REVOKED, None, ActorRef::System, api_keys::revoked(key), data).await?;
+            access
+                .core
+                .record(
+                    txn,
+                    &ChangeCtx::system(None),
+                    Change::new(events::API_KEY_REVOKED, api_keys::revoked(key), data),
+                )
+                .await?;
         }
         let grants = store::grants::for_subjects(txn, &personal_subjects(user, &keys)).await?;
         access.withdraw_grants(txn, &ActorRef::System, grants).await?;

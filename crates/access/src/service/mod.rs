@@ -5,7 +5,7 @@
 pub mod api_keys;
 pub mod authn;
 pub mod authz;
-pub mod cache;
+pub(crate) mod cache;
 pub mod check;
 pub mod grants;
 pub mod hooks;
@@ -15,13 +15,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::DatabaseTransaction;
 use serde_json::Value;
-use tessera_kernel::audit::Target;
 use tessera_kernel::authz::Directory;
 use tessera_kernel::ids::{ApiKeyId, OrgId, RoleId, UserId};
-use tessera_kernel::outbox::NewEvent;
-use tessera_kernel::{Actor, ActorRef, ApiError, Core, KeyActor, Millis};
+use tessera_kernel::{Actor, Core, KeyActor, Millis};
 use uuid::Uuid;
 
 use crate::config::AccessConfig;
@@ -81,11 +78,9 @@ pub struct Access {
 }
 
 impl Access {
-    /// Builds the module and registers its organization-cleanup and personal-data parts.
-    pub fn new(core: Core, directory: Arc<dyn Directory>) -> Arc<Self> {
-        // The server checks the section at start-up (errors name the key); a build
-        // without it (a test harness) runs on the defaults.
-        let cfg = AccessConfig::from_settings(&core.settings).unwrap_or_default();
+    /// Builds the module and registers its organization-cleanup and
+    /// personal-data parts and the watcher that keeps this node's caches current.
+    pub(crate) fn new(core: Core, cfg: AccessConfig, directory: Arc<dyn Directory>) -> Arc<Self> {
         let roles = moka::future::Cache::builder()
             .max_capacity(100_000)
             .time_to_live(Duration::from_secs(cfg.role_cache_secs))
@@ -107,30 +102,8 @@ impl Access {
         access
     }
 
-    /// The module's configuration.
-    pub fn config(&self) -> &AccessConfig {
-        &self.cfg
-    }
-
     pub(crate) fn now(&self) -> Millis {
         self.core.clock.now_ms()
-    }
-
-    /// Records a change in `txn`, the change's own transaction, through the core's
-    /// one path: its event in the outbox and its audit entry (the event's actor,
-    /// type and organization), so both exist exactly when the change does.
-    pub(crate) async fn record(
-        &self,
-        txn: &DatabaseTransaction,
-        event_type: &'static str,
-        org: Option<OrgId>,
-        actor: ActorRef,
-        target: Target,
-        data: impl serde::Serialize,
-    ) -> Result<(), ApiError> {
-        let mut event = NewEvent::new(event_type, actor, data);
-        event.org_id = org;
-        self.core.record_change(txn, event, target).await
     }
 
     /// Forgets this node's copy of a custom role after a committed change.

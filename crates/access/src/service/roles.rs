@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use tessera_kernel::audit::Target;
 use tessera_kernel::ids::{OrgId, RoleId};
 use tessera_kernel::{Actor, ApiError, Millis};
+use tessera_kernel::{Change, ChangeCtx};
 
 use super::{Access, json_list, json_of};
 use crate::entity::roles::Model;
@@ -152,7 +153,13 @@ impl Access {
         self.ensure_name_free(&*txn, org, &role.name, None).await?;
         store::roles::insert(&*txn, role.clone()).await.map_err(name_conflict)?;
         let diff = Target::new("role", role.id).diff(Value::Null, audit_view(&role));
-        self.record(&txn, events::ROLE_CREATED, Some(org), actor.as_ref(), diff, event_of(&role, Vec::new())).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.as_ref(), org),
+                Change::new(events::ROLE_CREATED, diff, event_of(&role, Vec::new())),
+            )
+            .await?;
         txn.commit().await?;
         self.role_changed(role.id).await;
         Ok(RoleView::from(&role))
@@ -195,7 +202,13 @@ impl Access {
         role.updated_at = self.now();
         store::roles::update(&*txn, &role).await.map_err(name_conflict)?;
         let diff = Target::new("role", role.id).diff(audit_view(&before), audit_view(&role));
-        self.record(&txn, events::ROLE_UPDATED, Some(org), actor.as_ref(), diff, event_of(&role, changed)).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.as_ref(), org),
+                Change::new(events::ROLE_UPDATED, diff, event_of(&role, changed)),
+            )
+            .await?;
         txn.commit().await?;
         self.role_changed(role.id).await;
         Ok(RoleView::from(&role))
@@ -215,7 +228,9 @@ impl Access {
         }
         let data = events::RoleDeleted { id: role.id, org_id: org, name: role.name.clone() };
         let diff = Target::new("role", role.id).diff(audit_view(&role), Value::Null);
-        self.record(&txn, events::ROLE_DELETED, Some(org), actor.as_ref(), diff, data).await?;
+        self.core
+            .record(&txn, &ChangeCtx::in_org(actor.as_ref(), org), Change::new(events::ROLE_DELETED, diff, data))
+            .await?;
         txn.commit().await?;
         self.role_changed(role.id).await;
         Ok(())

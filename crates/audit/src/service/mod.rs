@@ -8,7 +8,6 @@ pub mod retention;
 
 use std::sync::Arc;
 
-use tessera_kernel::config::ConfigError;
 use tessera_kernel::{ApiError, Core};
 
 use crate::chain::{self, Verification};
@@ -30,15 +29,11 @@ pub struct EntryPage {
 }
 
 impl Audit {
-    /// Reads `[audit]` and registers the module's part of personal data.
-    pub fn new(core: Core) -> Result<Arc<Self>, ConfigError> {
-        let cfg = AuditConfig::from_settings(&core.settings)?;
-        core.personal.register(Arc::new(personal::AuditEntries::new(&core)));
-        Ok(Arc::new(Self { core, cfg }))
-    }
-
-    pub fn config(&self) -> &AuditConfig {
-        &self.cfg
+    /// Builds the module and registers its part of personal data, last, so that
+    /// the entries every other part records during an erasure are pseudonymized too.
+    pub fn new(core: Core, cfg: AuditConfig) -> Arc<Self> {
+        core.personal.register_last(Arc::new(personal::AuditEntries::new(&core)));
+        Arc::new(Self { core, cfg })
     }
 
     /// The entries `filter` covers, newest first, `limit` at a time.

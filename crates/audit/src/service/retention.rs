@@ -93,7 +93,10 @@ impl Audit {
 
     /// Applies retention in the background, every `audit.retention_interval_secs`,
     /// until `stop` turns true; `None` when entries are kept forever.
-    pub fn start_retention(self: &Arc<Self>, stop: watch::Receiver<bool>) -> Option<tokio::task::JoinHandle<()>> {
+    pub(crate) fn start_retention(
+        self: &Arc<Self>,
+        stop: watch::Receiver<bool>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
         if self.cfg.retention_days == 0 {
             return None;
         }

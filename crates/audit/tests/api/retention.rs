@@ -4,10 +4,12 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tessera_audit::AuditConfig;
+use tessera_audit::AuditModule;
 use tessera_kernel::ActorRef;
+use tessera_kernel::Module;
 use tessera_kernel::config::Settings;
 use tessera_kernel::ids::OrgId;
+use tessera_kernel::module::config_of;
 use tessera_testkit::{TestApp, TestUser, spawn_app, spawn_app_with};
 
 use crate::support::{all_pages, create_org, create_team, org_entries, record, sql, verify};
@@ -22,7 +24,7 @@ async fn cut_after_forty_days() -> (TestApp, TestUser, OrgId) {
     record(&app, org_entries(org, &ActorRef::System, 3)).await;
     // Signed in after the clock moved, so the access token is fresh.
     let admin = app.admin().await;
-    let report = tessera_audit::retention::apply(&app.core, 30).await.unwrap();
+    let report = tessera_audit::testing::apply_retention(&app.core, 30).await.unwrap();
     assert!(report.deleted >= 5, "{report:?}");
     (app, admin, org)
 }
@@ -39,7 +41,7 @@ async fn retention_deletes_old_entries_and_the_chain_verifies_from_the_cut() {
     assert_eq!((v["fromSeq"].as_i64(), v["checked"].as_i64(), v["headSeq"].as_i64()), (Some(6), Some(3), Some(8)));
 
     record(&app, org_entries(org, &ActorRef::System, 2)).await;
-    let again = tessera_audit::retention::apply(&app.core, 30).await.unwrap();
+    let again = tessera_audit::testing::apply_retention(&app.core, 30).await.unwrap();
     assert_eq!(again.deleted, 0, "nothing is old enough any more");
     let v = verify(&admin.client, &org.to_string()).await;
     assert_eq!((v["valid"].as_bool(), v["checked"].as_i64()), (Some(true), Some(5)), "appends continue the chain");
@@ -75,7 +77,7 @@ async fn a_chain_whose_every_entry_is_old_is_emptied_and_still_verifies() {
     app.clock.advance(time::Duration::days(31));
     let admin = app.admin().await;
 
-    tessera_audit::retention::apply(&app.core, 30).await.unwrap();
+    tessera_audit::testing::apply_retention(&app.core, 30).await.unwrap();
 
     let v = verify(&admin.client, &org.to_string()).await;
     assert_eq!((v["valid"].as_bool(), v["checked"].as_i64(), v["fromSeq"].as_i64()), (Some(true), Some(0), Some(5)));
@@ -128,37 +130,36 @@ async fn retention_zero_keeps_everything() {
     record(&app, org_entries(OrgId::new(), &ActorRef::System, 3)).await;
     app.clock.advance(time::Duration::days(3650));
 
-    let report = tessera_audit::retention::apply(&app.core, 0).await.unwrap();
+    let report = tessera_audit::testing::apply_retention(&app.core, 0).await.unwrap();
 
     assert_eq!(report.deleted, 0);
 }
 
 #[test]
 fn the_retention_setting_is_read_and_checked() {
-    let settings = |days: serde_json::Value| {
-        Settings::for_test(&[tessera_audit::DEFAULT_CONFIG], &[("audit.retention_days", days)])
-    };
+    let settings =
+        |days: serde_json::Value| Settings::for_test(&[AuditModule::DEFAULT_CONFIG], &[("audit.retention_days", days)]);
     assert_eq!(
-        AuditConfig::from_settings(&Settings::for_test(&[tessera_audit::DEFAULT_CONFIG], &[])).unwrap().retention_days,
+        config_of::<AuditModule>(&Settings::for_test(&[AuditModule::DEFAULT_CONFIG], &[])).unwrap().retention_days,
         0
     );
-    assert_eq!(AuditConfig::from_settings(&settings(json!(90))).unwrap().retention_days, 90);
-    let err = AuditConfig::from_settings(&settings(json!(-1))).unwrap_err().to_string();
+    assert_eq!(config_of::<AuditModule>(&settings(json!(90))).unwrap().retention_days, 90);
+    let err = config_of::<AuditModule>(&settings(json!(-1))).unwrap_err().to_string();
     assert!(err.contains("audit.retention_days"), "{err}");
-    let err = AuditConfig::from_settings(&settings(json!(100_000))).unwrap_err().to_string();
+    let err = config_of::<AuditModule>(&settings(json!(100_000))).unwrap_err().to_string();
     assert!(err.contains("audit.retention_days"), "{err}");
 }
 
 #[test]
 fn the_retention_period_defaults_to_an_hour_and_is_checked() {
     let settings = |secs: serde_json::Value| {
-        Settings::for_test(&[tessera_audit::DEFAULT_CONFIG], &[("audit.retention_interval_secs", secs)])
+        Settings::for_test(&[AuditModule::DEFAULT_CONFIG], &[("audit.retention_interval_secs", secs)])
     };
-    let defaults = Settings::for_test(&[tessera_audit::DEFAULT_CONFIG], &[]);
-    assert_eq!(AuditConfig::from_settings(&defaults).unwrap().retention_interval_secs, 3_600);
-    assert_eq!(AuditConfig::from_settings(&settings(json!(5))).unwrap().retention_interval_secs, 5);
+    let defaults = Settings::for_test(&[AuditModule::DEFAULT_CONFIG], &[]);
+    assert_eq!(config_of::<AuditModule>(&defaults).unwrap().retention_interval_secs, 3_600);
+    assert_eq!(config_of::<AuditModule>(&settings(json!(5))).unwrap().retention_interval_secs, 5);
     for bad in [json!(0), json!(-5), json!(604_801), json!("hourly")] {
-        let err = AuditConfig::from_settings(&settings(bad.clone())).unwrap_err().to_string();
+        let err = config_of::<AuditModule>(&settings(bad.clone())).unwrap_err().to_string();
         assert!(err.contains("audit.retention_interval_secs"), "{bad}: {err}");
     }
 }

@@ -13,7 +13,7 @@ use tessera_testkit::{Client, TestApp, TestResponse, TestUser};
 pub async fn record(app: &TestApp, entries: impl IntoIterator<Item = AuditEntry>) {
     let txn = app.core.db.begin_write().await.unwrap();
     for entry in entries {
-        app.core.audit.record(&txn, entry).await.unwrap();
+        app.core.audit_sink().unwrap().record(&txn, entry).await.unwrap();
     }
     txn.commit().await.unwrap();
 }

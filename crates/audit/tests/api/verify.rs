@@ -190,7 +190,7 @@ async fn marking_an_entry_erased_does_not_let_its_personal_fields_be_rewritten()
 /// application would; returns its id.
 async fn forge(app: &TestApp, org: OrgId, seq: i64, to: i64, prev: Option<String>) -> String {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    use tessera_audit::entity::audit_log::{ActiveModel, Column, Entity};
+    use tessera_audit::testing::audit_log::{ActiveModel, Column, Entity};
     let conn = &app.core.db.conn;
     let query = Entity::find().filter(Column::ChainKey.eq(org.to_string())).filter(Column::Seq.eq(seq));
     let mut row = query.one(conn).await.unwrap().unwrap();
@@ -198,7 +198,7 @@ async fn forge(app: &TestApp, org: OrgId, seq: i64, to: i64, prev: Option<String
     if let Some(prev) = prev {
         row.prev_hash = prev;
     }
-    row.hash = tessera_audit::chain::entry_hash(&row);
+    row.hash = tessera_audit::testing::entry_hash(&row);
     Entity::insert(ActiveModel::from(row.clone())).exec_without_returning(conn).await.unwrap();
     row.id.to_string()
 }

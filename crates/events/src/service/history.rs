@@ -10,7 +10,8 @@ use tessera_kernel::{ApiError, ApiResult, Millis};
 
 use super::Events;
 use crate::entity::event_log;
-use crate::model::Event;
+use crate::model::event_of;
+use tessera_kernel::bus::Event;
 
 /// Which events to list.
 #[derive(Debug, Default, Clone)]
@@ -67,7 +68,7 @@ impl Events {
             .all(&self.core.db.conn)
             .await?;
         let more = rows.len() as u64 > limit;
-        let events: Vec<Event> = rows.into_iter().take(limit as usize).map(Event::from).collect();
+        let events: Vec<Event> = rows.into_iter().take(limit as usize).map(event_of).collect();
         let next = if more { events.last().map(|e| e.seq) } else { None };
         Ok(HistoryPage { events, next })
     }
@@ -76,7 +77,7 @@ impl Events {
     pub async fn get(&self, org: OrgId, id: EventId) -> ApiResult<(Event, Map<String, Value>)> {
         let event =
             self.find_anywhere(org, id).await?.ok_or_else(|| ApiError::not_found_as("EVENT_NOT_FOUND", "event"))?;
-        let reports = self.reports.lock().map(|r| r.clone()).unwrap_or_default();
+        let reports = self.core.bus.reports();
         let mut out = Map::new();
         for report in reports {
             out.insert(report.section().to_owned(), report.report(org, id).await?);

@@ -1,105 +1,60 @@
 //! The events service: custom events, history, the catalogue, and the
 //! background work (relay, consumers, retention).
 
-pub mod history;
-pub mod publish;
-pub mod retention;
+pub(crate) mod history;
+pub(crate) mod publish;
+pub(crate) mod retention;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::Value;
 use tessera_kernel::Core;
+use tessera_kernel::bus::{Subscriber, Watcher};
 use tessera_kernel::event_types::EventType;
-use tessera_kernel::ids::{EventId, OrgId};
 use tokio::sync::{Notify, watch};
 
 use crate::config::EventsConfig;
-use crate::consumer::{Consumer, Subscriber};
-use crate::nats::NatsBridge;
+use crate::consumer::Consumer;
 use crate::relay::Relay;
-use crate::watch::{WatchLoop, Watcher};
-
-/// What another module reports about an event's delivery (webhooks: one entry per endpoint).
-#[async_trait::async_trait]
-pub trait DeliveryReport: Send + Sync + 'static {
-    /// The section name in `GET /orgs/{orgId}/events/{id}` (e.g. `deliveries`).
-    fn section(&self) -> &'static str;
-    async fn report(&self, org: OrgId, event: EventId) -> Result<Value, tessera_kernel::ApiError>;
-}
+use crate::watch::WatchLoop;
 
 /// The events module.
 pub struct Events {
     pub(crate) core: Core,
     pub(crate) cfg: EventsConfig,
-    pub(crate) catalogue: Arc<Vec<EventType>>,
     moved: Arc<Notify>,
     /// Wakes the relay: this node wrote to the outbox.
     pub(crate) outbox_written: Arc<Notify>,
     node: String,
-    subscribers: Mutex<Vec<Arc<dyn Subscriber>>>,
-    watchers: Mutex<Vec<Arc<dyn Watcher>>>,
     /// The log's head when [`Events::prepare`] ran: where this node's watchers start.
     watch_from: AtomicI64,
-    pub(crate) reports: Mutex<Vec<Arc<dyn DeliveryReport>>>,
 }
 
 impl Events {
-    pub fn new(core: Core, cfg: EventsConfig, catalogue: Vec<EventType>) -> Arc<Self> {
-        let events = Arc::new(Self {
+    pub(crate) fn new(core: Core, cfg: EventsConfig) -> Arc<Self> {
+        Arc::new(Self {
             core,
-            catalogue: Arc::new(catalogue),
             moved: Arc::new(Notify::new()),
             outbox_written: Arc::new(Notify::new()),
             node: format!("node-{}", uuid::Uuid::now_v7()),
-            subscribers: Mutex::new(Vec::new()),
-            watchers: Mutex::new(Vec::new()),
             watch_from: AtomicI64::new(0),
-            reports: Mutex::new(Vec::new()),
             cfg,
-        });
-        if !events.cfg.nats_url.is_empty() {
-            events.subscribe(Arc::new(NatsBridge::new(&events.cfg)));
-        }
-        events
-    }
-
-    /// Adds a subscriber; call before [`Events::start`].
-    pub fn subscribe(&self, sub: Arc<dyn Subscriber>) {
-        if let Ok(mut subs) = self.subscribers.lock() {
-            subs.push(sub);
-        }
-    }
-
-    /// Adds a watcher, which hears on this node of every event of its types,
-    /// whichever node caused it; call before [`Events::prepare`].
-    pub fn watch(&self, watcher: Arc<dyn Watcher>) {
-        if let Ok(mut watchers) = self.watchers.lock() {
-            watchers.push(watcher);
-        }
-    }
-
-    /// Adds a delivery report to `GET /orgs/{orgId}/events/{id}`.
-    pub fn add_report(&self, report: Arc<dyn DeliveryReport>) {
-        if let Ok(mut reports) = self.reports.lock() {
-            reports.push(report);
-        }
+        })
     }
 
     /// The catalogue of every event type.
-    pub fn catalogue(&self) -> &[EventType] {
-        &self.catalogue
+    pub(crate) fn catalogue(&self) -> &[EventType] {
+        &self.core.event_types
     }
 
     /// Creates every subscriber's cursor that does not exist yet (at the log's
     /// head). Call before serving, so events of the first requests are not
     /// relayed before their consumers exist. Also notes where watchers start: as
     /// nothing is cached yet, no event before this point concerns them.
-    pub async fn prepare(&self) -> Result<(), sea_orm::DbErr> {
+    pub(crate) async fn prepare(&self) -> Result<(), sea_orm::DbErr> {
         self.watch_from.store(crate::relay::head(&self.core.db.conn).await?, Ordering::Relaxed);
-        let subs = self.subscribers.lock().map(|s| s.clone()).unwrap_or_default();
-        for sub in subs {
+        for sub in self.core.bus.subscribers() {
             crate::consumer::ensure_cursor(&self.core, sub.name()).await?;
         }
         Ok(())
@@ -107,7 +62,18 @@ impl Events {
 
     /// Starts the relay, every subscriber, the listener for other nodes' batches (PostgreSQL)
     /// and retention; they stop when `stop` turns true.
-    pub fn start(self: &Arc<Self>, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+    pub(crate) fn start(self: &Arc<Self>, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+        self.start_with(self.core.bus.subscribers(), self.core.bus.watchers(), stop)
+    }
+
+    /// [`Events::start`] with the given subscribers and watchers (a test runs a
+    /// second node of its own subscribers on the same database).
+    pub(crate) fn start_with(
+        self: &Arc<Self>,
+        subscribers: Vec<Arc<dyn Subscriber>>,
+        watchers: Vec<Arc<dyn Watcher>>,
+        stop: watch::Receiver<bool>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
         let relay = Arc::new(
             Relay::new(
                 self.core.clone(),
@@ -120,8 +86,7 @@ impl Events {
         );
         let mut tasks = vec![relay.start(stop.clone())];
         tasks.extend(crate::signal::listen(self.core.clone(), self.node.clone(), self.moved.clone(), stop.clone()));
-        let subs = self.subscribers.lock().map(|s| s.clone()).unwrap_or_default();
-        for sub in subs {
+        for sub in subscribers {
             let consumer = Consumer {
                 core: self.core.clone(),
                 sub,
@@ -132,7 +97,6 @@ impl Events {
             };
             tasks.push(consumer.start(stop.clone()));
         }
-        let watchers = self.watchers.lock().map(|w| w.clone()).unwrap_or_default();
         if !watchers.is_empty() {
             let watch = WatchLoop {
                 core: self.core.clone(),

@@ -7,12 +7,13 @@ use serde_json::Value;
 use tessera_kernel::clock::rfc3339_string;
 use tessera_kernel::db::is_unique_violation;
 use tessera_kernel::ids::{EventId, OrgId};
-use tessera_kernel::outbox::{self, entity as outbox_entity};
+use tessera_kernel::outbox;
 use tessera_kernel::{ActorRef, ApiError, ApiResult, FieldError};
 
 use super::Events;
 use crate::entity::{event_idempotency, event_log};
-use crate::model::Event;
+use crate::model::event_of;
+use tessera_kernel::bus::Event;
 
 /// How long an idempotency key returns its first event.
 pub const IDEMPOTENCY_MS: i64 = 24 * 3_600_000;
@@ -54,7 +55,7 @@ pub fn check_type(event_type: &str, reserved: &[&str]) -> Result<(), FieldError>
 impl Events {
     /// The first part of every catalogued event type (`user`, `org`, …): customers can't publish under them.
     pub fn reserved_namespaces(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = self.catalogue.iter().filter_map(|t| t.name.split('.').next()).collect();
+        let mut out: Vec<&str> = self.catalogue().iter().filter_map(|t| t.name.split('.').next()).collect();
         out.extend(["event", "tessera"]);
         out.sort_unstable();
         out.dedup();
@@ -159,7 +160,7 @@ impl Events {
         let conn = &self.core.db.conn;
         // The outbox first: an event the relay moves between the two reads is then
         // found in the log (the other order would miss it).
-        let pending = outbox_entity::Entity::find_by_id(id).one(conn).await.map_err(TryError::db)?;
+        let pending = outbox::find(conn, id).await.map_err(TryError::db)?;
         if let Some(r) = pending {
             return Ok((r.org_id == Some(org)).then(|| Event {
                 id: r.id,
@@ -178,7 +179,7 @@ impl Events {
             .one(conn)
             .await
             .map_err(TryError::db)?;
-        Ok(logged.map(Event::from))
+        Ok(logged.map(event_of))
     }
 }
 

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use tessera_events::{Event, Events, EventsConfig, HandleError, Subscriber};
+use tessera_events::EventsModule;
+use tessera_kernel::bus::{Event, HandleError, Subscriber};
+use tessera_kernel::module::config_of;
 use tessera_testkit::{TestApp, spawn_app};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -59,16 +61,13 @@ struct Node {
 
 impl Node {
     fn start(app: &TestApp, subs: Vec<Recorder>) -> Self {
-        let mut cfg = EventsConfig::from_settings(&app.core.settings).unwrap();
+        let mut cfg = config_of::<EventsModule>(&app.core.settings).unwrap();
         cfg.nats_url = String::new();
         // The shortest lease: a node that lost it notices within seconds.
         cfg.consumer_lease_secs = 5;
-        let events = Events::new(app.core.clone(), cfg, Vec::new());
-        for sub in subs {
-            events.subscribe(Arc::new(sub));
-        }
+        let subs = subs.into_iter().map(|s| Arc::new(s) as Arc<dyn Subscriber>).collect();
         let (stop, rx) = watch::channel(false);
-        let tasks = events.start(rx);
+        let tasks = tessera_events::testing::start_node(&app.core, cfg, subs, rx);
         Self { stop, tasks }
     }
 

@@ -14,7 +14,7 @@ use futures::FutureExt;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter};
 use serde_json::{Value, json};
-use tessera_events::entity::event_cursors;
+use tessera_events::testing::event_cursors;
 use tessera_testkit::{TestApp, TestConfig, spawn_app, spawn_app_with};
 
 use crate::support::{cursor, event_log, eventually, history, id_of, ids, org, publish, wait_caught_up};

@@ -7,13 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tessera_events::relay::Relay;
+use tessera_events::testing::Relay;
 use tokio::sync::Notify;
 
 use crate::support::{event_log, head, id_of, org, publish, spawn, wait_caught_up, wait_relayed};
 
 /// Asserts the log is numbered 1, 2, 3, … and the relay's head is its last number.
-async fn assert_numbered_without_gaps(app: &tessera_testkit::TestApp) -> Vec<tessera_events::entity::event_log::Model> {
+async fn assert_numbered_without_gaps(
+    app: &tessera_testkit::TestApp,
+) -> Vec<tessera_events::testing::event_log::Model> {
     let log = event_log(app).await;
     for (i, row) in log.iter().enumerate() {
         assert_eq!(row.seq, i as i64 + 1, "seq without gaps at {i}: {:?}", row.event_type);
@@ -99,8 +101,7 @@ async fn concurrent_publishers_and_relays_never_share_or_skip_a_number() {
 
 #[tokio::test]
 async fn a_relay_step_moves_what_is_in_the_outbox_and_nothing_twice() {
-    use sea_orm::{EntityTrait, PaginatorTrait};
-    use tessera_kernel::outbox::{self, entity as outbox_entity};
+    use tessera_kernel::outbox;
     let app = spawn().await;
     let (_, org) = org(&app, "Quiet").await;
     let relay = Relay::new(app.core.clone(), 3, Duration::from_millis(5), Arc::new(Notify::new()));
@@ -132,7 +133,7 @@ async fn a_relay_step_moves_what_is_in_the_outbox_and_nothing_twice() {
         moved += n;
     }
     assert_eq!(relay.step().await.unwrap(), 0, "an empty outbox moves nothing");
-    assert_eq!(outbox_entity::Entity::find().count(&app.core.db.conn).await.unwrap(), 0);
+    assert!(!outbox::any_pending(&app.core.db.conn).await.unwrap());
     assert!(moved <= 10);
     wait_relayed(&app, &ids).await;
     let log = assert_numbered_without_gaps(&app).await;
@@ -143,9 +144,9 @@ async fn a_relay_step_moves_what_is_in_the_outbox_and_nothing_twice() {
 
 #[tokio::test]
 async fn the_largest_batch_the_configuration_allows_is_relayed() {
-    use sea_orm::{EntityTrait, Set};
-    use tessera_kernel::ids::{EventId, OrgId};
-    use tessera_kernel::outbox::entity as outbox_entity;
+    use tessera_kernel::ActorRef;
+    use tessera_kernel::ids::OrgId;
+    use tessera_kernel::outbox::{self, NewEvent};
     let app = tessera_testkit::spawn_app_with(|cfg| {
         cfg.set("events.relay_batch", json!(10_000));
     })
@@ -155,22 +156,17 @@ async fn the_largest_batch_the_configuration_allows_is_relayed() {
     // 9,000 events committed at once, as a bulk import's transaction would: one batch
     // for the relay, more values than one statement may bind on any engine.
     let now = app.core.clock.now_ms();
-    let rows: Vec<outbox_entity::ActiveModel> = (0..9_000)
-        .map(|i| outbox_entity::ActiveModel {
-            id: Set(EventId::new()),
-            event_type: Set("row.imported".into()),
-            org_id: Set(Some(org_id)),
-            actor: Set(json!({ "type": "system" })),
-            data: Set(json!({ "i": i })),
-            occurred_at: Set(now),
+    let events: Vec<NewEvent> = (0..9_000)
+        .map(|i| {
+            let mut e = NewEvent::new("row.imported", ActorRef::System, json!({ "i": i }));
+            e.org_id = Some(org_id);
+            e
         })
         .collect();
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone().unwrap().to_string()).collect();
     let txn = app.core.db.begin_write().await.unwrap();
-    for chunk in rows.chunks(1_000) {
-        outbox_entity::Entity::insert_many(chunk.to_vec()).exec_without_returning(&*txn).await.unwrap();
-    }
+    let ids = outbox::record_many(&*txn, now, events).await.unwrap();
     txn.commit().await.unwrap();
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
 
     wait_relayed(&app, &ids).await;
     let log = assert_numbered_without_gaps(&app).await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use tessera_events::entity::{event_cursors, event_log};
+use tessera_events::testing::{event_cursors, event_log};
 use tessera_kernel::ids::EventId;
 use tessera_testkit::{Client, TestApp, TestResponse, TestUser, spawn_app_with};
 
@@ -125,17 +125,15 @@ pub async fn cursor(app: &TestApp, consumer: &str) -> Option<event_cursors::Mode
 
 /// The relay's head: the `seq` of the last relayed event.
 pub async fn head(app: &TestApp) -> i64 {
-    tessera_events::relay::head(&app.core.db.conn).await.unwrap()
+    tessera_events::testing::head(&app.core.db.conn).await.unwrap()
 }
 
 /// Waits (at most 10 s) until `consumer`'s cursor reaches the relay's head and
 /// the outbox is empty.
 pub async fn wait_caught_up(app: &TestApp, consumer: &str) {
-    use sea_orm::PaginatorTrait;
-    use tessera_kernel::outbox::entity as outbox;
     let mut last = None;
     for _ in 0..200 {
-        let pending = outbox::Entity::find().count(&app.core.db.conn).await.unwrap();
+        let pending = tessera_kernel::outbox::oldest(&app.core.db.conn, i64::MAX.unsigned_abs()).await.unwrap().len();
         let position = cursor(app, consumer).await.map(|c| c.position);
         let head = head(app).await;
         if pending == 0 && position == Some(head) {

@@ -1,64 +1,17 @@
 //! `/users/me`: the caller's own profile.
 
-use serde::{Deserialize, Serialize};
-use tessera_kernel::ids::UserId;
-use tessera_kernel::{Actor, ApiResult, Data, FieldErrors, Json, NoContent, PlatformRole};
+use serde::Deserialize;
+use tessera_kernel::{Actor, ApiResult, Data, FieldErrors, Json, NoContent};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::IdentityState;
-use crate::entity::users::Model;
-use crate::model::{self, UserStatus};
+use crate::model::{self};
 use crate::service::users::ProfilePatch;
 use axum::extract::State;
 
-/// A user as clients see it (no credentials, no counters).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UserOut {
-    pub id: UserId,
-    pub email: String,
-    pub email_verified: bool,
-    pub name: String,
-    pub avatar_url: Option<String>,
-    pub locale: Option<String>,
-    pub timezone: Option<String>,
-    pub status: UserStatus,
-    pub role: PlatformRole,
-    pub metadata: serde_json::Value,
-    pub preferences: serde_json::Value,
-    #[serde(with = "tessera_kernel::clock::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: i64,
-    #[serde(with = "tessera_kernel::clock::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: i64,
-    #[serde(with = "tessera_kernel::clock::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub last_login_at: Option<i64>,
-}
-
-impl From<&Model> for UserOut {
-    fn from(u: &Model) -> Self {
-        Self {
-            id: u.id,
-            email: u.email.clone(),
-            email_verified: u.email_verified_at.is_some(),
-            name: u.name.clone(),
-            avatar_url: u.avatar_url.clone(),
-            locale: u.locale.clone(),
-            timezone: u.timezone.clone(),
-            status: UserStatus::parse(&u.status).unwrap_or(UserStatus::Disabled),
-            role: PlatformRole::parse(&u.role).unwrap_or(PlatformRole::User),
-            metadata: u.metadata.clone(),
-            preferences: u.preferences.clone(),
-            created_at: u.created_at,
-            updated_at: u.updated_at,
-            last_login_at: u.last_login_at,
-        }
-    }
-}
+pub(crate) use crate::model::UserOut;
 
 /// Changes to the caller's profile. Absent fields stay; `null` clears optional ones.
 #[derive(Debug, Default, Deserialize, ToSchema)]

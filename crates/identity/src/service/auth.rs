@@ -7,6 +7,7 @@ use tessera_kernel::crypto::{random_token, token_hash};
 use tessera_kernel::db::WriteTxn;
 use tessera_kernel::ids::{SessionId, UserId};
 use tessera_kernel::{Actor, ActorRef, ApiError, PlatformRole};
+use tessera_kernel::{Change, ChangeCtx};
 use utoipa::ToSchema;
 
 use super::{Identity, Target, throttle};
@@ -47,7 +48,7 @@ pub struct SignedIn {
 impl Identity {
     /// Creates an account pending e-mail verification and mails the link.
     #[tracing::instrument(skip_all)]
-    pub async fn register(&self, reg: Registration) -> Result<users::Model, ApiError> {
+    pub(crate) async fn register(&self, reg: Registration) -> Result<users::Model, ApiError> {
         let db = &self.core.db;
         if store::users::find_by_email(&db.conn, reg.email.as_str()).await?.is_some() {
             return Err(IdentityError::EmailTaken.into());
@@ -63,10 +64,10 @@ impl Identity {
         let mail = self.verification_mail(&user.email, &user.name, &token);
         self.core.mailer.enqueue(&self.core.jobs, &*txn, &mail).await?;
         let actor = ActorRef::User { id: user.id };
-        let out = crate::http::users::UserOut::from(&user);
+        let out = crate::model::UserOut::from(&user);
         let target =
             Target::new("user", user.id).diff(serde_json::Value::Null, serde_json::to_value(&out).unwrap_or_default());
-        self.emit(&txn, events::USER_CREATED, actor, target, out).await?;
+        self.core.record(&txn, &ChangeCtx::platform(actor), Change::new(events::USER_CREATED, target, out)).await?;
         txn.commit().await?;
         self.core.jobs.wake();
         metrics::counter!("tessera_registrations_total").increment(1);
@@ -75,7 +76,7 @@ impl Identity {
 
     /// Checks a password and opens a session.
     #[tracing::instrument(skip_all)]
-    pub async fn login(
+    pub(crate) async fn login(
         &self,
         email: &Email,
         password: &Secret,
@@ -122,7 +123,12 @@ impl Identity {
             ip: origin.ip.clone(),
             user_agent: origin.user_agent.clone(),
         };
-        self.emit(&txn, events::USER_LOGGED_IN, ActorRef::User { id: user.id }, Target::new("session", session), data)
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::platform(ActorRef::User { id: user.id }),
+                Change::new(events::USER_LOGGED_IN, Target::new("session", session), data),
+            )
             .await?;
         txn.commit().await?;
         self.user_changed(user.id);
@@ -178,7 +184,7 @@ impl Identity {
     /// Trades a refresh token for a new pair. A token presented a second time
     /// means it was stolen (or replayed): the whole session is revoked.
     #[tracing::instrument(skip_all)]
-    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ApiError> {
+    pub(crate) async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ApiError> {
         let now = self.now();
         let hash = token_hash(refresh_token);
         // Read and rotate in one write transaction: on SQLite that keeps the whole
@@ -213,7 +219,13 @@ impl Identity {
         metrics::counter!("tessera_refresh_reuse_total").increment(1);
         let result: Result<(), ApiError> = async {
             if store::sessions::revoke(&*txn, session, "refresh_token_reuse", self.now()).await? {
-                self.emit_revoked(&txn, &ActorRef::System, user, &[session], "refresh_token_reuse").await?;
+                self.core
+                    .record_all(
+                        &txn,
+                        &ChangeCtx::platform(ActorRef::System),
+                        events::revoked(user, &[session], "refresh_token_reuse"),
+                    )
+                    .await?;
             }
             txn.commit().await?;
             Ok(())
@@ -227,11 +239,13 @@ impl Identity {
     }
 
     /// Ends the caller's session.
-    pub async fn logout(&self, actor: &Actor) -> Result<(), ApiError> {
+    pub(crate) async fn logout(&self, actor: &Actor) -> Result<(), ApiError> {
         let u = actor.session_user()?;
         let txn = self.core.db.begin_write().await?;
         if store::sessions::revoke(&*txn, u.session_id, "logout", self.now()).await? {
-            self.emit_revoked(&txn, &actor.as_ref(), u.user_id, &[u.session_id], "logout").await?;
+            self.core
+                .record_all(&txn, &ChangeCtx::platform(actor), events::revoked(u.user_id, &[u.session_id], "logout"))
+                .await?;
         }
         txn.commit().await?;
         self.forget_sessions(&[u.session_id]);
@@ -239,7 +253,7 @@ impl Identity {
     }
 
     /// Ends every session of the caller; returns how many.
-    pub async fn logout_all(&self, actor: &Actor) -> Result<usize, ApiError> {
+    pub(crate) async fn logout_all(&self, actor: &Actor) -> Result<usize, ApiError> {
         actor.session_user()?;
         let user = actor.user_id();
         self.revoke_user_sessions(&actor.as_ref(), user, None, "logout_all").await
@@ -255,7 +269,7 @@ impl Identity {
     ) -> Result<usize, ApiError> {
         let txn = self.core.db.begin_write().await?;
         let ids = store::sessions::revoke_for_user(&*txn, user, except, reason, self.now()).await?;
-        self.emit_revoked(&txn, actor, user, &ids, reason).await?;
+        self.core.record_all(&txn, &ChangeCtx::platform(actor.clone()), events::revoked(user, &ids, reason)).await?;
         txn.commit().await?;
         self.forget_sessions(&ids);
         Ok(ids.len())

@@ -10,19 +10,16 @@ pub mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::DatabaseTransaction;
 use serde_json::Value;
 use tessera_kernel::actor::{Authenticator, UserActor};
 pub(crate) use tessera_kernel::audit::Target;
 use tessera_kernel::ids::{SessionId, UserId};
-use tessera_kernel::outbox::NewEvent;
-use tessera_kernel::{Actor, ActorRef, ApiError, Core, Millis, PlatformRole};
+use tessera_kernel::{Actor, ApiError, Core, Millis, PlatformRole};
 
 use crate::config::IdentityConfig;
 use crate::error::IdentityError;
-use crate::events;
-use crate::http::users::UserOut;
 use crate::jwt::Tokens;
+use crate::model::UserOut;
 use crate::model::UserStatus;
 use crate::password::Hasher;
 use crate::store;
@@ -63,7 +60,7 @@ pub struct Identity {
 
 impl Identity {
     /// Builds the module: loads (or creates) the signing keys.
-    pub async fn new(core: Core, cfg: IdentityConfig) -> Result<Arc<Self>, ApiError> {
+    pub(crate) async fn new(core: Core, cfg: IdentityConfig) -> Result<Arc<Self>, ApiError> {
         let issuer = if cfg.issuer.trim().is_empty() {
             core.config.server.public_url.as_str().trim_end_matches('/').to_owned()
         } else {
@@ -85,13 +82,8 @@ impl Identity {
         Ok(Arc::new(Self { core, cfg, hasher, tokens, sessions, users, ip_strikes }))
     }
 
-    /// The module's configuration.
-    pub fn config(&self) -> &IdentityConfig {
-        &self.cfg
-    }
-
     /// The token signer (JWKS, rotation).
-    pub fn tokens(&self) -> &Tokens {
+    pub(crate) fn tokens(&self) -> &Tokens {
         &self.tokens
     }
 
@@ -120,37 +112,8 @@ impl Identity {
         Ok(())
     }
 
-    /// Records a change in `txn`: its event in the outbox and its audit entry,
-    /// so both exist exactly when the change does.
-    pub(crate) async fn emit(
-        &self,
-        txn: &DatabaseTransaction,
-        event_type: &'static str,
-        actor: ActorRef,
-        target: Target,
-        data: impl serde::Serialize,
-    ) -> Result<(), ApiError> {
-        self.core.record_change(txn, NewEvent::new(event_type, actor, data), target).await
-    }
-
-    /// Records `session.revoked` for each of `ids`.
-    pub(crate) async fn emit_revoked(
-        &self,
-        txn: &DatabaseTransaction,
-        actor: &ActorRef,
-        user: UserId,
-        ids: &[SessionId],
-        reason: &'static str,
-    ) -> Result<(), ApiError> {
-        for id in ids {
-            let data = events::SessionRevoked { session_id: *id, user_id: user, reason };
-            self.emit(txn, events::SESSION_REVOKED, actor.clone(), Target::new("session", *id), data).await?;
-        }
-        Ok(())
-    }
-
     /// Checks an access token and the session behind it.
-    pub async fn authenticate_token(&self, token: &str) -> Result<(Arc<crate::jwt::Claims>, Actor), ApiError> {
+    pub(crate) async fn authenticate_token(&self, token: &str) -> Result<(Arc<crate::jwt::Claims>, Actor), ApiError> {
         let claims = self.tokens.verify(token).await?;
         let view = match self.sessions.get(&claims.sid) {
             Some(v) => v,

@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use sea_orm::Set;
 use tessera_kernel::{Actor, ActorRef, ApiError, FieldError};
+use tessera_kernel::{Change, ChangeCtx};
 
 use super::{Identity, Target, user_diff};
 use crate::entity::users;
 use crate::error::IdentityError;
 use crate::events;
-use crate::http::users::UserOut;
+use crate::model::UserOut;
 use crate::model::{Email, NewPassword, Secret, UserStatus};
 use crate::store;
 use crate::store::action_tokens::{self, Purpose};
@@ -17,7 +18,7 @@ use crate::store::action_tokens::{self, Purpose};
 impl Identity {
     /// Spends a verification token: the address is verified, a pending account becomes active.
     #[tracing::instrument(skip_all)]
-    pub async fn verify_email(&self, token: &str) -> Result<users::Model, ApiError> {
+    pub(crate) async fn verify_email(&self, token: &str) -> Result<users::Model, ApiError> {
         let now = self.now();
         let txn = self.core.db.begin_write().await?;
         let user_id = action_tokens::consume(&*txn, token, &[Purpose::VerifyEmail], now)
@@ -35,14 +36,13 @@ impl Identity {
         let changed = vec!["emailVerified", "status"];
         let (b, a) = user_diff(&before, &UserOut::from(&user), &changed);
         let data = events::UserUpdated { user: UserOut::from(&user), changed };
-        self.emit(
-            &txn,
-            events::USER_UPDATED,
-            ActorRef::User { id: user.id },
-            Target::new("user", user.id).diff(b, a),
-            data,
-        )
-        .await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::platform(ActorRef::User { id: user.id }),
+                Change::new(events::USER_UPDATED, Target::new("user", user.id).diff(b, a), data),
+            )
+            .await?;
         txn.commit().await?;
         self.user_changed(user.id);
         Ok(user)
@@ -50,7 +50,7 @@ impl Identity {
 
     /// Sends a new verification link if the account exists and is unverified.
     /// Runs in the background so the answer says nothing about the account.
-    pub fn resend_verification(self: &Arc<Self>, email: Email) {
+    pub(crate) fn resend_verification(self: &Arc<Self>, email: Email) {
         let me = self.clone();
         tokio::spawn(async move {
             if let Err(e) = me.resend_verification_now(&email).await {
@@ -83,7 +83,7 @@ impl Identity {
 
     /// Mails a reset link if the account exists. Runs in the background so the
     /// answer is the same, and as fast, whether or not it does.
-    pub fn forgot_password(self: &Arc<Self>, email: Email) {
+    pub(crate) fn forgot_password(self: &Arc<Self>, email: Email) {
         let me = self.clone();
         tokio::spawn(async move {
             if let Err(e) = me.forgot_password_now(&email).await {
@@ -113,7 +113,7 @@ impl Identity {
     /// Sets a new password with a reset (or set-password) token and signs the
     /// user out everywhere. The token works once.
     #[tracing::instrument(skip_all)]
-    pub async fn reset_password(&self, token: &str, password: NewPassword) -> Result<(), ApiError> {
+    pub(crate) async fn reset_password(&self, token: &str, password: NewPassword) -> Result<(), ApiError> {
         // Hash before the transaction (it is slow), but only for a token that may work.
         let purposes = [Purpose::ResetPassword, Purpose::SetPassword];
         if !action_tokens::usable(&self.core.db.conn, token, &purposes, self.now()).await? {
@@ -140,11 +140,13 @@ impl Identity {
         }
         store::users::update(&*txn, active).await?;
         action_tokens::void(&*txn, user_id, &purposes, now).await?;
-        let actor = ActorRef::User { id: user_id };
+        let ctx = ChangeCtx::platform(ActorRef::User { id: user_id });
         let revoked = store::sessions::revoke_for_user(&*txn, user_id, None, "password_reset", now).await?;
-        self.emit_revoked(&txn, &actor, user_id, &revoked, "password_reset").await?;
+        self.core.record_all(&txn, &ctx, events::revoked(user_id, &revoked, "password_reset")).await?;
         let data = events::PasswordChanged { user_id, via: "reset" };
-        self.emit(&txn, events::USER_PASSWORD_CHANGED, actor, Target::new("user", user_id), data).await?;
+        self.core
+            .record(&txn, &ctx, Change::new(events::USER_PASSWORD_CHANGED, Target::new("user", user_id), data))
+            .await?;
         txn.commit().await?;
         self.user_changed(user_id);
         self.forget_sessions(&revoked);
@@ -154,7 +156,7 @@ impl Identity {
     /// Changes the caller's password after checking the current one; other
     /// sessions are signed out, this one stays.
     #[tracing::instrument(skip_all)]
-    pub async fn change_password(
+    pub(crate) async fn change_password(
         &self,
         actor: &Actor,
         current: &Secret,
@@ -178,9 +180,11 @@ impl Identity {
         action_tokens::void(&*txn, me.user_id, &[Purpose::ResetPassword, Purpose::SetPassword], now).await?;
         let revoked =
             store::sessions::revoke_for_user(&*txn, me.user_id, Some(me.session_id), "password_changed", now).await?;
-        self.emit_revoked(&txn, &actor.as_ref(), me.user_id, &revoked, "password_changed").await?;
+        let ctx = ChangeCtx::platform(actor);
+        self.core.record_all(&txn, &ctx, events::revoked(me.user_id, &revoked, "password_changed")).await?;
         let data = events::PasswordChanged { user_id: me.user_id, via: "change" };
-        self.emit(&txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), Target::new("user", me.user_id), data).await?;
+        let change = Change::new(events::USER_PASSWORD_CHANGED, Target::new("user", me.user_id), data);
+        self.core.record(&txn, &ctx, change).await?;
         txn.commit().await?;
         self.user_changed(me.user_id);
         self.forget_sessions(&revoked);

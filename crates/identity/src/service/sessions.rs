@@ -1,5 +1,8 @@
 //! The caller's sessions: list and revoke.
 
+use tessera_kernel::ChangeCtx;
+
+use crate::events;
 use tessera_kernel::ids::SessionId;
 use tessera_kernel::{Actor, ApiError};
 
@@ -10,13 +13,13 @@ use crate::store;
 
 impl Identity {
     /// The caller's live sessions, newest first.
-    pub async fn my_sessions(&self, actor: &Actor) -> Result<Vec<Model>, ApiError> {
+    pub(crate) async fn my_sessions(&self, actor: &Actor) -> Result<Vec<Model>, ApiError> {
         actor.session_user()?;
         Ok(store::sessions::active_for_user(&self.core.db.conn, actor.user_id(), self.now()).await?)
     }
 
     /// Revokes one of the caller's sessions; someone else's is "not found".
-    pub async fn revoke_my_session(&self, actor: &Actor, id: SessionId) -> Result<(), ApiError> {
+    pub(crate) async fn revoke_my_session(&self, actor: &Actor, id: SessionId) -> Result<(), ApiError> {
         actor.session_user()?;
         let txn = self.core.db.begin_write().await?;
         let session = store::sessions::find(&*txn, id).await?;
@@ -24,7 +27,13 @@ impl Identity {
             return Err(IdentityError::SessionNotFound.into());
         };
         store::sessions::revoke(&*txn, session.id, "revoked_by_user", self.now()).await?;
-        self.emit_revoked(&txn, &actor.as_ref(), session.user_id, &[session.id], "revoked_by_user").await?;
+        self.core
+            .record_all(
+                &txn,
+                &ChangeCtx::platform(actor),
+                events::revoked(session.user_id, &[session.id], "revoked_by_user"),
+            )
+            .await?;
         txn.commit().await?;
         self.forget_sessions(&[session.id]);
         Ok(())

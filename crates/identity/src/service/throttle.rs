@@ -67,7 +67,7 @@ pub struct IpStrikes {
 }
 
 impl IpStrikes {
-    pub fn new(cfg: LockoutConfig) -> Self {
+    pub(crate) fn new(cfg: LockoutConfig) -> Self {
         let map = moka::sync::Cache::builder()
             .max_capacity(1_000_000)
             .time_to_idle(Duration::from_millis(FAILURE_WINDOW_MS as u64))
@@ -76,7 +76,7 @@ impl IpStrikes {
     }
 
     /// Seconds this address must still wait before its next attempt, if any.
-    pub fn wait(&self, ip: IpAddr, now: Millis) -> Option<u64> {
+    pub(crate) fn wait(&self, ip: IpAddr, now: Millis) -> Option<u64> {
         let s = self.map.get(&ip)?;
         if now - s.last > FAILURE_WINDOW_MS || s.count < self.cfg.ip_max_failures {
             return None;
@@ -88,7 +88,7 @@ impl IpStrikes {
     }
 
     /// Counts one failure from `ip`.
-    pub fn strike(&self, ip: IpAddr, now: Millis) {
+    pub(crate) fn strike(&self, ip: IpAddr, now: Millis) {
         let next = match self.map.get(&ip) {
             Some(s) if now - s.last <= FAILURE_WINDOW_MS => Strikes { count: s.count + 1, last: now },
             _ => Strikes { count: 1, last: now },

@@ -3,12 +3,13 @@
 use sea_orm::Set;
 use tessera_kernel::ids::UserId;
 use tessera_kernel::{Actor, ActorRef, ApiError, PlatformRole};
+use tessera_kernel::{Change, ChangeCtx};
 
 use super::{Identity, Target, user_diff};
 use crate::entity::users;
 use crate::error::IdentityError;
 use crate::events;
-use crate::http::users::UserOut;
+use crate::model::UserOut;
 use crate::model::{Email, NewPassword, UserStatus};
 use crate::store;
 use crate::store::action_tokens::{self, Purpose};
@@ -54,7 +55,7 @@ pub struct CreatedUser {
 
 impl Identity {
     /// A user, from this node's cache when it read or wrote it recently.
-    pub async fn get_user(&self, id: UserId) -> Result<users::Model, ApiError> {
+    pub(crate) async fn get_user(&self, id: UserId) -> Result<users::Model, ApiError> {
         if let Some(user) = self.users.get(&id) {
             return Ok((*user).clone());
         }
@@ -64,12 +65,17 @@ impl Identity {
     }
 
     /// Applies a profile change to the caller.
-    pub async fn update_me(&self, actor: &Actor, patch: ProfilePatch) -> Result<users::Model, ApiError> {
+    pub(crate) async fn update_me(&self, actor: &Actor, patch: ProfilePatch) -> Result<users::Model, ApiError> {
         self.update_user(actor, actor.user_id(), AdminPatch { profile: patch, ..Default::default() }).await
     }
 
     /// Applies `patch` to `id` and records `user.updated` with the changed fields.
-    pub async fn update_user(&self, actor: &Actor, id: UserId, patch: AdminPatch) -> Result<users::Model, ApiError> {
+    pub(crate) async fn update_user(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        patch: AdminPatch,
+    ) -> Result<users::Model, ApiError> {
         let now = self.now();
         let txn = self.core.db.begin_write().await?;
         let user = store::users::find(&*txn, id).await?.ok_or(IdentityError::UserNotFound)?;
@@ -127,7 +133,13 @@ impl Identity {
         let role_changed = changed.contains(&"role");
         let (b, a) = user_diff(&before, &UserOut::from(&user), &changed);
         let data = events::UserUpdated { user: UserOut::from(&user), changed };
-        self.emit(&txn, events::USER_UPDATED, actor.as_ref(), Target::new("user", user.id).diff(b, a), data).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::platform(actor),
+                Change::new(events::USER_UPDATED, Target::new("user", user.id).diff(b, a), data),
+            )
+            .await?;
         txn.commit().await?;
         self.user_changed(user.id);
         if role_changed {
@@ -139,7 +151,7 @@ impl Identity {
     /// Deletes an account with its sessions and tokens.
     /// Other modules erase or pseudonymize their data about the user in the same
     /// transaction, and may refuse first (the last owner of an organization).
-    pub async fn delete_user(&self, actor: &ActorRef, id: UserId) -> Result<(), ApiError> {
+    pub(crate) async fn delete_user(&self, actor: &ActorRef, id: UserId) -> Result<(), ApiError> {
         self.get_user(id).await?;
         self.core.personal.check_erasable(id).await?;
         let txn = self.core.db.begin_write().await?;
@@ -149,7 +161,9 @@ impl Identity {
         let before = serde_json::to_value(UserOut::from(&user)).unwrap_or_default();
         let data = events::UserDeleted { id, email: user.email };
         let target = Target::new("user", id).diff(before, serde_json::Value::Null);
-        self.emit(&txn, events::USER_DELETED, actor.clone(), target, data).await?;
+        self.core
+            .record(&txn, &ChangeCtx::platform(actor.clone()), Change::new(events::USER_DELETED, target, data))
+            .await?;
         // Last, so the audit entries written above (this deletion's own) are
         // pseudonymized with the rest.
         self.core.personal.erase(&txn, id).await?;
@@ -160,7 +174,7 @@ impl Identity {
     }
 
     /// Creates an account for someone else; without a password, mails them a link.
-    pub async fn create_user(&self, actor: &ActorRef, new: NewUser) -> Result<CreatedUser, ApiError> {
+    pub(crate) async fn create_user(&self, actor: &ActorRef, new: NewUser) -> Result<CreatedUser, ApiError> {
         let db = &self.core.db;
         if store::users::find_by_email(&db.conn, new.email.as_str()).await?.is_some() {
             return Err(IdentityError::EmailTaken.into());
@@ -185,14 +199,16 @@ impl Identity {
         let out = UserOut::from(&user);
         let target =
             Target::new("user", user.id).diff(serde_json::Value::Null, serde_json::to_value(&out).unwrap_or_default());
-        self.emit(&txn, events::USER_CREATED, actor.clone(), target, out).await?;
+        self.core
+            .record(&txn, &ChangeCtx::platform(actor.clone()), Change::new(events::USER_CREATED, target, out))
+            .await?;
         txn.commit().await?;
         self.core.jobs.wake();
         Ok(CreatedUser { user, set_password_token })
     }
 
     /// An administrator sets a user's password; the user is signed out everywhere.
-    pub async fn set_password(&self, actor: &Actor, id: UserId, password: NewPassword) -> Result<(), ApiError> {
+    pub(crate) async fn set_password(&self, actor: &Actor, id: UserId, password: NewPassword) -> Result<(), ApiError> {
         self.get_user(id).await?;
         let hash = self.hasher.hash(&password.0).await?;
         let now = self.now();
@@ -206,9 +222,10 @@ impl Identity {
         active.updated_at = Set(now);
         store::users::update(&*txn, active).await?;
         let revoked = store::sessions::revoke_for_user(&*txn, id, None, "password_set_by_admin", now).await?;
-        self.emit_revoked(&txn, &actor.as_ref(), id, &revoked, "password_set_by_admin").await?;
+        let ctx = ChangeCtx::platform(actor);
+        self.core.record_all(&txn, &ctx, events::revoked(id, &revoked, "password_set_by_admin")).await?;
         let data = events::PasswordChanged { user_id: id, via: "admin" };
-        self.emit(&txn, events::USER_PASSWORD_CHANGED, actor.as_ref(), Target::new("user", id), data).await?;
+        self.core.record(&txn, &ctx, Change::new(events::USER_PASSWORD_CHANGED, Target::new("user", id), data)).await?;
         txn.commit().await?;
         self.user_changed(id);
         self.forget_sessions(&revoked);
@@ -216,7 +233,12 @@ impl Identity {
     }
 
     /// Disables (revoking every session) or re-enables an account.
-    pub async fn set_disabled(&self, actor: &Actor, id: UserId, disabled: bool) -> Result<users::Model, ApiError> {
+    pub(crate) async fn set_disabled(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        disabled: bool,
+    ) -> Result<users::Model, ApiError> {
         if id == actor.user_id() {
             return Err(IdentityError::SelfAdministration.into());
         }
@@ -239,11 +261,19 @@ impl Identity {
         let mut revoked = Vec::new();
         if disabled {
             revoked = store::sessions::revoke_for_user(&*txn, id, None, "user_disabled", now).await?;
-            self.emit_revoked(&txn, &actor.as_ref(), id, &revoked, "user_disabled").await?;
+            self.core
+                .record_all(&txn, &ChangeCtx::platform(actor), events::revoked(id, &revoked, "user_disabled"))
+                .await?;
         }
         let (b, a) = (serde_json::json!({ "status": before_status }), serde_json::json!({ "status": user.status }));
         let data = events::UserUpdated { user: UserOut::from(&user), changed: vec!["status"] };
-        self.emit(&txn, events::USER_UPDATED, actor.as_ref(), Target::new("user", id).diff(b, a), data).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::platform(actor),
+                Change::new(events::USER_UPDATED, Target::new("user", id).diff(b, a), data),
+            )
+            .await?;
         txn.commit().await?;
         self.user_changed(id);
         self.forget_sessions(&revoked);

@@ -43,7 +43,7 @@ async fn a_key_rotated_on_one_node_verifies_on_the_other_at_once() {
     let b = spawn_app_with(shared).await;
     let user = a.signed_up_user().await;
 
-    a.identity.tokens().rotate().await.unwrap();
+    a.service::<tessera_identity::api::Identity>().rotate_keys().await.unwrap();
     let fresh = a.login(&user.email, &user.password).await;
 
     assert_eq!(b.with_token(&fresh.access_token).get("/api/v1/users/me").await.status, 200);

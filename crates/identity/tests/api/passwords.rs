@@ -163,7 +163,7 @@ async fn passwords_never_reach_the_logs_or_the_database_in_clear() {
 
 async fn stored_hash(app: &tessera_testkit::TestApp, email: &str) -> String {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    use tessera_identity::entity::users;
+    use tessera_identity::testing::users;
     let user =
         users::Entity::find().filter(users::Column::Email.eq(email)).one(&app.core.db.conn).await.unwrap().unwrap();
     user.password_hash.unwrap()
@@ -172,7 +172,7 @@ async fn stored_hash(app: &tessera_testkit::TestApp, email: &str) -> String {
 async fn store_hash(app: &tessera_testkit::TestApp, email: &str, hash: &str) {
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    use tessera_identity::entity::users;
+    use tessera_identity::testing::users;
     users::Entity::update_many()
         .col_expr(users::Column::PasswordHash, Expr::value(hash))
         .filter(users::Column::Email.eq(email))

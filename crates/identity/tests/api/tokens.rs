@@ -2,7 +2,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use tessera_identity::jwt::Claims;
+use tessera_identity::api::Identity;
+use tessera_identity::testing::{Claims, sign};
 use tessera_testkit::{TestApp, spawn_app};
 
 fn claims_of(token: &str) -> Value {
@@ -166,26 +167,26 @@ fn real_claims(app: &TestApp, user_token: &str) -> Claims {
 async fn correctly_signed_tokens_with_wrong_claims_are_refused() {
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
-    let tokens = app.identity.tokens();
-    let good = tokens.sign(&real_claims(&app, &user.access_token)).unwrap();
+    let identity = app.service::<Identity>();
+    let good = sign(&identity, &real_claims(&app, &user.access_token)).unwrap();
     assert_eq!(app.with_token(&good).get("/api/v1/users/me").await.status, 200, "the baseline is accepted");
 
     let mut c = real_claims(&app, &user.access_token);
     c.iss = "https://evil.example".into();
-    assert_eq!(refused(&app, &tokens.sign(&c).unwrap()).await, "UNAUTHORIZED");
+    assert_eq!(refused(&app, &sign(&identity, &c).unwrap()).await, "UNAUTHORIZED");
 
     let mut c = real_claims(&app, &user.access_token);
     c.aud = "another-service".into();
-    assert_eq!(refused(&app, &tokens.sign(&c).unwrap()).await, "UNAUTHORIZED");
+    assert_eq!(refused(&app, &sign(&identity, &c).unwrap()).await, "UNAUTHORIZED");
 
     let mut c = real_claims(&app, &user.access_token);
     c.nbf += 3600;
     c.iat += 3600;
-    assert_eq!(refused(&app, &tokens.sign(&c).unwrap()).await, "UNAUTHORIZED");
+    assert_eq!(refused(&app, &sign(&identity, &c).unwrap()).await, "UNAUTHORIZED");
 
     let mut c = real_claims(&app, &user.access_token);
     c.exp = c.iat - 1;
-    assert_eq!(refused(&app, &tokens.sign(&c).unwrap()).await, "TOKEN_EXPIRED");
+    assert_eq!(refused(&app, &sign(&identity, &c).unwrap()).await, "TOKEN_EXPIRED");
 }
 
 #[tokio::test]
@@ -208,7 +209,7 @@ async fn after_rotation_the_previous_key_still_verifies_its_tokens() {
     let user = app.signed_up_user().await;
     let old_kid = header_of(&user.access_token)["kid"].as_str().unwrap().to_owned();
 
-    let new_kid = app.identity.tokens().rotate().await.unwrap();
+    let new_kid = app.service::<Identity>().rotate_keys().await.unwrap();
 
     assert_ne!(old_kid, new_kid);
     assert_eq!(user.client.get("/api/v1/users/me").await.status, 200, "old tokens keep working");
@@ -222,7 +223,7 @@ async fn after_rotation_the_previous_key_still_verifies_its_tokens() {
 
     // Once every token the old key signed has expired, it leaves the JWKS.
     app.clock.advance(time::Duration::minutes(20));
-    app.identity.tokens().reload().await.unwrap();
+    app.service::<Identity>().reload_keys().await.unwrap();
     let keys = jwks(&app).await;
     let kids: Vec<&str> = keys["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
     assert_eq!(kids, vec![new_kid.as_str()]);

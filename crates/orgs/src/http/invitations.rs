@@ -115,7 +115,7 @@ async fn create_invitation(
 ) -> ApiResult<Created<InvitationOut>> {
     scope.require(&s.app, "members:invite").await?;
     let new = input.parse()?;
-    let row = s.orgs.create_invitation(&s.app, &scope, new).await?;
+    let row = s.orgs.create_invitation(&scope.actor, scope.org_id, new).await?;
     Ok(Created(InvitationOut::at(row, s.app.clock.now_ms())))
 }
 
@@ -183,7 +183,7 @@ async fn bulk_invite(
     }
     let entries: Vec<BulkEntry> = input.invitations.into_iter().map(bulk_entry).collect();
     let emails: Vec<String> = entries.iter().map(|e| e.email.clone()).collect();
-    let outcomes = s.orgs.invite_many(&s.app, &scope, entries).await?;
+    let outcomes = s.orgs.invite_many(&scope.actor, scope.org_id, entries).await?;
     let now = s.app.clock.now_ms();
     let mut summary = BulkSummary::default();
     let results = outcomes
@@ -255,7 +255,7 @@ async fn revoke_invitation(
     Path((_, id)): Path<(OrgId, InvitationId)>,
 ) -> ApiResult<Data<InvitationOut>> {
     scope.require(&s.app, "members:invite").await?;
-    let row = s.orgs.revoke_invitation(&scope, id).await?;
+    let row = s.orgs.revoke_invitation(&scope.actor, scope.org_id, id).await?;
     Ok(Data::new(InvitationOut::at(row, s.app.clock.now_ms())))
 }
 
@@ -271,6 +271,6 @@ async fn resend_invitation(
     Path((_, id)): Path<(OrgId, InvitationId)>,
 ) -> ApiResult<Data<InvitationOut>> {
     scope.require(&s.app, "members:invite").await?;
-    let row = s.orgs.resend_invitation(&s.app, &scope, id).await?;
+    let row = s.orgs.resend_invitation(&scope.actor, scope.org_id, id).await?;
     Ok(Data::new(InvitationOut::at(row, s.app.clock.now_ms())))
 }

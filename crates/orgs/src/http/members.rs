@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 
 use super::{OrgsState, PageQuery};
 use crate::model;
+use crate::service::members::is_self;
 use crate::service::members::{MemberFilter, MemberView};
 
 pub fn routes() -> OpenApiRouter<OrgsState> {
@@ -102,7 +103,7 @@ async fn change_member_role(
     let role = errors.check(model::parse_role("role", &input.role));
     errors.finish()?;
     let role = role.unwrap_or_default();
-    Ok(Data::new(s.orgs.change_role(&s.app, &scope, user, role).await?.into()))
+    Ok(Data::new(s.orgs.change_role(&scope.actor, scope.org_id, user, role).await?.into()))
 }
 
 /// Removes a member and their team seats (needs `members:manage` and the power to give their role, or is
@@ -115,7 +116,10 @@ async fn remove_member(
     scope: OrgScope,
     Path((_, user)): Path<(OrgId, UserId)>,
 ) -> ApiResult<NoContent> {
-    s.orgs.remove_member(&s.app, &scope, user).await?;
+    if !is_self(&scope.actor, user) {
+        scope.require(&s.app, "members:manage").await?;
+    }
+    s.orgs.remove_member(&scope.actor, scope.org_id, user).await?;
     Ok(NoContent)
 }
 
@@ -125,7 +129,7 @@ async fn remove_member(
     responses((status = 200, body = Data<Done>), (status = 401), (status = 403), (status = 404), (status = 409)),
     security(("bearer" = [])))]
 async fn leave_org(State(s): State<OrgsState>, scope: OrgScope) -> ApiResult<Data<Done>> {
-    s.orgs.leave(&s.app, &scope).await?;
+    s.orgs.leave(&scope.actor, scope.org_id).await?;
     Ok(Done::ok())
 }
 
@@ -146,6 +150,6 @@ async fn transfer_ownership(
     scope: OrgScope,
     Json(input): Json<TransferIn>,
 ) -> ApiResult<Data<Done>> {
-    s.orgs.transfer_ownership(&s.app, &scope, input.user_id).await?;
+    s.orgs.transfer_ownership(&scope.actor, scope.org_id, input.user_id).await?;
     Ok(Done::ok())
 }

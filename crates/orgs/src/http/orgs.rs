@@ -88,7 +88,7 @@ async fn list_orgs(State(s): State<OrgsState>, actor: Actor, Query(q): Query<Pag
 #[utoipa::path(get, path = "/orgs/{org_id}", tag = "orgs", operation_id = "orgs.org.get", params(("org_id" = OrgId, Path)),
     responses((status = 200, body = Data<OrgOut>), (status = 401), (status = 404)), security(("bearer" = [])))]
 async fn get_org(State(s): State<OrgsState>, scope: OrgScope) -> ApiResult<Data<OrgOut>> {
-    Ok(Data::new(s.orgs.get_org(&scope).await?.into()))
+    Ok(Data::new(s.orgs.get_org(&scope.actor, scope.org_id).await?.into()))
 }
 
 /// Changes to an organization; absent fields stay.
@@ -122,7 +122,7 @@ async fn update_org(
         metadata: input.metadata.and_then(|v| errors.check(model::parse_json_object("metadata", v))),
     };
     errors.finish()?;
-    Ok(Data::new(s.orgs.update_org(&scope, patch).await?.into()))
+    Ok(Data::new(s.orgs.update_org(&scope.actor, scope.org_id, patch).await?.into()))
 }
 
 /// Deletes an organization with its members, teams, invitations and keys (needs `org:delete`: owners).
@@ -131,6 +131,6 @@ async fn update_org(
     responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_org(State(s): State<OrgsState>, scope: OrgScope) -> ApiResult<NoContent> {
     scope.require(&s.app, "org:delete").await?;
-    s.orgs.delete_org(&scope).await?;
+    s.orgs.delete_org(&scope.actor, scope.org_id).await?;
     Ok(NoContent)
 }

@@ -102,9 +102,9 @@ async fn accept_invitation(
     // `{}` is no registration, as no body is.
     let registration = body.map(|Json(b)| b).filter(|b| b.name.is_some() || b.password.is_some());
     let accepted = match (actor, registration) {
-        (Some(actor), None) => s.orgs.accept_signed_in(&s.app, &actor, &token).await?,
+        (Some(actor), None) => s.orgs.accept_signed_in(&actor, &token).await?,
         (None, Some(AcceptIn { name: Some(name), password: Some(password) })) => {
-            s.orgs.accept_registering(&s.app, &token, &name, &password).await?
+            s.orgs.accept_registering(&token, &name, &password).await?
         }
         (None, Some(partial)) => {
             let missing = if partial.name.is_none() { "name" } else { "password" };

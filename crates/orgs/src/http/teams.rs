@@ -99,7 +99,7 @@ async fn create_team(
     let description = input.description.and_then(|d| errors.check(model::parse_description("description", &d)));
     errors.finish()?;
     let new = NewTeam { name: name.unwrap_or_default(), description: description.filter(|d| !d.is_empty()) };
-    Ok(Created(s.orgs.create_team(&scope, new).await?.into()))
+    Ok(Created(s.orgs.create_team(&scope.actor, scope.org_id, new).await?.into()))
 }
 
 /// The organization's teams, by name (needs `teams:read`).
@@ -162,7 +162,7 @@ async fn update_team(
         None => None,
     };
     errors.finish()?;
-    Ok(Data::new(s.orgs.update_team(&scope, team, TeamPatch { name, description }).await?.into()))
+    Ok(Data::new(s.orgs.update_team(&scope.actor, scope.org_id, team, TeamPatch { name, description }).await?.into()))
 }
 
 /// Deletes a team and its seats (needs `teams:manage` on it).
@@ -175,7 +175,7 @@ async fn delete_team(
     Path((_, team)): Path<(OrgId, TeamId)>,
 ) -> ApiResult<NoContent> {
     scope.require_on(&s.app, "teams:manage", &ResourceRef::team(team)).await?;
-    s.orgs.delete_team(&scope, team).await?;
+    s.orgs.delete_team(&scope.actor, scope.org_id, team).await?;
     Ok(NoContent)
 }
 
@@ -202,7 +202,7 @@ async fn add_team_member(
 ) -> ApiResult<Created<TeamMemberOut>> {
     scope.require_on(&s.app, "teams:manage", &ResourceRef::team(team)).await?;
     let role = input.role.unwrap_or(TeamRole::Member);
-    Ok(Created(s.orgs.add_team_member(&scope, team, input.user_id, role).await?.into()))
+    Ok(Created(s.orgs.add_team_member(&scope.actor, scope.org_id, team, input.user_id, role).await?.into()))
 }
 
 /// The team's seats, oldest first (needs `teams:read` on it).
@@ -241,7 +241,7 @@ async fn change_team_member(
     Json(input): Json<TeamMemberPatch>,
 ) -> ApiResult<Data<TeamMemberOut>> {
     scope.require_on(&s.app, "teams:manage", &ResourceRef::team(team)).await?;
-    Ok(Data::new(s.orgs.change_team_role(&scope, team, user, input.role).await?.into()))
+    Ok(Data::new(s.orgs.change_team_role(&scope.actor, scope.org_id, team, user, input.role).await?.into()))
 }
 
 /// Removes a seat (needs `teams:manage` on the team, or is yourself leaving it).
@@ -258,6 +258,6 @@ async fn remove_team_member(
     if !leaving {
         scope.require_on(&s.app, "teams:manage", &ResourceRef::team(team)).await?;
     }
-    s.orgs.remove_team_member(&scope, team, user).await?;
+    s.orgs.remove_team_member(&scope.actor, scope.org_id, team, user).await?;
     Ok(NoContent)
 }

@@ -3,15 +3,18 @@
 //! the events module's watchers), make the others forget theirs too, so the
 //! cache can live long without a node trusting a removed member for long.
 
+use std::sync::Weak;
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tessera_kernel::bus::{Event, Watcher};
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
 
 use super::Orgs;
 use crate::events::*;
 
 /// The events after which a node must forget cached memberships, seats or organizations.
-pub const CACHE_EVENTS: &[&str] = &[
+const CACHE_EVENTS: &[&str] = &[
     MEMBER_ADDED,
     MEMBER_ROLE_CHANGED,
     MEMBER_REMOVED,
@@ -27,10 +30,27 @@ fn field<T: DeserializeOwned>(data: &Value, name: &str) -> Option<T> {
     data.get(name).and_then(|v| T::deserialize(v).ok())
 }
 
+/// Hears on this node of every change to what it caches, whichever node made it
+/// (holding the module weakly: the core, which the module holds, keeps the watcher).
+pub(crate) struct Forget(pub(crate) Weak<Orgs>);
+
+#[async_trait::async_trait]
+impl Watcher for Forget {
+    fn types(&self) -> &[&'static str] {
+        CACHE_EVENTS
+    }
+
+    async fn seen(&self, event: &Event) {
+        if let Some(orgs) = self.0.upgrade() {
+            orgs.forget_changed(&event.event_type, event.org_id, &event.data);
+        }
+    }
+}
+
 impl Orgs {
     /// Forgets what the event `event_type` (with its `data`) made stale; an
     /// event it cannot read makes it forget everything.
-    pub fn forget_changed(&self, event_type: &str, org: Option<OrgId>, data: &Value) {
+    fn forget_changed(&self, event_type: &str, org: Option<OrgId>, data: &Value) {
         let org = org.or_else(|| field(data, "orgId"));
         let user = field::<UserId>(data, "userId");
         match event_type {

@@ -11,7 +11,8 @@ use tessera_kernel::crypto::{random_token, token_hash};
 use tessera_kernel::db::WriteTxn;
 use tessera_kernel::ids::{InvitationId, OrgId, TeamId, UserId};
 use tessera_kernel::mail::Mail;
-use tessera_kernel::{Actor, ActorRef, ApiError, AppState, FieldError, Millis, OrgScope};
+use tessera_kernel::{Actor, ActorRef, ApiError, FieldError, Millis};
+use tessera_kernel::{Change, ChangeCtx};
 
 use super::{Orgs, Target};
 use crate::entity::invitations::Model;
@@ -69,31 +70,23 @@ fn unknown_team() -> ApiError {
 
 impl Orgs {
     /// Checks the teams of invitations exist here and the caller manages them.
-    async fn check_teams(
-        &self,
-        app: &AppState,
-        scope: &OrgScope,
-        ids: &HashSet<TeamId>,
-    ) -> Result<HashSet<TeamId>, ApiError> {
+    async fn check_teams(&self, actor: &Actor, org: OrgId, ids: &HashSet<TeamId>) -> Result<HashSet<TeamId>, ApiError> {
         let wanted: Vec<TeamId> = ids.iter().copied().collect();
         let found: HashSet<TeamId> =
-            store::teams::among(&self.core.db.conn, scope.org_id, &wanted).await?.into_iter().map(|t| t.id).collect();
+            store::teams::among(&self.core.db.conn, org, &wanted).await?.into_iter().map(|t| t.id).collect();
+        // A resource-level check the handler cannot make: which teams exist is known only now.
+        let authz = self.core.authorizer()?;
         for id in &found {
-            require(app, &scope.actor, scope.org_id, "teams:manage", Some(&ResourceRef::team(*id))).await?;
+            require(&**authz, actor, org, "teams:manage", Some(&ResourceRef::team(*id))).await?;
         }
         Ok(found)
     }
 
     /// Invites one address (the caller holds `members:invite`).
     #[tracing::instrument(skip_all)]
-    pub async fn create_invitation(
-        &self,
-        app: &AppState,
-        scope: &OrgScope,
-        new: NewInvitation,
-    ) -> Result<Model, ApiError> {
+    pub async fn create_invitation(&self, actor: &Actor, org: OrgId, new: NewInvitation) -> Result<Model, ApiError> {
         let entry = BulkEntry { email: new.email.clone(), parsed: Ok(new) };
-        match self.invite_many(app, scope, vec![entry]).await?.pop() {
+        match self.invite_many(actor, org, vec![entry]).await?.pop() {
             Some(Outcome::Created(row)) => Ok(*row),
             Some(Outcome::AlreadyMember) => Err(OrgsError::AlreadyMember.into()),
             Some(Outcome::AlreadyInvited) => Err(OrgsError::AlreadyInvited.into()),
@@ -107,22 +100,21 @@ impl Orgs {
     #[tracing::instrument(skip_all, fields(count = entries.len()))]
     pub async fn invite_many(
         &self,
-        app: &AppState,
-        scope: &OrgScope,
+        actor: &Actor,
+        org: OrgId,
         entries: Vec<BulkEntry>,
     ) -> Result<Vec<Outcome>, ApiError> {
-        let org = scope.org_id;
         let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(entries.len());
         let mut roles: HashMap<String, Result<(), ApiError>> = HashMap::new();
         let teams: HashSet<TeamId> =
             entries.iter().filter_map(|e| e.parsed.as_ref().ok()).flat_map(|n| n.team_ids.clone()).collect();
-        let known_teams = self.check_teams(app, scope, &teams).await?;
+        let known_teams = self.check_teams(actor, org, &teams).await?;
         for entry in &entries {
             let outcome = match &entry.parsed {
                 Err(err) => Some(Outcome::Invalid(err.clone())),
                 Ok(new) => {
                     if !roles.contains_key(&new.role) {
-                        let checked = self.check_assignable(app, &scope.actor, org, &new.role).await;
+                        let checked = self.check_assignable(actor, org, &new.role).await;
                         roles.insert(new.role.clone(), checked);
                     }
                     match roles.get(&new.role) {
@@ -153,9 +145,9 @@ impl Orgs {
         self.expire_in(&txn, org, now).await?;
         let mut invited: HashSet<String> =
             store::invitations::pending_for(&*txn, org, &emails, now).await?.into_iter().map(|i| i.email).collect();
-        let inviter = scope.actor.user_id();
+        let inviter = actor.user_id();
         let inviter_name = self.people(&[inviter]).await?.remove(&inviter).map(|p| p.name);
-        let actor = scope.actor.as_ref();
+        let actor = actor.as_ref();
         let mut created = 0usize;
         for (entry, outcome) in entries.into_iter().zip(outcomes.iter_mut()) {
             let Ok(new) = entry.parsed else { continue };
@@ -194,7 +186,13 @@ impl Orgs {
             let after =
                 json!({ "email": row.email, "role": row.role, "teamIds": row.team_ids, "expiresAt": row.expires_at });
             let target = Target::new("invitation", row.id).diff(Value::Null, after);
-            self.record(&txn, events::INVITATION_CREATED, org, &actor, target, invitation_event(&row, None)).await?;
+            self.core
+                .record(
+                    &txn,
+                    &ChangeCtx::in_org(actor.clone(), org),
+                    Change::new(events::INVITATION_CREATED, target, invitation_event(&row, None)),
+                )
+                .await?;
             *outcome = Some(Outcome::Created(Box::new(row)));
             created += 1;
         }
@@ -261,15 +259,13 @@ impl Orgs {
         if store::invitations::mark_expired(txn, row.id, now).await? {
             let target =
                 Target::new("invitation", row.id).diff(json!({ "status": "pending" }), json!({ "status": "expired" }));
-            self.record(
-                txn,
-                events::INVITATION_EXPIRED,
-                row.org_id,
-                &ActorRef::System,
-                target,
-                invitation_event(row, None),
-            )
-            .await?;
+            self.core
+                .record(
+                    txn,
+                    &ChangeCtx::in_org(ActorRef::System, row.org_id),
+                    Change::new(events::INVITATION_EXPIRED, target, invitation_event(row, None)),
+                )
+                .await?;
         }
         Ok(())
     }
@@ -293,11 +289,10 @@ impl Orgs {
 
     /// Revokes a pending invitation: its link stops working at once.
     #[tracing::instrument(skip_all)]
-    pub async fn revoke_invitation(&self, scope: &OrgScope, id: InvitationId) -> Result<Model, ApiError> {
+    pub async fn revoke_invitation(&self, actor: &Actor, org: OrgId, id: InvitationId) -> Result<Model, ApiError> {
         let now = self.now();
-        let (txn, _) = self.begin_invitations(scope.org_id).await?;
-        let mut row =
-            store::invitations::find(&*txn, scope.org_id, id).await?.ok_or(OrgsError::NotFound("invitation"))?;
+        let (txn, _) = self.begin_invitations(org).await?;
+        let mut row = store::invitations::find(&*txn, org, id).await?.ok_or(OrgsError::NotFound("invitation"))?;
         if InvitationStatus::of(&row.status, row.expires_at, now) != InvitationStatus::Pending
             || !store::invitations::finish(&*txn, id, InvitationStatus::Revoked, None, now).await?
         {
@@ -305,15 +300,13 @@ impl Orgs {
         }
         let target =
             Target::new("invitation", id).diff(json!({ "status": row.status }), json!({ "status": "revoked" }));
-        self.record(
-            &txn,
-            events::INVITATION_REVOKED,
-            scope.org_id,
-            &scope.actor.as_ref(),
-            target,
-            invitation_event(&row, None),
-        )
-        .await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.as_ref(), org),
+                Change::new(events::INVITATION_REVOKED, target, invitation_event(&row, None)),
+            )
+            .await?;
         txn.commit().await?;
         (row.status, row.responded_at, row.updated_at) = ("revoked".into(), Some(now), now);
         Ok(row)
@@ -322,16 +315,10 @@ impl Orgs {
     /// Sends a pending (or expired) invitation again with a new token and a new
     /// expiry; the old link stops working.
     #[tracing::instrument(skip_all)]
-    pub async fn resend_invitation(
-        &self,
-        app: &AppState,
-        scope: &OrgScope,
-        id: InvitationId,
-    ) -> Result<Model, ApiError> {
-        let org = scope.org_id;
+    pub async fn resend_invitation(&self, actor: &Actor, org: OrgId, id: InvitationId) -> Result<Model, ApiError> {
         let db = &self.core.db.conn;
         let row = store::invitations::find(db, org, id).await?.ok_or(OrgsError::NotFound("invitation"))?;
-        self.check_assignable(app, &scope.actor, org, &row.role).await?;
+        self.check_assignable(actor, org, &row.role).await?;
         if let Some(user) = self.identity.user_by_email(&row.email).await?
             && store::members::find(db, org, user.id).await?.is_some()
         {
@@ -350,13 +337,13 @@ impl Orgs {
         if !store::invitations::renew(&*txn, id, &token_hash(&token), expires_at, now).await? {
             return Err(OrgsError::InvitationNotPending.into());
         }
-        let inviter = self.people(&[scope.actor.user_id()]).await?.remove(&scope.actor.user_id()).map(|p| p.name);
+        let inviter = self.people(&[actor.user_id()]).await?.remove(&actor.user_id()).map(|p| p.name);
         let mail = self.invitation_mail(&row, &org_row.name, inviter.as_deref(), &token);
         self.core.mailer.enqueue(&self.core.jobs, &*txn, &mail).await?;
         self.schedule_expiry(&txn, &Model { expires_at, ..row.clone() }).await?;
         let target = Target::new("invitation", id)
             .diff(json!({ "expiresAt": row.expires_at }), json!({ "expiresAt": expires_at }));
-        self.audit_only(&txn, events::INVITATION_RESENT, org, &scope.actor.as_ref(), target).await?;
+        self.core.audit_only(&txn, &ChangeCtx::in_org(actor.as_ref(), org), events::INVITATION_RESENT, target).await?;
         txn.commit().await?;
         self.core.jobs.wake();
         Ok(Model { status: "pending".into(), expires_at, updated_at: now, ..row })

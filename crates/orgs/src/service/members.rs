@@ -5,10 +5,10 @@
 use std::collections::HashSet;
 
 use serde_json::{Value, json};
-use tessera_kernel::authz::require;
 use tessera_kernel::db::WriteTxn;
 use tessera_kernel::ids::{OrgId, UserId};
-use tessera_kernel::{Actor, ApiError, AppState, Millis, OrgScope};
+use tessera_kernel::{Actor, ApiError, Millis};
+use tessera_kernel::{Change, ChangeCtx};
 
 use super::{Orgs, Target};
 use crate::entity::members;
@@ -35,6 +35,11 @@ pub struct MemberView {
     pub name: String,
     pub role: String,
     pub joined_at: Millis,
+}
+
+/// Whether `actor` is the person `user` (removing oneself is leaving).
+pub(crate) fn is_self(actor: &Actor, user: UserId) -> bool {
+    matches!(actor, Actor::User(u) if u.user_id == user)
 }
 
 fn member_event(org: OrgId, user: UserId, role: &str, previous: Option<&str>, via: &'static str) -> MemberEvent {
@@ -78,17 +83,11 @@ impl Orgs {
     }
 
     /// Checks that `role` exists in `org` and that the caller may give it.
-    pub(crate) async fn check_assignable(
-        &self,
-        app: &AppState,
-        actor: &Actor,
-        org: OrgId,
-        role: &str,
-    ) -> Result<(), ApiError> {
-        if !app.authz.role_exists(org, role).await? {
+    pub(crate) async fn check_assignable(&self, actor: &Actor, org: OrgId, role: &str) -> Result<(), ApiError> {
+        if !self.core.authorizer()?.role_exists(org, role).await? {
             return Err(OrgsError::UnknownRole.into());
         }
-        if !app.authz.can_assign_role(actor, org, role).await? {
+        if !self.core.authorizer()?.can_assign_role(actor, org, role).await? {
             return Err(OrgsError::CannotAssignRole.into());
         }
         Ok(())
@@ -98,10 +97,10 @@ impl Orgs {
     /// only an owner changes or removes an owner, and nobody changes or removes
     /// someone whose role holds permissions they lack. (A role that no longer
     /// exists outranks nobody, so such a member can always be fixed.)
-    async fn check_outranks(&self, app: &AppState, actor: &Actor, member: &members::Model) -> Result<(), ApiError> {
+    async fn check_outranks(&self, actor: &Actor, member: &members::Model) -> Result<(), ApiError> {
         let org = member.org_id;
-        if app.authz.can_assign_role(actor, org, &member.role).await?
-            || !app.authz.role_exists(org, &member.role).await?
+        if self.core.authorizer()?.can_assign_role(actor, org, &member.role).await?
+            || !self.core.authorizer()?.role_exists(org, &member.role).await?
         {
             return Ok(());
         }
@@ -128,21 +127,26 @@ impl Orgs {
     #[tracing::instrument(skip_all)]
     pub async fn change_role(
         &self,
-        app: &AppState,
-        scope: &OrgScope,
+        actor: &Actor,
+        org: OrgId,
         user: UserId,
         role: String,
     ) -> Result<MemberView, ApiError> {
-        let org = scope.org_id;
-        self.check_assignable(app, &scope.actor, org, &role).await?;
+        self.check_assignable(actor, org, &role).await?;
         let (txn, member) = self.lock_member(org, user).await?;
         if member.role != role {
-            self.check_outranks(app, &scope.actor, &member).await?;
+            self.check_outranks(actor, &member).await?;
             self.keep_an_owner(&txn, &member).await?;
             store::members::set_role(&*txn, org, user, &role).await?;
             let target = Target::new("member", user).diff(json!({ "role": member.role }), json!({ "role": role }));
             let data = member_event(org, user, &role, Some(&member.role), "changed");
-            self.record(&txn, events::MEMBER_ROLE_CHANGED, org, &scope.actor.as_ref(), target, data).await?;
+            self.core
+                .record(
+                    &txn,
+                    &ChangeCtx::in_org(actor.as_ref(), org),
+                    Change::new(events::MEMBER_ROLE_CHANGED, target, data),
+                )
+                .await?;
             txn.commit().await?;
             self.forget_member(org, user);
         }
@@ -157,21 +161,18 @@ impl Orgs {
     }
 
     /// Removes `user` from the organization with their team seats. The caller
-    /// needs `members:manage`, unless they remove themselves (leaving).
+    /// holds `members:manage` (the handler checks), unless they remove
+    /// themselves (leaving).
     #[tracing::instrument(skip_all)]
-    pub async fn remove_member(&self, app: &AppState, scope: &OrgScope, user: UserId) -> Result<(), ApiError> {
-        let org = scope.org_id;
-        let leaving = matches!(&scope.actor, Actor::User(u) if u.user_id == user);
-        if !leaving {
-            require(app, &scope.actor, org, "members:manage", None).await?;
-        }
+    pub async fn remove_member(&self, actor: &Actor, org: OrgId, user: UserId) -> Result<(), ApiError> {
+        let leaving = is_self(actor, user);
         let (txn, member) = self.lock_member(org, user).await?;
         if !leaving {
-            self.check_outranks(app, &scope.actor, &member).await?;
+            self.check_outranks(actor, &member).await?;
         }
         self.keep_an_owner(&txn, &member).await?;
         let via = if leaving { "left" } else { "removed" };
-        self.drop_member(&txn, &scope.actor.as_ref(), &member, via).await?;
+        self.drop_member(&txn, &actor.as_ref(), &member, via).await?;
         txn.commit().await?;
         self.forget_member(org, user);
         Ok(())
@@ -192,29 +193,36 @@ impl Orgs {
             let data = TeamMemberEvent { org_id: org, team_id: seat.team_id, user_id: user, role: seat.role.clone() };
             let target = Target::new("team_member", format!("{}:{user}", seat.team_id))
                 .diff(json!({ "role": seat.role }), Value::Null);
-            self.record(txn, events::TEAM_MEMBER_REMOVED, org, actor, target, data).await?;
+            self.core
+                .record(
+                    txn,
+                    &ChangeCtx::in_org(actor.clone(), org),
+                    Change::new(events::TEAM_MEMBER_REMOVED, target, data),
+                )
+                .await?;
             self.forget_seat(seat.team_id, user);
         }
         store::members::delete(&**txn, org, user).await?;
         self.core.org_cleanup.member_removed(txn, org, user).await?;
         let target = Target::new("member", user).diff(json!({ "role": member.role }), Value::Null);
         let data = member_event(org, user, &member.role, None, via);
-        self.record(txn, events::MEMBER_REMOVED, org, actor, target, data).await
+        self.core
+            .record(txn, &ChangeCtx::in_org(actor.clone(), org), Change::new(events::MEMBER_REMOVED, target, data))
+            .await
     }
 
     /// The caller leaves the organization (never its last owner).
-    pub async fn leave(&self, app: &AppState, scope: &OrgScope) -> Result<(), ApiError> {
-        let user = scope.actor.session_user().map_err(|_| OrgsError::PersonOnly)?.user_id;
-        self.remove_member(app, scope, user).await
+    pub async fn leave(&self, actor: &Actor, org: OrgId) -> Result<(), ApiError> {
+        let user = actor.session_user().map_err(|_| OrgsError::PersonOnly)?.user_id;
+        self.remove_member(actor, org, user).await
     }
 
     /// Hands ownership to another member: they become owner, the caller admin.
     #[tracing::instrument(skip_all)]
-    pub async fn transfer_ownership(&self, app: &AppState, scope: &OrgScope, to: UserId) -> Result<(), ApiError> {
-        let org = scope.org_id;
-        let me = scope.actor.session_user().map_err(|_| OrgsError::PersonOnly)?.user_id;
+    pub async fn transfer_ownership(&self, actor: &Actor, org: OrgId, to: UserId) -> Result<(), ApiError> {
+        let me = actor.session_user().map_err(|_| OrgsError::PersonOnly)?.user_id;
         // Who may ask comes first: to anyone but an owner, the answer is 403 whatever the body says.
-        if !app.authz.can_assign_role(&scope.actor, org, OWNER).await? {
+        if !self.core.authorizer()?.can_assign_role(actor, org, OWNER).await? {
             return Err(OrgsError::OwnerRequired.into());
         }
         if me == to {
@@ -225,17 +233,25 @@ impl Orgs {
             return Err(OrgsError::OwnerRequired.into());
         }
         let target = store::members::find(&*txn, org, to).await?.ok_or(OrgsError::NotAnOrgMember)?;
-        let actor = scope.actor.as_ref();
+        let actor = actor.as_ref();
         if target.role != OWNER {
             store::members::set_role(&*txn, org, to, OWNER).await?;
             let audit = Target::new("member", to).diff(json!({ "role": target.role }), json!({ "role": OWNER }));
             let data = member_event(org, to, OWNER, Some(&target.role), "transfer");
-            self.record(&txn, events::MEMBER_ROLE_CHANGED, org, &actor, audit, data).await?;
+            self.core
+                .record(
+                    &txn,
+                    &ChangeCtx::in_org(actor.clone(), org),
+                    Change::new(events::MEMBER_ROLE_CHANGED, audit, data),
+                )
+                .await?;
         }
         store::members::set_role(&*txn, org, me, ADMIN).await?;
         let audit = Target::new("member", me).diff(json!({ "role": OWNER }), json!({ "role": ADMIN }));
         let data = member_event(org, me, ADMIN, Some(OWNER), "transfer");
-        self.record(&txn, events::MEMBER_ROLE_CHANGED, org, &actor, audit, data).await?;
+        self.core
+            .record(&txn, &ChangeCtx::in_org(actor.clone(), org), Change::new(events::MEMBER_ROLE_CHANGED, audit, data))
+            .await?;
         txn.commit().await?;
         self.forget_member(org, to);
         self.forget_member(org, me);

@@ -2,8 +2,8 @@
 //! identity module (names and addresses of members), and this node's cache of
 //! who holds which role, read on every authorization check.
 
-pub mod cache;
-pub mod directory;
+pub(crate) mod cache;
+mod directory;
 pub(crate) mod expiry;
 pub mod invitations;
 pub mod members;
@@ -15,19 +15,12 @@ pub mod teams;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::DatabaseTransaction;
-use tessera_identity::Identity;
-use tessera_identity::api::UserSummary;
+use tessera_identity::api::{Identity, UserSummary};
 pub(crate) use tessera_kernel::audit::Target;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
-use tessera_kernel::outbox::NewEvent;
-use tessera_kernel::{ActorRef, ApiError, Core, Millis};
+use tessera_kernel::{ApiError, Core, Millis};
 
-/// Seconds a node trusts its cached roles at most. Changes made on this node
-/// apply at once; those made on another as soon as this node hears of their
-/// event (see [`cache`]), normally well under a second. This bounds only what no
-/// event announces, such as a row edited by hand in the database.
-const ROLE_CACHE_SECS: u64 = 120;
+use crate::config::OrgsConfig;
 
 /// A team seat as checks need it: the team's organization and the seat's role.
 pub(crate) type Seat = (OrgId, Arc<str>);
@@ -45,9 +38,13 @@ pub struct Orgs {
 }
 
 impl Orgs {
-    /// Builds the module and registers its part of users' personal data.
-    pub fn new(core: Core, identity: Arc<Identity>) -> Arc<Self> {
-        let ttl = Duration::from_secs(ROLE_CACHE_SECS);
+    /// Builds the module and registers its part of users' personal data, its
+    /// expiry job and the watcher that keeps this node's caches current.
+    /// Changes made on this node apply to its caches at once; those made on
+    /// another as soon as this node hears of their event (see [`cache`]);
+    /// `orgs.membership_cache_secs` bounds only what no event announces.
+    pub(crate) fn new(core: Core, cfg: &OrgsConfig, identity: Arc<Identity>) -> Arc<Self> {
+        let ttl = Duration::from_secs(cfg.membership_cache_secs);
         let orgs = Arc::new(Self {
             roles: moka::sync::Cache::builder().max_capacity(200_000).time_to_live(ttl).build(),
             seats: moka::sync::Cache::builder().max_capacity(200_000).time_to_live(ttl).build(),
@@ -57,41 +54,13 @@ impl Orgs {
         });
         // A weak link: the registry lives in the core, which the module holds.
         core.personal.register(Arc::new(personal::Memberships(Arc::downgrade(&orgs))));
+        core.bus.watch(Arc::new(cache::Forget(Arc::downgrade(&orgs))));
         expiry::register(&orgs);
         orgs
     }
 
     pub(crate) fn now(&self) -> Millis {
         self.core.clock.now_ms()
-    }
-
-    /// Records a change in `txn`: its event in the outbox and its audit entry,
-    /// so both exist exactly when the change does.
-    pub(crate) async fn record(
-        &self,
-        txn: &DatabaseTransaction,
-        event_type: &'static str,
-        org: OrgId,
-        actor: &ActorRef,
-        target: Target,
-        data: impl serde::Serialize,
-    ) -> Result<(), ApiError> {
-        let mut event = NewEvent::new(event_type, actor.clone(), data);
-        event.org_id = Some(org);
-        self.core.record_change(txn, event, target).await
-    }
-
-    /// Records an audit entry without an event.
-    pub(crate) async fn audit_only(
-        &self,
-        txn: &DatabaseTransaction,
-        action: &'static str,
-        org: OrgId,
-        actor: &ActorRef,
-        target: Target,
-    ) -> Result<(), ApiError> {
-        self.core.audit.record(txn, target.entry(actor.clone(), action, Some(org))).await?;
-        Ok(())
     }
 
     /// Forgets this node's cached role of `user` in `org` (after a committed change).

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tessera_kernel::authz::Directory;
 use tessera_kernel::ids::OrgId;
-use tessera_kernel::{Actor, ApiError, OrgScope};
+use tessera_kernel::{Actor, ApiError};
+use tessera_kernel::{Change, ChangeCtx};
 
 use super::{Orgs, Target};
 use crate::entity::{members, orgs};
@@ -89,11 +90,23 @@ impl Orgs {
             store::members::insert(&*txn, member).await?;
             let actor_ref = actor.as_ref();
             let target = Target::new("org", org.id).diff(Value::Null, snapshot(&org));
-            self.record(&txn, events::ORG_CREATED, org.id, &actor_ref, target, org_event(&org, vec![])).await?;
+            self.core
+                .record(
+                    &txn,
+                    &ChangeCtx::in_org(actor_ref.clone(), org.id),
+                    Change::new(events::ORG_CREATED, target, org_event(&org, vec![])),
+                )
+                .await?;
             let data =
                 MemberEvent { org_id: org.id, user_id: user, role: OWNER.into(), previous_role: None, via: "created" };
             let target = Target::new("member", user).diff(Value::Null, json!({ "role": OWNER }));
-            self.record(&txn, events::MEMBER_ADDED, org.id, &actor_ref, target, data).await?;
+            self.core
+                .record(
+                    &txn,
+                    &ChangeCtx::in_org(actor_ref.clone(), org.id),
+                    Change::new(events::MEMBER_ADDED, target, data),
+                )
+                .await?;
             txn.commit().await?;
             self.forget_member(org.id, user);
             return Ok(OrgView { org, role: Some(OWNER.to_owned()) });
@@ -145,28 +158,28 @@ impl Orgs {
 
     /// The organization in scope, with the caller's role (both from this node's
     /// brief caches, which changes made here clear at once).
-    pub async fn get_org(&self, scope: &OrgScope) -> Result<OrgView, ApiError> {
-        let org = match self.rows.get(&scope.org_id) {
+    pub async fn get_org(&self, actor: &Actor, id: OrgId) -> Result<OrgView, ApiError> {
+        let org = match self.rows.get(&id) {
             Some(row) => row,
             None => {
-                let row = store::orgs::find(&self.core.db.conn, scope.org_id).await?;
+                let row = store::orgs::find(&self.core.db.conn, id).await?;
                 let row = Arc::new(row.ok_or(OrgsError::NotFound("organization"))?);
-                self.rows.insert(scope.org_id, row.clone());
+                self.rows.insert(id, row.clone());
                 row
             }
         };
-        let role = match &scope.actor {
+        let role = match actor {
             Actor::ApiKey(key) if key.org_id.is_some() => None,
-            actor => self.org_role(scope.org_id, actor.user_id()).await?,
+            actor => self.org_role(id, actor.user_id()).await?,
         };
         Ok(OrgView { org: (*org).clone(), role })
     }
 
     /// Applies `patch` (the caller holds `org:update`).
     #[tracing::instrument(skip_all)]
-    pub async fn update_org(&self, scope: &OrgScope, patch: OrgPatch) -> Result<OrgView, ApiError> {
+    pub async fn update_org(&self, actor: &Actor, id: OrgId, patch: OrgPatch) -> Result<OrgView, ApiError> {
         let txn = self.core.db.begin_write().await?;
-        let before = store::orgs::lock(&*txn, scope.org_id).await?.ok_or(OrgsError::NotFound("organization"))?;
+        let before = store::orgs::lock(&*txn, id).await?.ok_or(OrgsError::NotFound("organization"))?;
         let mut org = before.clone();
         let mut changed = Vec::new();
         if let Some(name) = patch.name.filter(|n| *n != org.name) {
@@ -199,19 +212,25 @@ impl Orgs {
             };
             let target = Target::new("org", org.id).diff(pick(snapshot(&before)), pick(snapshot(&org)));
             let data = org_event(&org, changed.clone());
-            self.record(&txn, events::ORG_UPDATED, org.id, &scope.actor.as_ref(), target, data).await?;
+            self.core
+                .record(
+                    &txn,
+                    &ChangeCtx::in_org(actor.as_ref(), org.id),
+                    Change::new(events::ORG_UPDATED, target, data),
+                )
+                .await?;
             txn.commit().await?;
             self.rows.invalidate(&org.id);
         }
-        let role = self.get_org(scope).await?.role;
+        let role = self.get_org(actor, id).await?.role;
         Ok(OrgView { org, role })
     }
 
     /// Deletes the organization with its memberships, teams and invitations, and
     /// lets other modules drop theirs (keys, roles, grants) in the same transaction.
     #[tracing::instrument(skip_all)]
-    pub async fn delete_org(&self, scope: &OrgScope) -> Result<(), ApiError> {
-        let id = scope.org_id;
+    pub async fn delete_org(&self, actor: &Actor, org: OrgId) -> Result<(), ApiError> {
+        let id = org;
         let txn = self.core.db.begin_write().await?;
         let org = store::orgs::lock(&*txn, id).await?.ok_or(OrgsError::NotFound("organization"))?;
         store::invitations::delete_for_org(&*txn, id).await?;
@@ -220,7 +239,13 @@ impl Orgs {
         self.core.org_cleanup.org_deleted(&txn, id).await?;
         store::orgs::delete(&*txn, id).await?;
         let target = Target::new("org", id).diff(snapshot(&org), Value::Null);
-        self.record(&txn, events::ORG_DELETED, id, &scope.actor.as_ref(), target, org_event(&org, vec![])).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.as_ref(), id),
+                Change::new(events::ORG_DELETED, target, org_event(&org, vec![])),
+            )
+            .await?;
         txn.commit().await?;
         self.forget_all();
         Ok(())

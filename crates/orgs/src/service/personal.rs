@@ -13,6 +13,7 @@ use tessera_kernel::clock::from_millis;
 use tessera_kernel::ids::{OrgId, UserId};
 use tessera_kernel::personal::PersonalData;
 use tessera_kernel::{ActorRef, ApiError};
+use tessera_kernel::{Change, ChangeCtx};
 
 use super::invitations::invitation_event;
 use super::{Orgs, Target};
@@ -101,7 +102,13 @@ impl Orgs {
                 let data =
                     events::TeamMemberEvent { org_id: m.org_id, team_id: seat.team_id, user_id: user, role: seat.role };
                 let target = Target::new("team_member", format!("{}:{user}", seat.team_id));
-                self.record(txn, events::TEAM_MEMBER_REMOVED, m.org_id, &actor, target, data).await?;
+                self.core
+                    .record(
+                        txn,
+                        &ChangeCtx::in_org(actor.clone(), m.org_id),
+                        Change::new(events::TEAM_MEMBER_REMOVED, target, data),
+                    )
+                    .await?;
                 self.forget_seat(seat.team_id, user);
             }
             store::members::delete(txn, m.org_id, user).await?;
@@ -113,7 +120,13 @@ impl Orgs {
                 previous_role: None,
                 via: "account_deleted",
             };
-            self.record(txn, events::MEMBER_REMOVED, m.org_id, &actor, Target::new("member", user), data).await?;
+            self.core
+                .record(
+                    txn,
+                    &ChangeCtx::in_org(actor.clone(), m.org_id),
+                    Change::new(events::MEMBER_REMOVED, Target::new("member", user), data),
+                )
+                .await?;
             self.forget_member(m.org_id, user);
         }
         for row in store::invitations::sent_by(txn, user).await? {
@@ -121,7 +134,12 @@ impl Orgs {
                 && store::invitations::finish(txn, row.id, InvitationStatus::Revoked, None, now).await?
             {
                 let target = Target::new("invitation", row.id);
-                self.record(txn, events::INVITATION_REVOKED, row.org_id, &actor, target, invitation_event(&row, None))
+                self.core
+                    .record(
+                        txn,
+                        &ChangeCtx::in_org(actor.clone(), row.org_id),
+                        Change::new(events::INVITATION_REVOKED, target, invitation_event(&row, None)),
+                    )
                     .await?;
             }
         }
@@ -132,7 +150,7 @@ impl Orgs {
         // Their audit entries name the address (and who accepted): it goes there too,
         // pending offers included; the rows of those keep it for the organization.
         let received: Vec<String> = received.iter().map(ToString::to_string).collect();
-        self.core.audit.erase_changes(txn, "invitation", &received).await?;
+        self.core.audit_sink()?.erase_changes(txn, "invitation", &received).await?;
         Ok(())
     }
 }

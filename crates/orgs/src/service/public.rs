@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use tessera_identity::api::{PreparedUser, Secret, UserSummary};
 use tessera_kernel::crypto::token_hash;
 use tessera_kernel::ids::{TeamId, UserId};
-use tessera_kernel::{Actor, ActorRef, ApiError, AppState, Millis};
+use tessera_kernel::{Actor, ActorRef, ApiError, Millis};
+use tessera_kernel::{Change, ChangeCtx};
 
 use super::invitations::{actor_or_system, invitation_event, team_ids_of};
 use super::{Orgs, Target};
@@ -70,7 +71,7 @@ impl Orgs {
 
     /// Accepts for the signed-in caller, whose verified address must be the invited one.
     #[tracing::instrument(skip_all)]
-    pub async fn accept_signed_in(&self, app: &AppState, actor: &Actor, token: &str) -> Result<Accepted, ApiError> {
+    pub async fn accept_signed_in(&self, actor: &Actor, token: &str) -> Result<Accepted, ApiError> {
         let user = actor.session_user().map_err(|_| OrgsError::PersonOnly)?.user_id;
         let row = self.usable(token).await?;
         let me = self.people(&[user]).await?.remove(&user).ok_or(OrgsError::NotFound("user"))?;
@@ -80,21 +81,15 @@ impl Orgs {
         if !me.email_verified {
             return Err(OrgsError::EmailNotVerified.into());
         }
-        self.role_still_exists(app, &row).await?;
+        self.role_still_exists(&row).await?;
         self.accept(row, Joiner::Existing(me)).await
     }
 
     /// Creates the invited person's account (address verified by the link) and accepts.
     #[tracing::instrument(skip_all)]
-    pub async fn accept_registering(
-        &self,
-        app: &AppState,
-        token: &str,
-        name: &str,
-        password: &Secret,
-    ) -> Result<Accepted, ApiError> {
+    pub async fn accept_registering(&self, token: &str, name: &str, password: &Secret) -> Result<Accepted, ApiError> {
         let row = self.usable(token).await?;
-        self.role_still_exists(app, &row).await?;
+        self.role_still_exists(&row).await?;
         if self.identity.user_by_email(&row.email).await?.is_some() {
             return Err(OrgsError::EmailTaken.into());
         }
@@ -104,8 +99,12 @@ impl Orgs {
 
     /// A custom role may have been deleted since the invitation was sent; joining
     /// with it would make a member who holds nothing.
-    async fn role_still_exists(&self, app: &AppState, row: &invitations::Model) -> Result<(), ApiError> {
-        if app.authz.role_exists(row.org_id, &row.role).await? { Ok(()) } else { Err(OrgsError::RoleGone.into()) }
+    async fn role_still_exists(&self, row: &invitations::Model) -> Result<(), ApiError> {
+        if self.core.authorizer()?.role_exists(row.org_id, &row.role).await? {
+            Ok(())
+        } else {
+            Err(OrgsError::RoleGone.into())
+        }
     }
 
     async fn accept(&self, row: invitations::Model, joiner: Joiner) -> Result<Accepted, ApiError> {
@@ -128,12 +127,19 @@ impl Orgs {
         store::members::insert(&*txn, member).await?;
         let target = Target::new("invitation", row.id)
             .diff(json!({ "status": "pending" }), json!({ "status": "accepted", "acceptedBy": user.id }));
-        self.record(&txn, events::INVITATION_ACCEPTED, org_id, &actor, target, invitation_event(&row, Some(user.id)))
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.clone(), org_id),
+                Change::new(events::INVITATION_ACCEPTED, target, invitation_event(&row, Some(user.id))),
+            )
             .await?;
         let data =
             MemberEvent { org_id, user_id: user.id, role: row.role.clone(), previous_role: None, via: "invitation" };
         let target = Target::new("member", user.id).diff(Value::Null, json!({ "role": row.role }));
-        self.record(&txn, events::MEMBER_ADDED, org_id, &actor, target, data).await?;
+        self.core
+            .record(&txn, &ChangeCtx::in_org(actor.clone(), org_id), Change::new(events::MEMBER_ADDED, target, data))
+            .await?;
         // Teams deleted since the invitation was sent are skipped.
         let teams: Vec<TeamId> =
             store::teams::among(&*txn, org_id, &team_ids_of(&row)).await?.into_iter().map(|t| t.id).collect();
@@ -145,7 +151,13 @@ impl Orgs {
             let data = TeamMemberEvent { org_id, team_id: *team, user_id: user.id, role: role.into() };
             let target =
                 Target::new("team_member", format!("{team}:{}", user.id)).diff(Value::Null, json!({ "role": role }));
-            self.record(&txn, events::TEAM_MEMBER_ADDED, org_id, &actor, target, data).await?;
+            self.core
+                .record(
+                    &txn,
+                    &ChangeCtx::in_org(actor.clone(), org_id),
+                    Change::new(events::TEAM_MEMBER_ADDED, target, data),
+                )
+                .await?;
         }
         txn.commit().await?;
         self.forget_member(org_id, user.id);
@@ -167,7 +179,13 @@ impl Orgs {
         let target =
             Target::new("invitation", row.id).diff(json!({ "status": "pending" }), json!({ "status": "declined" }));
         let data = invitation_event(&row, None);
-        self.record(&txn, events::INVITATION_DECLINED, row.org_id, &actor_or_system(actor), target, data).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor_or_system(actor), row.org_id),
+                Change::new(events::INVITATION_DECLINED, target, data),
+            )
+            .await?;
         txn.commit().await?;
         Ok(())
     }

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
-use tessera_kernel::{ActorRef, ApiError, Millis, OrgScope};
+use tessera_kernel::{Actor, Change, ChangeCtx};
+use tessera_kernel::{ActorRef, ApiError, Millis};
 
 use super::{Orgs, Target};
 use crate::entity::{team_members, teams};
@@ -56,8 +57,7 @@ impl Orgs {
     /// Creates a team (the caller holds `teams:create`); the caller, when a
     /// member, becomes its admin.
     #[tracing::instrument(skip_all)]
-    pub async fn create_team(&self, scope: &OrgScope, new: NewTeam) -> Result<teams::Model, ApiError> {
-        let org = scope.org_id;
+    pub async fn create_team(&self, actor: &Actor, org: OrgId, new: NewTeam) -> Result<teams::Model, ApiError> {
         let now = self.now();
         let team = teams::Model {
             id: TeamId::new(),
@@ -67,12 +67,18 @@ impl Orgs {
             created_at: now,
             updated_at: now,
         };
-        let actor = scope.actor.as_ref();
-        let user = scope.actor.user_id();
+        let user = actor.user_id();
+        let actor = actor.as_ref();
         let txn = self.core.db.begin_write().await?;
         store::teams::insert(&*txn, team.clone()).await.map_err(name_taken)?;
         let target = Target::new("team", team.id).diff(Value::Null, snapshot(&team));
-        self.record(&txn, events::TEAM_CREATED, org, &actor, target, team_event(&team)).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.clone(), org),
+                Change::new(events::TEAM_CREATED, target, team_event(&team)),
+            )
+            .await?;
         let creator_is_member = store::members::find(&*txn, org, user).await?.is_some();
         if creator_is_member {
             let seat = team_members::Model {
@@ -100,7 +106,13 @@ impl Orgs {
     ) -> Result<(), ApiError> {
         let data = TeamMemberEvent { org_id: team.org_id, team_id: team.id, user_id: user, role: role.as_str().into() };
         let target = seat_target(team.id, user).diff(Value::Null, json!({ "role": role.as_str() }));
-        self.record(txn, events::TEAM_MEMBER_ADDED, team.org_id, actor, target, data).await
+        self.core
+            .record(
+                txn,
+                &ChangeCtx::in_org(actor.clone(), team.org_id),
+                Change::new(events::TEAM_MEMBER_ADDED, target, data),
+            )
+            .await
     }
 
     /// A page of the organization's teams, by name.
@@ -115,9 +127,15 @@ impl Orgs {
 
     /// Applies `patch` (the caller holds `teams:manage` on the team).
     #[tracing::instrument(skip_all)]
-    pub async fn update_team(&self, scope: &OrgScope, id: TeamId, patch: TeamPatch) -> Result<teams::Model, ApiError> {
+    pub async fn update_team(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: TeamId,
+        patch: TeamPatch,
+    ) -> Result<teams::Model, ApiError> {
         let txn = self.core.db.begin_write().await?;
-        let before = store::teams::find(&*txn, scope.org_id, id).await?.ok_or(OrgsError::NotFound("team"))?;
+        let before = store::teams::find(&*txn, org, id).await?.ok_or(OrgsError::NotFound("team"))?;
         let mut team = before.clone();
         let mut changed = false;
         if let Some(name) = patch.name.filter(|n| *n != team.name) {
@@ -134,19 +152,31 @@ impl Orgs {
         team.updated_at = self.now();
         store::teams::update(&*txn, &team).await.map_err(name_taken)?;
         let target = Target::new("team", id).diff(snapshot(&before), snapshot(&team));
-        self.record(&txn, events::TEAM_UPDATED, scope.org_id, &scope.actor.as_ref(), target, team_event(&team)).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.as_ref(), org),
+                Change::new(events::TEAM_UPDATED, target, team_event(&team)),
+            )
+            .await?;
         txn.commit().await?;
         Ok(team)
     }
 
     /// Deletes a team and its seats (the caller holds `teams:manage` on it).
     #[tracing::instrument(skip_all)]
-    pub async fn delete_team(&self, scope: &OrgScope, id: TeamId) -> Result<(), ApiError> {
+    pub async fn delete_team(&self, actor: &Actor, org: OrgId, id: TeamId) -> Result<(), ApiError> {
         let txn = self.core.db.begin_write().await?;
-        let team = store::teams::find(&*txn, scope.org_id, id).await?.ok_or(OrgsError::NotFound("team"))?;
-        store::teams::delete(&*txn, scope.org_id, id).await?;
+        let team = store::teams::find(&*txn, org, id).await?.ok_or(OrgsError::NotFound("team"))?;
+        store::teams::delete(&*txn, org, id).await?;
         let target = Target::new("team", id).diff(snapshot(&team), Value::Null);
-        self.record(&txn, events::TEAM_DELETED, scope.org_id, &scope.actor.as_ref(), target, team_event(&team)).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.as_ref(), org),
+                Change::new(events::TEAM_DELETED, target, team_event(&team)),
+            )
+            .await?;
         txn.commit().await?;
         self.forget_all();
         Ok(())
@@ -156,12 +186,12 @@ impl Orgs {
     #[tracing::instrument(skip_all)]
     pub async fn add_team_member(
         &self,
-        scope: &OrgScope,
+        actor: &Actor,
+        org: OrgId,
         id: TeamId,
         user: UserId,
         role: TeamRole,
     ) -> Result<SeatView, ApiError> {
-        let org = scope.org_id;
         let txn = self.core.db.begin_write().await?;
         let team = store::teams::find(&*txn, org, id).await?.ok_or(OrgsError::NotFound("team"))?;
         if store::members::find(&*txn, org, user).await?.is_none() {
@@ -178,7 +208,7 @@ impl Orgs {
             added_at: self.now(),
         };
         store::teams::insert_seat(&*txn, seat.clone()).await?;
-        self.seat_added(&txn, &scope.actor.as_ref(), &team, user, role).await?;
+        self.seat_added(&txn, &actor.as_ref(), &team, user, role).await?;
         txn.commit().await?;
         self.forget_seat(id, user);
         self.seat_view(seat).await
@@ -228,12 +258,12 @@ impl Orgs {
     #[tracing::instrument(skip_all)]
     pub async fn change_team_role(
         &self,
-        scope: &OrgScope,
+        actor: &Actor,
+        org: OrgId,
         id: TeamId,
         user: UserId,
         role: TeamRole,
     ) -> Result<SeatView, ApiError> {
-        let org = scope.org_id;
         let txn = self.core.db.begin_write().await?;
         store::teams::find(&*txn, org, id).await?.ok_or(OrgsError::NotFound("team"))?;
         let mut seat = store::teams::find_seat(&*txn, id, user).await?.ok_or(OrgsError::NotFound("team member"))?;
@@ -242,7 +272,13 @@ impl Orgs {
             let target = seat_target(id, user).diff(json!({ "role": seat.role }), json!({ "role": role.as_str() }));
             seat.role = role.as_str().into();
             let data = TeamMemberEvent { org_id: org, team_id: id, user_id: user, role: seat.role.clone() };
-            self.record(&txn, events::TEAM_MEMBER_ROLE_CHANGED, org, &scope.actor.as_ref(), target, data).await?;
+            self.core
+                .record(
+                    &txn,
+                    &ChangeCtx::in_org(actor.as_ref(), org),
+                    Change::new(events::TEAM_MEMBER_ROLE_CHANGED, target, data),
+                )
+                .await?;
             txn.commit().await?;
             self.forget_seat(id, user);
         }
@@ -251,15 +287,26 @@ impl Orgs {
 
     /// Removes a seat (the caller holds `teams:manage` on the team, or leaves it).
     #[tracing::instrument(skip_all)]
-    pub async fn remove_team_member(&self, scope: &OrgScope, id: TeamId, user: UserId) -> Result<(), ApiError> {
-        let org = scope.org_id;
+    pub async fn remove_team_member(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: TeamId,
+        user: UserId,
+    ) -> Result<(), ApiError> {
         let txn = self.core.db.begin_write().await?;
         store::teams::find(&*txn, org, id).await?.ok_or(OrgsError::NotFound("team"))?;
         let seat = store::teams::find_seat(&*txn, id, user).await?.ok_or(OrgsError::NotFound("team member"))?;
         store::teams::delete_seat(&*txn, id, user).await?;
         let target = seat_target(id, user).diff(json!({ "role": seat.role }), Value::Null);
         let data = TeamMemberEvent { org_id: org, team_id: id, user_id: user, role: seat.role };
-        self.record(&txn, events::TEAM_MEMBER_REMOVED, org, &scope.actor.as_ref(), target, data).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.as_ref(), org),
+                Change::new(events::TEAM_MEMBER_REMOVED, target, data),
+            )
+            .await?;
         txn.commit().await?;
         self.forget_seat(id, user);
         Ok(())

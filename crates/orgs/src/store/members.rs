@@ -37,10 +37,6 @@ pub async fn delete_for_org<C: ConnectionTrait>(conn: &C, org: OrgId) -> Result<
     Ok(Entity::delete_many().filter(Column::OrgId.eq(org)).exec(conn).await?.rows_affected)
 }
 
-pub async fn delete_for_user<C: ConnectionTrait>(conn: &C, user: UserId) -> Result<u64, DbErr> {
-    Ok(Entity::delete_many().filter(Column::UserId.eq(user)).exec(conn).await?.rows_affected)
-}
-
 /// How many members of `org` hold `role` (indexed on `(org_id, role)`).
 pub async fn count_with_role<C: ConnectionTrait>(conn: &C, org: OrgId, role: &str) -> Result<u64, DbErr> {
     Entity::find().filter(Column::OrgId.eq(org)).filter(Column::Role.eq(role)).count(conn).await

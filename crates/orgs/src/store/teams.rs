@@ -159,7 +159,3 @@ pub async fn delete_seats_of_member<C: ConnectionTrait>(conn: &C, org: OrgId, us
 pub async fn seats_of_user<C: ConnectionTrait>(conn: &C, user: UserId) -> Result<Vec<seats::Model>, DbErr> {
     seats::Entity::find().filter(seats::Column::UserId.eq(user)).order_by_asc(seats::Column::AddedAt).all(conn).await
 }
-
-pub async fn delete_seats_of_user<C: ConnectionTrait>(conn: &C, user: UserId) -> Result<u64, DbErr> {
-    Ok(seats::Entity::delete_many().filter(seats::Column::UserId.eq(user)).exec(conn).await?.rows_affected)
-}

@@ -3,7 +3,7 @@
 //! refused, naming the organizations, while the user is their last owner.
 
 use serde_json::json;
-use tessera_orgs::entity::{members, team_members};
+use tessera_orgs::testing::{members, team_members};
 use tessera_testkit::spawn_app;
 
 use crate::support::{assert_error, events_of, join, org_id, rows_of, team};

@@ -4,7 +4,7 @@
 
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
-use tessera_orgs::entity::invitations;
+use tessera_orgs::testing::invitations;
 use tessera_testkit::{SmtpSink, TestApp, spawn_app_with};
 
 use crate::support::{Mailbox, assert_error, events_of, fresh_email, org_id, team, verified_user};

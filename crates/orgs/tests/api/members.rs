@@ -3,7 +3,7 @@
 //! and only an owner changes or removes an owner.
 
 use serde_json::json;
-use tessera_orgs::entity::team_members;
+use tessera_orgs::testing::team_members;
 use tessera_testkit::spawn_app;
 
 use crate::support::{assert_error, events_of, join, org_id, rows_of, team};
@@ -252,9 +252,9 @@ async fn a_member_left_with_a_role_that_no_longer_exists_can_be_given_another() 
     let admin = join(&app, &owner, &org, "admin").await;
     let stray = join(&app, &owner, &org, "viewer").await;
     // Behind the application's back: a role id that names nothing.
-    tessera_orgs::entity::members::Entity::update_many()
-        .col_expr(tessera_orgs::entity::members::Column::Role, Expr::value(uuid::Uuid::now_v7().to_string()))
-        .filter(tessera_orgs::entity::members::Column::UserId.eq(stray.id.parse::<uuid::Uuid>().unwrap()))
+    tessera_orgs::testing::members::Entity::update_many()
+        .col_expr(tessera_orgs::testing::members::Column::Role, Expr::value(uuid::Uuid::now_v7().to_string()))
+        .filter(tessera_orgs::testing::members::Column::UserId.eq(stray.id.parse::<uuid::Uuid>().unwrap()))
         .exec(&app.core.db.conn)
         .await
         .unwrap();

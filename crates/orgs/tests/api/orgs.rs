@@ -2,7 +2,7 @@
 //! delete with everything in it.
 
 use serde_json::json;
-use tessera_orgs::entity::{invitations, members, team_members, teams};
+use tessera_orgs::testing::{invitations, members, team_members, teams};
 use tessera_testkit::spawn_app;
 
 use crate::support::{assert_error, create_org, events_of, join, org_id, rows_of, team};

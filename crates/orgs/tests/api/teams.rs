@@ -2,7 +2,7 @@
 //! hold seats; a team's admins manage that team and no other.
 
 use serde_json::json;
-use tessera_orgs::entity::team_members;
+use tessera_orgs::testing::team_members;
 use tessera_testkit::spawn_app;
 
 use crate::support::{assert_error, events_of, join, org_id, rows_of, team};

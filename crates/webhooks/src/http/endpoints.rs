@@ -6,11 +6,9 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tessera_kernel::PageQuery;
 use tessera_kernel::ids::OrgId;
-use tessera_kernel::{
-    ApiResult, Created, Data, FieldError, FieldErrors, Json, NoContent, OrgScope, Page, PageMeta, Path, Query,
-};
-use tessera_orgs::http::PageQuery;
+use tessera_kernel::{ApiResult, Created, Data, FieldError, FieldErrors, Json, NoContent, OrgScope, Page, Path, Query};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -114,7 +112,7 @@ async fn create_endpoint(
         is_active: input.is_active.unwrap_or(true),
         ed25519,
     };
-    Ok(Created(s.hooks.create_endpoint(&scope, new).await?))
+    Ok(Created(s.hooks.create_endpoint(&scope.actor, scope.org_id, new).await?))
 }
 
 /// The organization's endpoints, oldest first (needs `webhooks:read`).
@@ -127,9 +125,9 @@ async fn list_endpoints(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Page<EndpointOut>> {
     scope.require(&s.app, "webhooks:read").await?;
-    let (page, limit) = q.parse()?;
-    let (rows, total) = s.hooks.list_endpoints(scope.org_id, page, limit).await?;
-    Ok(Page::new(rows, PageMeta { page, limit, total }))
+    let page = q.parse()?;
+    let (rows, total) = s.hooks.list_endpoints(scope.org_id, page).await?;
+    Ok(Page::new(rows, page.meta(total)))
 }
 
 /// One endpoint (needs `webhooks:read`); Ed25519 endpoints show their public key.
@@ -203,7 +201,7 @@ async fn update_endpoint(
         is_active: input.is_active,
     };
     errors.finish()?;
-    Ok(Data::new(s.hooks.update_endpoint(&scope, id, patch).await?))
+    Ok(Data::new(s.hooks.update_endpoint(&scope.actor, scope.org_id, id, patch).await?))
 }
 
 /// Deletes an endpoint with its delivery history (needs `webhooks:manage`).
@@ -216,7 +214,7 @@ async fn delete_endpoint(
     Path((_, id)): Path<(OrgId, EndpointId)>,
 ) -> ApiResult<NoContent> {
     scope.require(&s.app, "webhooks:manage").await?;
-    s.hooks.delete_endpoint(&scope, id).await?;
+    s.hooks.delete_endpoint(&scope.actor, scope.org_id, id).await?;
     Ok(NoContent)
 }
 
@@ -248,7 +246,7 @@ async fn rotate_secret(
             "must be 0..=720",
         )]));
     }
-    Ok(Data::new(s.hooks.rotate_secret(&scope, id, grace).await?))
+    Ok(Data::new(s.hooks.rotate_secret(&scope.actor, scope.org_id, id, grace).await?))
 }
 
 /// Sends a `webhook.test` message to this endpoint (needs `webhooks:manage`); answers its delivery.

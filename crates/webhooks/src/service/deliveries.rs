@@ -6,7 +6,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::{Value, json};
-use tessera_kernel::audit::AuditEntry;
+use tessera_kernel::ChangeCtx;
+use tessera_kernel::audit::Target;
+use tessera_kernel::bus::{DeliveryReport, Event};
 use tessera_kernel::clock::rfc3339_string;
 use tessera_kernel::ids::{EventId, OrgId};
 use tessera_kernel::{ActorRef, ApiError, ApiResult, Millis};
@@ -271,10 +273,8 @@ impl Webhooks {
             .exec(&*txn)
             .await?;
         if res.rows_affected > 0 {
-            let entry = AuditEntry::new(actor.clone(), action, target_type, target_id)
-                .in_org(org)
-                .change(Value::Null, json!({ "queued": res.rows_affected }));
-            self.core.audit.record(&txn, entry).await?;
+            let target = Target::new(target_type, target_id).diff(Value::Null, json!({ "queued": res.rows_affected }));
+            self.core.audit_only(&txn, &ChangeCtx::in_org(actor.clone(), org), action, target).await?;
         }
         txn.commit().await?;
         self.wake.notify_one();
@@ -286,7 +286,7 @@ impl Webhooks {
         let ep = self.endpoint(org, endpoint).await?;
         let now = self.core.clock.now_ms();
         let data = TestEvent { endpoint_id: ep.id, message: "This is a test message from tessera.".to_owned() };
-        let event = tessera_events::Event {
+        let event = Event {
             id: EventId::new(),
             event_type: events::TEST.to_owned(),
             occurred_at: rfc3339_string(now),
@@ -301,8 +301,8 @@ impl Webhooks {
         row.id = sea_orm::Set(id);
         let txn = self.core.db.begin_write().await?;
         deliveries::Entity::insert(row).exec_without_returning(&*txn).await?;
-        let entry = AuditEntry::new(actor.clone(), "webhook.test_sent", "webhook_endpoint", ep.id).in_org(org);
-        self.core.audit.record(&txn, entry).await?;
+        let target = Target::new("webhook_endpoint", ep.id);
+        self.core.audit_only(&txn, &ChangeCtx::in_org(actor.clone(), org), "webhook.test_sent", target).await?;
         txn.commit().await?;
         self.wake.notify_one();
         self.get_delivery(org, endpoint, id).await
@@ -310,21 +310,23 @@ impl Webhooks {
 }
 
 /// Each endpoint's delivery of an event, for `GET /orgs/{orgId}/events/{id}`.
-pub struct EventDeliveries(pub std::sync::Arc<Webhooks>);
+/// (Holding the module weakly: the core, which the module holds, keeps its reports.)
+pub(crate) struct EventDeliveries(pub(crate) std::sync::Weak<Webhooks>);
 
 #[async_trait::async_trait]
-impl tessera_events::DeliveryReport for EventDeliveries {
+impl DeliveryReport for EventDeliveries {
     fn section(&self) -> &'static str {
         "deliveries"
     }
 
     async fn report(&self, org: OrgId, event: EventId) -> Result<Value, ApiError> {
+        let hooks = self.0.upgrade().ok_or_else(|| ApiError::unavailable("the webhooks module is shutting down"))?;
         let rows = deliveries::Entity::find()
             .filter(deliveries::Column::OrgId.eq(org))
             .filter(deliveries::Column::EventId.eq(event))
             .order_by_asc(deliveries::Column::CreatedAt)
             .limit(1_000)
-            .all(&self.0.core.db.conn)
+            .all(&hooks.core.db.conn)
             .await?;
         Ok(json!(rows.into_iter().map(|d| DeliveryOut::new(d, false)).collect::<Vec<_>>()))
     }

@@ -4,11 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use super::endpoint_change;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tessera_kernel::audit::Target;
 use tessera_kernel::ids::OrgId;
-use tessera_kernel::{ActorRef, ApiError, ApiResult, OrgScope};
+use tessera_kernel::{Actor, ChangeCtx, PageReq};
+use tessera_kernel::{ActorRef, ApiError, ApiResult};
 
 use super::Webhooks;
 use crate::entity::endpoints;
@@ -78,13 +80,13 @@ impl Webhooks {
         self.core.keyring.seal(SEAL_PURPOSE, secret.to_secret_string().as_bytes())
     }
 
-    pub async fn create_endpoint(&self, scope: &OrgScope, new: NewEndpoint) -> ApiResult<EndpointOut> {
+    pub async fn create_endpoint(&self, actor: &Actor, org: OrgId, new: NewEndpoint) -> ApiResult<EndpointOut> {
         self.check_target(&new.url).await?;
         let secret = if new.ed25519 { SigningSecret::generate_ed25519() } else { SigningSecret::generate_hmac() };
         let now = self.core.clock.now_ms();
         let row = endpoints::Model {
             id: EndpointId::new(),
-            org_id: scope.org_id,
+            org_id: org,
             url: new.url,
             name: new.name,
             description: new.description,
@@ -102,14 +104,20 @@ impl Webhooks {
             failing_since: None,
             last_success_at: None,
             last_triggered_at: None,
-            created_by: Some(scope.actor.as_ref().id_string()),
+            created_by: Some(actor.as_ref().id_string()),
             created_at: now,
             updated_at: now,
         };
         let txn = self.core.db.begin_write().await?;
         endpoints::Entity::insert(endpoints::ActiveModel::from(row.clone())).exec_without_returning(&*txn).await?;
         let target = Target::new("webhook_endpoint", row.id).diff(Value::Null, self.audit_view(&row));
-        self.record(&txn, &scope.actor.as_ref(), events::ENDPOINT_CREATED, &row, target).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.as_ref(), row.org_id),
+                endpoint_change(events::ENDPOINT_CREATED, &row, target),
+            )
+            .await?;
         txn.commit().await?;
         Ok(self.view(&row, Some(secret.to_secret_string().to_string())))
     }
@@ -137,14 +145,14 @@ impl Webhooks {
         }
     }
 
-    pub async fn list_endpoints(&self, org: OrgId, page: u64, limit: u64) -> ApiResult<(Vec<EndpointOut>, u64)> {
+    pub async fn list_endpoints(&self, org: OrgId, page: PageReq) -> ApiResult<(Vec<EndpointOut>, u64)> {
         let pages = endpoints::Entity::find()
             .filter(endpoints::Column::OrgId.eq(org))
             .order_by_asc(endpoints::Column::CreatedAt)
             .order_by_asc(endpoints::Column::Id)
-            .paginate(&self.core.db.conn, limit);
+            .paginate(&self.core.db.conn, page.limit);
         let total = pages.num_items().await?;
-        let rows = pages.fetch_page(page.saturating_sub(1)).await?;
+        let rows = pages.fetch_page(page.page.saturating_sub(1)).await?;
         Ok((rows.iter().map(|r| self.view(r, None)).collect(), total))
     }
 
@@ -155,7 +163,8 @@ impl Webhooks {
 
     pub async fn update_endpoint(
         &self,
-        scope: &OrgScope,
+        actor: &Actor,
+        org: OrgId,
         id: EndpointId,
         patch: EndpointPatch,
     ) -> ApiResult<EndpointOut> {
@@ -163,7 +172,7 @@ impl Webhooks {
             self.check_target(url).await?;
         }
         let txn = self.core.db.begin_write().await?;
-        let before = find_endpoint(&*txn, scope.org_id, id).await?;
+        let before = find_endpoint(&*txn, org, id).await?;
         let mut row = before.clone();
         if let Some(v) = patch.url {
             row.url = v;
@@ -218,31 +227,49 @@ impl Webhooks {
         }
         write_columns(&txn, &row, &changed).await?;
         let target = Target::new("webhook_endpoint", row.id).diff(self.audit_view(&before), self.audit_view(&row));
-        self.record(&txn, &scope.actor.as_ref(), events::ENDPOINT_UPDATED, &row, target).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.as_ref(), row.org_id),
+                endpoint_change(events::ENDPOINT_UPDATED, &row, target),
+            )
+            .await?;
         txn.commit().await?;
         self.endpoints.invalidate(&id);
         Ok(self.view(&row, None))
     }
 
     /// Deletes the endpoint with its deliveries and attempts.
-    pub async fn delete_endpoint(&self, scope: &OrgScope, id: EndpointId) -> ApiResult<()> {
+    pub async fn delete_endpoint(&self, actor: &Actor, org: OrgId, id: EndpointId) -> ApiResult<()> {
         use crate::entity::{attempts, deliveries};
         let txn = self.core.db.begin_write().await?;
-        let row = find_endpoint(&*txn, scope.org_id, id).await?;
+        let row = find_endpoint(&*txn, org, id).await?;
         attempts::Entity::delete_many().filter(attempts::Column::EndpointId.eq(id)).exec(&*txn).await?;
         deliveries::Entity::delete_many().filter(deliveries::Column::EndpointId.eq(id)).exec(&*txn).await?;
         endpoints::Entity::delete_by_id(id).exec(&*txn).await?;
         let target = Target::new("webhook_endpoint", id).diff(self.audit_view(&row), Value::Null);
-        self.record(&txn, &scope.actor.as_ref(), events::ENDPOINT_DELETED, &row, target).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.as_ref(), row.org_id),
+                endpoint_change(events::ENDPOINT_DELETED, &row, target),
+            )
+            .await?;
         txn.commit().await?;
         self.endpoints.invalidate(&id);
         Ok(())
     }
 
     /// A new secret; the old one signs too for `grace_hours` (0: stops at once).
-    pub async fn rotate_secret(&self, scope: &OrgScope, id: EndpointId, grace_hours: u32) -> ApiResult<EndpointOut> {
+    pub async fn rotate_secret(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        id: EndpointId,
+        grace_hours: u32,
+    ) -> ApiResult<EndpointOut> {
         let txn = self.core.db.begin_write().await?;
-        let mut row = find_endpoint(&*txn, scope.org_id, id).await?;
+        let mut row = find_endpoint(&*txn, org, id).await?;
         let now = self.core.clock.now_ms();
         let secret =
             if row.signing == "ed25519" { SigningSecret::generate_ed25519() } else { SigningSecret::generate_hmac() };
@@ -254,7 +281,13 @@ impl Webhooks {
         write_columns(&txn, &row, &[C::PreviousSecretSealed, C::PreviousSecretUntil, C::SecretSealed, C::UpdatedAt])
             .await?;
         let target = Target::new("webhook_endpoint", row.id);
-        self.record(&txn, &scope.actor.as_ref(), events::SECRET_ROTATED, &row, target).await?;
+        self.core
+            .record(
+                &txn,
+                &ChangeCtx::in_org(actor.as_ref(), row.org_id),
+                endpoint_change(events::SECRET_ROTATED, &row, target),
+            )
+            .await?;
         txn.commit().await?;
         self.endpoints.invalidate(&id);
         Ok(self.view(&row, Some(secret.to_secret_string().to_string())))

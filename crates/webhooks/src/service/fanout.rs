@@ -3,11 +3,11 @@
 //! event, so a batch handed over twice adds nothing the second time.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::Weak;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set, TryIntoModel};
-use tessera_events::{Event, HandleError, Subscriber};
+use tessera_kernel::bus::{Event, HandleError, Subscriber};
 use tessera_kernel::ids::OrgId;
 
 use super::Webhooks;
@@ -16,8 +16,9 @@ use crate::entity::{deliveries, endpoints};
 use crate::ids::DeliveryId;
 use crate::model::{PENDING, patterns_of, wants};
 
-/// The fan-out subscriber.
-pub struct FanOut(pub Arc<Webhooks>);
+/// The fan-out subscriber (holding the module weakly: the core, which the
+/// module holds, keeps its subscribers).
+pub(crate) struct FanOut(pub(crate) Weak<Webhooks>);
 
 #[async_trait::async_trait]
 impl Subscriber for FanOut {
@@ -30,7 +31,7 @@ impl Subscriber for FanOut {
     }
 
     async fn handle(&self, events: &[Event]) -> Result<(), HandleError> {
-        let hooks = &self.0;
+        let hooks = self.0.upgrade().ok_or_else(|| HandleError("the webhooks module is shutting down".into()))?;
         let now = hooks.core.clock.now_ms();
         let mut by_org: HashMap<OrgId, Vec<endpoints::Model>> = HashMap::new();
         let mut rows = Vec::new();

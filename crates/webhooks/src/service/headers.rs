@@ -16,10 +16,9 @@ const SEAL_PURPOSE: &str = "webhook-header";
 /// What the API shows instead of a sensitive header's value.
 pub const REDACTED: &str = "[redacted]";
 
-/// Whether a header (its lowercase name) carries a credential.
+/// Whether a header carries a credential (the kernel's one list of secret names).
 pub fn is_sensitive(name: &str) -> bool {
-    const WORDS: &[&str] = &["auth", "token", "secret", "key", "pass", "signature", "session", "credential", "private"];
-    matches!(name, "cookie" | "proxy-authorization") || WORDS.iter().any(|w| name.contains(w))
+    tessera_kernel::audit::is_secret_name(name)
 }
 
 impl Webhooks {

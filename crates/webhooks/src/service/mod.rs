@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 use tessera_kernel::audit::Target;
-use tessera_kernel::outbox::NewEvent;
 use tessera_kernel::ssrf::SsrfGuard;
-use tessera_kernel::{ActorRef, ApiError, Core};
+use tessera_kernel::{ApiError, Change, Core};
+use tessera_orgs::api::Orgs;
 use tokio::sync::Notify;
 
 use crate::config::WebhooksConfig;
@@ -34,7 +34,7 @@ pub struct Webhooks {
     pub(crate) core: Core,
     pub(crate) cfg: WebhooksConfig,
     pub(crate) guard: SsrfGuard,
-    pub(crate) orgs: Arc<tessera_orgs::Orgs>,
+    pub(crate) orgs: Arc<Orgs>,
     pub(crate) client: reqwest::Client,
     /// Endpoints as the dispatcher and fan-out last read them (brief; cleared here on change).
     pub(crate) endpoints: Cache<EndpointId, Option<Arc<endpoint_rows::Model>>>,
@@ -46,7 +46,7 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
-    pub fn new(core: Core, cfg: WebhooksConfig, orgs: Arc<tessera_orgs::Orgs>) -> Result<Arc<Self>, ApiError> {
+    pub(crate) fn new(core: Core, cfg: WebhooksConfig, orgs: Arc<Orgs>) -> Result<Arc<Self>, ApiError> {
         let guard = SsrfGuard::from_entries(core.config.outbound.ssrf_allow.iter()).map_err(ApiError::internal)?;
         let agent = concat!("tessera-webhooks/", env!("CARGO_PKG_VERSION"));
         let client = guard
@@ -68,28 +68,19 @@ impl Webhooks {
         cleanup::register(&hooks);
         Ok(hooks)
     }
+}
 
-    /// The endpoint's event with its audit entry, in `txn`.
-    pub(crate) async fn record(
-        &self,
-        txn: &sea_orm::DatabaseTransaction,
-        actor: &ActorRef,
-        event_type: &'static str,
-        row: &endpoint_rows::Model,
-        target: Target,
-    ) -> Result<(), ApiError> {
-        let data = EndpointEvent {
-            endpoint_id: row.id,
-            url: row.url.clone(),
-            name: row.name.clone(),
-            events: patterns_of(row),
-            is_active: row.is_active,
-            disabled_reason: row.disabled_reason.clone(),
-        };
-        let mut event = NewEvent::new(event_type, actor.clone(), data);
-        event.org_id = Some(row.org_id);
-        self.core.record_change(txn, event, target).await
-    }
+/// The change `event_type` of the endpoint `row`: its event and audit target.
+pub(crate) fn endpoint_change(event_type: &'static str, row: &endpoint_rows::Model, target: Target) -> Change {
+    let data = EndpointEvent {
+        endpoint_id: row.id,
+        url: row.url.clone(),
+        name: row.name.clone(),
+        events: patterns_of(row),
+        is_active: row.is_active,
+        disabled_reason: row.disabled_reason.clone(),
+    };
+    Change::new(event_type, target, data)
 }
 
 impl Webhooks {

@@ -11,12 +11,13 @@ use std::time::Duration;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set};
 use tessera_kernel::ActorRef;
+use tessera_kernel::ChangeCtx;
 use tessera_kernel::audit::Target;
-use tessera_kernel::outbox;
+use tessera_kernel::outbox::NewEvent;
 use tokio::sync::{mpsc, watch};
 
-use super::Webhooks;
 use super::send::AttemptResult;
+use super::{Webhooks, endpoint_change};
 use crate::entity::{attempts, deliveries, endpoints};
 use crate::events::{self, DeliveryOutcome};
 use crate::ids::AttemptId;
@@ -173,7 +174,7 @@ impl Webhooks {
         outcome_events.extend(batch.iter().filter(|o| o.result.ok()).map(|o| (events::DELIVERED, o)));
         self.mark_health(&txn, batch, now).await?;
         if self.cfg.emit_delivery_events {
-            self.emit_outcomes(&txn, &outcome_events, now).await?;
+            self.emit_outcomes(&txn, &outcome_events).await?;
         }
         let mut seen = HashSet::new();
         for (endpoint, reason) in disable {
@@ -221,14 +222,10 @@ impl Webhooks {
         Ok(())
     }
 
-    async fn emit_outcomes(
-        &self,
-        txn: &DatabaseTransaction,
-        list: &[(&'static str, &Outcome)],
-        now: i64,
-    ) -> Result<(), DbErr> {
-        let actor = serde_json::to_value(ActorRef::System).unwrap_or_default();
-        let rows: Vec<outbox::entity::ActiveModel> = list
+    /// Publishes `webhook.delivered` / `webhook.failed` (facts about tessera's
+    /// own work, so events without audit entries), in one statement.
+    async fn emit_outcomes(&self, txn: &DatabaseTransaction, list: &[(&'static str, &Outcome)]) -> Result<(), DbErr> {
+        let events = list
             .iter()
             // Outcomes of webhook events report nothing, so outcome events never loop.
             .filter(|(_, o)| !o.delivery.event_type.starts_with("webhook."))
@@ -242,20 +239,12 @@ impl Webhooks {
                     status_code: o.result.status.map(i32::from),
                     error: if *kind == events::FAILED { o.result.error.clone() } else { None },
                 };
-                outbox::entity::ActiveModel {
-                    id: Set(tessera_kernel::ids::EventId::new()),
-                    event_type: Set((*kind).to_owned()),
-                    org_id: Set(Some(o.delivery.org_id)),
-                    actor: Set(actor.clone()),
-                    data: Set(serde_json::to_value(data).unwrap_or_default()),
-                    occurred_at: Set(now),
-                }
+                let mut event = NewEvent::new(kind, ActorRef::System, data);
+                event.org_id = Some(o.delivery.org_id);
+                event
             })
             .collect();
-        if !rows.is_empty() {
-            outbox::entity::Entity::insert_many(rows).exec_without_returning(txn).await?;
-        }
-        Ok(())
+        self.core.publish(txn, events).await.map_err(|e| DbErr::Custom(e.message.to_string()))
     }
 
     /// Turns the endpoint off, records why (event + audit), and mails the organization's owners and admins.
@@ -283,7 +272,12 @@ impl Webhooks {
         row.disabled_reason = Some(reason.to_owned());
         let target = Target::new("webhook_endpoint", row.id)
             .diff(serde_json::json!({"isActive": true}), serde_json::json!({"isActive": false, "reason": reason}));
-        self.record(txn, &ActorRef::System, events::ENDPOINT_DISABLED, &row, target)
+        self.core
+            .record(
+                txn,
+                &ChangeCtx::in_org(ActorRef::System, row.org_id),
+                endpoint_change(events::ENDPOINT_DISABLED, &row, target),
+            )
             .await
             .map_err(|e| DbErr::Custom(e.message.to_string()))?;
         tracing::warn!(endpoint = %row.id, org = %row.org_id, reason, "webhook endpoint disabled");
@@ -295,27 +289,23 @@ impl Webhooks {
             "gone" => "it answered 410 Gone".to_owned(),
             _ => format!("it has failed for {} days without a success", self.cfg.disable_after_days),
         };
-        for role in ["owner", "admin"] {
-            let filter = tessera_orgs::service::members::MemberFilter {
-                role: Some(role.to_owned()),
-                q: None,
-                page: 1,
-                limit: 100,
+        // Everyone who could act on it, however many: an organization may have hundreds of admins.
+        let people = self
+            .orgs
+            .members_with_roles(row.org_id, &["owner", "admin"])
+            .await
+            .map_err(|e| DbErr::Custom(e.message.to_string()))?;
+        for person in people {
+            let mail = tessera_kernel::mail::Mail {
+                to: person.email,
+                subject: "A webhook endpoint was disabled".to_owned(),
+                text: format!(
+                    "The webhook endpoint {} ({}) was disabled because {why}.\n\nNo more events are sent to it. Fix the receiver, then turn the endpoint back on (PATCH isActive: true) and recover what it missed (POST …/webhooks/{}/recover).\n",
+                    row.url, row.id, row.id
+                ),
+                html: None,
             };
-            let (people, _) =
-                self.orgs.list_members(row.org_id, &filter).await.map_err(|e| DbErr::Custom(e.message.to_string()))?;
-            for person in people {
-                let mail = tessera_kernel::mail::Mail {
-                    to: person.email,
-                    subject: "A webhook endpoint was disabled".to_owned(),
-                    text: format!(
-                        "The webhook endpoint {} ({}) was disabled because {why}.\n\nNo more events are sent to it. Fix the receiver, then turn the endpoint back on (PATCH isActive: true) and recover what it missed (POST …/webhooks/{}/recover).\n",
-                        row.url, row.id, row.id
-                    ),
-                    html: None,
-                };
-                self.core.mailer.enqueue(&self.core.jobs, txn, &mail).await?;
-            }
+            self.core.mailer.enqueue(&self.core.jobs, txn, &mail).await?;
         }
         Ok(())
     }

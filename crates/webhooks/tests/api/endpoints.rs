@@ -3,7 +3,7 @@
 
 use sea_orm::EntityTrait;
 use serde_json::json;
-use tessera_webhooks::entity::endpoints;
+use tessera_webhooks::testing::endpoints;
 
 use crate::support::{
     Receiver, Reply, create_endpoint, create_org, deliveries, endpoint, hooks_app, hooks_path, id_of, publish,
@@ -168,7 +168,7 @@ async fn rate_limit_per_second_spaces_the_requests_out() {
 #[tokio::test]
 async fn deleting_the_organization_deletes_its_endpoints_and_their_history() {
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
-    use tessera_webhooks::entity::{attempts, deliveries};
+    use tessera_webhooks::testing::{attempts, deliveries};
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
     let rx = Receiver::start(Reply::Status(200)).await;
@@ -189,7 +189,7 @@ async fn deleting_the_organization_deletes_its_endpoints_and_their_history() {
     assert_eq!(rows.iter().map(|r| r.id.to_string()).collect::<Vec<_>>(), [eps[1].clone()]);
     let doomed_id: tessera_kernel::ids::OrgId = doomed.parse().unwrap();
     assert_eq!(deliveries::Entity::find().filter(deliveries::Column::OrgId.eq(doomed_id)).count(db).await.unwrap(), 0);
-    let ep_id: tessera_webhooks::ids::EndpointId = eps[0].parse().unwrap();
+    let ep_id: tessera_webhooks::testing::EndpointId = eps[0].parse().unwrap();
     assert_eq!(attempts::Entity::find().filter(attempts::Column::EndpointId.eq(ep_id)).count(db).await.unwrap(), 0);
     assert_eq!(deliveries(&owner, &kept, &eps[1]).await.len(), 1, "the other organization keeps its history");
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
-use tessera_webhooks::entity::endpoints;
+use tessera_webhooks::testing::endpoints;
 
 use crate::support::{
     Receiver, Reply, assert_error, create_endpoint, create_org, create_team, endpoint, field_codes, get_endpoint,
@@ -170,7 +170,7 @@ async fn header_values_are_sealed_at_rest_and_a_redacted_one_sent_back_is_kept()
     let ep = create_endpoint(&owner, &org, json!({ "url": rx.url(), "events": ["a.b"], "headers": headers })).await;
     let id = id_of(&ep);
 
-    let row = endpoints::Entity::find_by_id(id.parse::<tessera_webhooks::ids::EndpointId>().unwrap())
+    let row = endpoints::Entity::find_by_id(id.parse::<tessera_webhooks::testing::EndpointId>().unwrap())
         .one(&app.core.db.conn)
         .await
         .unwrap()

@@ -23,7 +23,8 @@ async fn busy_queue_tables_are_vacuumed_by_tessera_on_postgres() {
         cfg.set("database.vacuum_dead_rows", json!(20));
     })
     .await;
-    let hot = [vacuum::KERNEL_TABLES, tessera_webhooks::HOT_TABLES].concat();
+    let hot =
+        [vacuum::KERNEL_TABLES, <tessera_webhooks::WebhooksModule as tessera_kernel::Module>::HOT_TABLES].concat();
     if Engine::from_env() != Engine::Postgres {
         // Nothing to sweep: SQLite keeps one version of a row, MySQL purges its own.
         assert_eq!(vacuum::sweep(&app.core.db, &hot, 0).await.unwrap(), Vec::<String>::new());
@@ -74,7 +75,7 @@ async fn a_claim_reads_the_queue_index_on_postgres() {
     let db = &app.core.db.conn;
     let query = format!(
         "EXPLAIN SELECT id FROM webhook_deliveries WHERE {} AND next_attempt_at <= 1 ORDER BY next_attempt_at LIMIT 10",
-        tessera_webhooks::migration::QUEUED
+        tessera_webhooks::testing::QUEUED
     );
     let txn = db.begin().await.unwrap(); // one connection for the setting and the plan
     txn.execute_unprepared("SET LOCAL enable_seqscan = off").await.unwrap();

@@ -3,7 +3,7 @@
 
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
-use tessera_webhooks::entity::{attempts, deliveries};
+use tessera_webhooks::testing::{attempts, deliveries};
 
 use crate::support::*;
 
@@ -28,19 +28,24 @@ async fn old_finished_deliveries_and_events_are_deleted_and_recent_ones_kept() {
     let db = &app.core.db.conn;
     assert_eq!(deliveries::Entity::find().count(db).await.unwrap(), 2);
 
-    let gone = tessera_webhooks::service::retention::apply(&app.hooks).await.unwrap();
+    let gone = tessera_webhooks::testing::apply_retention(&app.service::<tessera_webhooks::testing::Webhooks>())
+        .await
+        .unwrap();
     assert_eq!(gone, 1, "only the month-old delivery goes");
     let left = deliveries(&owner, &org, &ep).await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0]["eventId"], new.as_str());
     assert_eq!(attempts::Entity::find().count(db).await.unwrap(), 1, "its attempts went with it");
 
-    let events_gone = tessera_events::service::retention::apply(&app.bus).await.unwrap();
+    let events_gone =
+        tessera_events::testing::apply_retention(&app.service::<tessera_events::testing::Events>()).await.unwrap();
     assert!(events_gone >= 1, "the old events leave the history");
     let history = owner.client.get(&format!("/api/v1/orgs/{org}/events?type=invoice.*")).await;
     let ids: Vec<&str> = history.data().as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec![new.as_str()], "{}", history.text);
-    let gone_again = tessera_webhooks::service::retention::apply(&app.hooks).await.unwrap();
+    let gone_again = tessera_webhooks::testing::apply_retention(&app.service::<tessera_webhooks::testing::Webhooks>())
+        .await
+        .unwrap();
     assert_eq!(gone_again, 0);
 }
 
@@ -58,6 +63,11 @@ async fn pending_deliveries_are_kept_whatever_their_age() {
     wait_delivery(&owner, &org, &ep, &ev, "RETRYING").await;
     app.clock.advance(time::Duration::days(3));
     let owner = app.login(&owner.email, &owner.password).await;
-    assert_eq!(tessera_webhooks::service::retention::apply(&app.hooks).await.unwrap(), 0);
+    assert_eq!(
+        tessera_webhooks::testing::apply_retention(&app.service::<tessera_webhooks::testing::Webhooks>())
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(deliveries(&owner, &org, &ep).await.len(), 1);
 }

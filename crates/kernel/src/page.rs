@@ -1,0 +1,101 @@
+//! Pagination, checked in one place: `?page=&limit=` of offset-paged lists
+//! ([`PageQuery`] → [`PageReq`]) and the `limit` of cursor-paged ones
+//! ([`cursor_limit`]). Out-of-range values are field errors (422), never clamped
+//! silently.
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::error::{ApiResult, FieldError, FieldErrors};
+use crate::response::PageMeta;
+
+/// The page size when none is asked for.
+pub const DEFAULT_LIMIT: u64 = 20;
+/// The largest page of an offset-paged list.
+pub const MAX_LIMIT: u64 = 100;
+
+/// `?page=&limit=` of an offset-paged list.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1-based page number.
+    pub page: Option<u64>,
+    /// Page size, 1..=100 (default 20).
+    pub limit: Option<u64>,
+}
+
+impl PageQuery {
+    /// The checked request; range errors are pushed onto `errors`.
+    pub fn check(self, errors: &mut FieldErrors) -> PageReq {
+        PageReq::check(self.page, self.limit, errors)
+    }
+
+    /// The checked request, or the 422 listing what is out of range.
+    pub fn parse(self) -> ApiResult<PageReq> {
+        let mut errors = FieldErrors::new();
+        let req = self.check(&mut errors);
+        errors.finish()?;
+        Ok(req)
+    }
+}
+
+/// One page of a list: 1-based `page`, `limit` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageReq {
+    pub page: u64,
+    pub limit: u64,
+}
+
+impl PageReq {
+    /// `page` and `limit` as a query carries them (fields of a larger query).
+    pub fn check(page: Option<u64>, limit: Option<u64>, errors: &mut FieldErrors) -> Self {
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            errors.push(FieldError::new("limit", "OUT_OF_RANGE", format!("must be 1..={MAX_LIMIT}")));
+        }
+        let page = page.unwrap_or(1);
+        if page == 0 {
+            errors.push(FieldError::new("page", "OUT_OF_RANGE", "must be at least 1"));
+        }
+        Self { page, limit }
+    }
+
+    /// The rows to skip.
+    pub fn offset(&self) -> u64 {
+        (self.page.max(1) - 1).saturating_mul(self.limit)
+    }
+
+    /// The `meta` of the answer, with the total the query found.
+    pub fn meta(&self, total: u64) -> PageMeta {
+        PageMeta { page: self.page, limit: self.limit, total }
+    }
+}
+
+/// The `limit` of a cursor-paged list: `default` when absent, 1..=`max`.
+pub fn cursor_limit(limit: Option<u64>, default: u64, max: u64, errors: &mut FieldErrors) -> u64 {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        errors.push(FieldError::new("limit", "OUT_OF_RANGE", format!("must be 1..={max}")));
+    }
+    limit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_default_and_refuse_out_of_range_values() {
+        let req = PageQuery::default().parse().unwrap();
+        assert_eq!((req.page, req.limit, req.offset()), (1, 20, 0));
+        let req = PageQuery { page: Some(3), limit: Some(50) }.parse().unwrap();
+        assert_eq!(req.offset(), 100);
+        assert!(PageQuery { page: Some(0), limit: None }.parse().is_err());
+        assert!(PageQuery { page: None, limit: Some(101) }.parse().is_err());
+        let mut errors = FieldErrors::new();
+        assert_eq!(cursor_limit(None, 50, 200, &mut errors), 50);
+        cursor_limit(Some(201), 50, 200, &mut errors);
+        assert!(errors.finish().is_err());
+    }
+}
