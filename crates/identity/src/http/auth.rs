@@ -212,11 +212,12 @@ async fn resend_verification(
     limit_ip(&s, &client).await?;
     let email = Email::parse("email", &input.email)?;
     limit_account(&s, &email).await?;
-    s.id.resend_verification(email);
+    s.id.resend_verification(email).await?;
     Ok(Accepted(AcceptedOut { message: SENT_IF_EXISTS }))
 }
 
-/// Mails a password-reset link; answers 202 at once whether the account exists or not.
+/// Mails a password-reset link; answers 202 at once whether the account exists or not (the mail is a
+/// job written before the answer, so a crash after it loses nothing).
 #[utoipa::path(post, path = "/auth/forgot-password", tag = "auth", operation_id = "identity.auth.forgot_password",
     request_body = EmailIn, responses((status = 202, body = Data<AcceptedOut>), (status = 429)))]
 async fn forgot_password(
@@ -227,7 +228,7 @@ async fn forgot_password(
     limit_ip(&s, &client).await?;
     let email = Email::parse("email", &input.email)?;
     limit_account(&s, &email).await?;
-    s.id.forgot_password(email);
+    s.id.forgot_password(email).await?;
     Ok(Accepted(AcceptedOut { message: SENT_IF_EXISTS }))
 }
 

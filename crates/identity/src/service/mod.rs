@@ -79,7 +79,9 @@ impl Identity {
             .build();
         let ip_strikes = throttle::IpStrikes::new(cfg.lockout.clone());
         core.personal.register(Arc::new(crate::personal::Profile { core: core.clone() }));
-        Ok(Arc::new(Self { core, cfg, hasher, tokens, sessions, users, ip_strikes }))
+        let identity = Arc::new(Self { core, cfg, hasher, tokens, sessions, users, ip_strikes });
+        passwords::MailJob::register(&identity);
+        Ok(identity)
     }
 
     /// The token signer (JWKS, rotation).

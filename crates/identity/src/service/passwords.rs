@@ -1,8 +1,11 @@
 //! E-mail verification and the password flows: forgot, reset, change.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use sea_orm::Set;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tessera_kernel::jobs::{JobError, JobHandler};
 use tessera_kernel::{Actor, ActorRef, ApiError, FieldError};
 use tessera_kernel::{Change, ChangeCtx};
 
@@ -48,15 +51,28 @@ impl Identity {
         Ok(user)
     }
 
-    /// Sends a new verification link if the account exists and is unverified.
-    /// Runs in the background so the answer says nothing about the account.
-    pub(crate) fn resend_verification(self: &Arc<Self>, email: Email) {
-        let me = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = me.resend_verification_now(&email).await {
-                tracing::warn!(error = %e, "resending a verification e-mail failed");
-            }
-        });
+    /// Queues a new verification link for the address. The job is written
+    /// before the answer (a crash after it loses nothing) and the same for every
+    /// address, so neither the answer nor its timing says whether the account exists.
+    pub(crate) async fn resend_verification(&self, email: Email) -> Result<(), ApiError> {
+        self.queue_mail_job(MailJob::Verification, email).await
+    }
+
+    async fn queue_mail_job(&self, kind: MailJob, email: Email) -> Result<(), ApiError> {
+        let payload = MailJobPayload { email: email.as_str().to_owned() };
+        self.core.jobs.enqueue(self.core.db.writer(), kind.job_kind(), payload, 5).await?;
+        self.core.jobs.wake();
+        Ok(())
+    }
+
+    /// Runs a queued mail job: makes the token and queues the message, in one
+    /// transaction, if the account exists and wants one.
+    pub(crate) async fn run_mail_job(&self, kind: MailJob, email: &str) -> Result<(), ApiError> {
+        let email = Email::parse("email", email)?;
+        match kind {
+            MailJob::Verification => self.resend_verification_now(&email).await,
+            MailJob::Reset => self.forgot_password_now(&email).await,
+        }
     }
 
     async fn resend_verification_now(&self, email: &Email) -> Result<(), ApiError> {
@@ -81,15 +97,9 @@ impl Identity {
         Ok(())
     }
 
-    /// Mails a reset link if the account exists. Runs in the background so the
-    /// answer is the same, and as fast, whether or not it does.
-    pub(crate) fn forgot_password(self: &Arc<Self>, email: Email) {
-        let me = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = me.forgot_password_now(&email).await {
-                tracing::warn!(error = %e, "sending a password-reset e-mail failed");
-            }
-        });
+    /// Queues a reset link for the address (see [`Identity::resend_verification`]).
+    pub(crate) async fn forgot_password(&self, email: Email) -> Result<(), ApiError> {
+        self.queue_mail_job(MailJob::Reset, email).await
     }
 
     async fn forgot_password_now(&self, email: &Email) -> Result<(), ApiError> {
@@ -189,5 +199,50 @@ impl Identity {
         self.user_changed(me.user_id);
         self.forget_sessions(&revoked);
         Ok(())
+    }
+}
+
+/// The e-mails a request queues as a job rather than sending from the request.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum MailJob {
+    Verification,
+    Reset,
+}
+
+impl MailJob {
+    fn job_kind(self) -> &'static str {
+        match self {
+            Self::Verification => "identity.mail.verification",
+            Self::Reset => "identity.mail.reset",
+        }
+    }
+
+    /// Registers both jobs' handler with the queue (holding the module weakly:
+    /// the core, which the module holds, keeps the handlers).
+    pub(crate) fn register(identity: &Arc<Identity>) {
+        for kind in [Self::Verification, Self::Reset] {
+            let handler = Arc::new(RunMailJob { kind, identity: Arc::downgrade(identity) });
+            identity.core.jobs.register(kind.job_kind(), handler);
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct MailJobPayload {
+    email: String,
+}
+
+struct RunMailJob {
+    kind: MailJob,
+    identity: Weak<Identity>,
+}
+
+#[async_trait::async_trait]
+impl JobHandler for RunMailJob {
+    async fn run(&self, payload: Value) -> Result<(), JobError> {
+        let p: MailJobPayload = serde_json::from_value(payload).map_err(|e| JobError::Permanent(e.to_string()))?;
+        let identity =
+            self.identity.upgrade().ok_or_else(|| JobError::Retry("the identity module is shutting down".into()))?;
+        identity.run_mail_job(self.kind, &p.email).await.map_err(|e| JobError::Retry(e.message.to_string()))
     }
 }
