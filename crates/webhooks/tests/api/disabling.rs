@@ -3,7 +3,7 @@
 //! owners and admins are told by mail, and the endpoint gets nothing more until
 //! it is turned back on. One created inactive likewise gets nothing until turned on.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::{
     Receiver, Reply, create_endpoint, create_org, deliveries, endpoint, get_endpoint, hooks_app, hooks_path, id_of,
@@ -169,4 +169,43 @@ async fn an_endpoint_created_inactive_gets_nothing_until_turned_on() {
     assert_eq!(res.status, 202, "{}", res.text);
     assert_eq!(res.data()["queued"], 0, "{}", res.text);
     assert_eq!(deliveries(&owner, &org, &ep).await.len(), 1);
+}
+
+#[tokio::test]
+async fn every_owner_and_admin_is_mailed_however_many_there_are() {
+    let app = hooks_app().await;
+    let owner = app.signed_up_user().await;
+    let org = create_org(&owner, "Crowd").await;
+    // 105 admins, more than any one page of members holds: invited at once, each
+    // accepting by creating an account.
+    let admins: Vec<String> =
+        (0..105).map(|i| format!("admin-{i}-{}@example.test", uuid::Uuid::now_v7().simple())).collect();
+    let invitations: Vec<Value> = admins.iter().map(|e| json!({ "email": e, "role": "admin" })).collect();
+    let res = owner
+        .client
+        .post(&format!("/api/v1/orgs/{org}/invitations/bulk"), &json!({ "invitations": invitations }))
+        .await;
+    assert_eq!(res.status, 200, "{}", &res.text[..res.text.len().min(500)]);
+    assert_eq!(res.data()["summary"]["created"], 105);
+    let prefix = format!("{}/invitations/", app.base_url);
+    for email in &admins {
+        let mail = app.mail_to(email, "invited").await;
+        let link = mail.link(&prefix).unwrap_or_else(|| panic!("no invitation link in {}", mail.text));
+        let token = link.trim_start_matches(&prefix).trim_end_matches(['.', ',', '>', ')']);
+        let body = json!({ "name": "Admin", "password": "admin password for tests" });
+        let res = app.anonymous().post(&format!("/api/v1/invitations/{token}/accept"), &body).await;
+        assert_eq!(res.status, 200, "accept: {}", res.text);
+    }
+    let gone = Receiver::start(Reply::Status(410)).await;
+    let ep = id_of(&endpoint(&owner, &org, &gone.url(), &["invoice.*"]).await);
+
+    publish(&owner, &org, "invoice.paid", json!({})).await;
+
+    wait_disabled(&owner, &org, &ep).await;
+    for person in admins.iter().chain([&owner.email]) {
+        let mail = app.mail_to(person, "webhook endpoint was disabled").await;
+        assert!(mail.text.contains(&ep), "{}", mail.text);
+    }
+    let told = app.mails().iter().filter(|m| m.subject.contains("webhook endpoint was disabled")).count();
+    assert_eq!(told, 106, "each owner and admin once");
 }
