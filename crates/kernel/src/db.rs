@@ -284,12 +284,7 @@ pub fn lock_for_update<E: sea_orm::EntityTrait, C: ConnectionTrait>(
     query: sea_orm::Select<E>,
     conn: &C,
 ) -> sea_orm::Select<E> {
-    use sea_orm::QuerySelect;
-    if conn.get_database_backend() == DatabaseBackend::Sqlite {
-        query
-    } else {
-        query.lock(sea_orm::sea_query::LockType::Update)
-    }
+    row_lock(query, conn, None)
 }
 
 /// Like [`lock_for_update`], skipping rows another transaction holds
@@ -298,12 +293,20 @@ pub fn lock_skip_locked<E: sea_orm::EntityTrait, C: ConnectionTrait>(
     query: sea_orm::Select<E>,
     conn: &C,
 ) -> sea_orm::Select<E> {
+    row_lock(query, conn, Some(sea_orm::sea_query::LockBehavior::SkipLocked))
+}
+
+fn row_lock<E: sea_orm::EntityTrait, C: ConnectionTrait>(
+    query: sea_orm::Select<E>,
+    conn: &C,
+    behavior: Option<sea_orm::sea_query::LockBehavior>,
+) -> sea_orm::Select<E> {
     use sea_orm::QuerySelect;
-    use sea_orm::sea_query::{LockBehavior, LockType};
-    if conn.get_database_backend() == DatabaseBackend::Sqlite {
-        query
-    } else {
-        query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+    use sea_orm::sea_query::LockType;
+    match (conn.get_database_backend(), behavior) {
+        (DatabaseBackend::Sqlite, _) => query,
+        (_, None) => query.lock(LockType::Update),
+        (_, Some(behavior)) => query.lock_with_behavior(LockType::Update, behavior),
     }
 }
 
