@@ -1,4 +1,4 @@
-//! HTTP routes: custom events and history under `/orgs/{org_id}/events`, and the
+//! HTTP routes: custom events and history under `/orgs/{orgId}/events`, and the
 //! catalogue at `/event-types`.
 
 use std::sync::Arc;
@@ -60,8 +60,8 @@ pub struct EventIn {
 /// Publishes a custom event to the organization's consumers (webhooks, NATS) (needs
 /// `events:publish`). 202 with the event; a repeated idempotency key answers the
 /// first event with `idempotent-replayed: true`.
-#[utoipa::path(post, path = "/orgs/{org_id}/events", tag = "events", operation_id = "events.publish",
-    params(("org_id" = OrgId, Path)), request_body = EventIn,
+#[utoipa::path(post, path = "/orgs/{orgId}/events", tag = "events", operation_id = "events.publish",
+    params(("orgId" = OrgId, Path)), request_body = EventIn,
     responses((status = 202, body = Data<Event>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn publish_event(
@@ -141,8 +141,8 @@ fn encode_cursor(seq: i64) -> String {
 
 /// The organization's events, newest first (needs `events:read`). Events appear
 /// here once relayed, a few milliseconds after their change.
-#[utoipa::path(get, path = "/orgs/{org_id}/events", tag = "events", operation_id = "events.list",
-    params(("org_id" = OrgId, Path), EventsQuery),
+#[utoipa::path(get, path = "/orgs/{orgId}/events", tag = "events", operation_id = "events.list",
+    params(("orgId" = OrgId, Path), EventsQuery),
     responses((status = 200, body = CursorPage<Event>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn list_events(
@@ -171,8 +171,8 @@ pub struct EventDetailOut {
 }
 
 /// One event and how its delivery went (needs `events:read`).
-#[utoipa::path(get, path = "/orgs/{org_id}/events/{event_id}", tag = "events", operation_id = "events.get",
-    params(("org_id" = OrgId, Path), ("event_id" = EventId, Path)),
+#[utoipa::path(get, path = "/orgs/{orgId}/events/{eventId}", tag = "events", operation_id = "events.get",
+    params(("orgId" = OrgId, Path), ("eventId" = EventId, Path)),
     responses((status = 200, body = Data<EventDetailOut>), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 async fn get_event(

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Failure};
 use crate::ids::{ApiKeyId, OrgId, SessionId, UserId};
 use crate::state::AppState;
 
@@ -132,6 +132,13 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
+
+/// What the [`Actor`] extractor answers: listed on every operation whose
+/// security names the bearer scheme.
+pub const ACTOR_FAILURES: &[Failure] = &[Failure {
+    status: axum::http::StatusCode::UNAUTHORIZED,
+    description: "UNAUTHORIZED, TOKEN_EXPIRED or SESSION_REVOKED: no credentials, or they do not authenticate",
+}];
 
 impl<S> FromRequestParts<S> for Actor
 where

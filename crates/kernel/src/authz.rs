@@ -156,7 +156,11 @@ pub async fn require(
         .with_details(serde_json::json!({ "permission": permission })))
 }
 
-/// The organization named by the `org_id` path parameter, once the caller is
+/// The path parameter naming the organization of an org-scoped route
+/// (`/orgs/{orgId}/…`), camelCase like the JSON's `orgId`.
+pub const ORG_PATH_PARAM: &str = "orgId";
+
+/// The organization named by the [`ORG_PATH_PARAM`] path parameter, once the caller is
 /// known to belong to it. Anyone else gets 404, as if it did not exist.
 #[derive(Clone, Debug)]
 pub struct OrgScope {
@@ -178,7 +182,7 @@ where
             .map_err(|_| ApiError::bad_request("the path names no organization"))?;
         let raw = params
             .iter()
-            .find(|(name, _)| *name == "org_id")
+            .find(|(name, _)| *name == ORG_PATH_PARAM)
             .map(|(_, v)| v.to_owned())
             .ok_or_else(|| ApiError::bad_request("the path names no organization"))?;
         let org_id: OrgId = raw

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::request_id;
 
@@ -197,19 +198,38 @@ where
     }
 }
 
-#[derive(Serialize)]
-struct Envelope<'a> {
+/// A status that a kernel extractor or a server layer answers on its own, before
+/// any handler runs. The OpenAPI document lists it, with its codes, on every
+/// operation that uses the extractor or layer, so the document cannot miss it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub status: StatusCode,
+    /// The codes sent and when, e.g. `INVALID_JSON: the body is not JSON`.
+    pub description: &'static str,
+}
+
+/// The failure envelope as sent; the OpenAPI document gives every error answer
+/// this schema, named `ErrorEnvelope`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ErrorEnvelope)]
+pub struct Envelope<'a> {
+    /// Always `false`.
     success: bool,
     error: Body<'a>,
 }
 
-#[derive(Serialize)]
+/// What went wrong: a stable code, a sentence for people, optional details
+/// (`details.fields` lists the fields of a `VALIDATION_FAILED`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = ErrorBody)]
 #[serde(rename_all = "camelCase")]
-struct Body<'a> {
+pub struct Body<'a> {
+    /// `UPPER_SNAKE`, e.g. `VALIDATION_FAILED`.
     code: &'a str,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<&'a Value>,
+    /// The request's `x-request-id`.
     #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
 }

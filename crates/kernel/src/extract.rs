@@ -9,11 +9,32 @@ use axum::http::{StatusCode, header};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, Failure, FieldError};
 
 /// A JSON body parsed with field-level error reporting.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+/// What [`Json`] (and the server's body limit) answers for a bad body: the
+/// OpenAPI document lists these on every operation with a request body.
+pub const JSON_FAILURES: &[Failure] = &[
+    Failure {
+        status: StatusCode::BAD_REQUEST,
+        description: "INVALID_JSON: the body is empty, not JSON, or has trailing characters",
+    },
+    Failure {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        description: "PAYLOAD_TOO_LARGE: the body is over server.body_limit",
+    },
+    Failure {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        description: "UNSUPPORTED_MEDIA_TYPE: the body is not application/json",
+    },
+    Failure {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        description: "VALIDATION_FAILED: a field is missing, unknown, of the wrong type or invalid (details.fields)",
+    },
+];
 
 impl<T, S> FromRequest<S> for Json<T>
 where
@@ -147,6 +168,12 @@ fn bytes_rejection(rej: BytesRejection) -> ApiError {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
 
+/// What [`Query`] answers for bad parameters: listed on every operation with query parameters.
+pub const QUERY_FAILURES: &[Failure] = &[Failure {
+    status: StatusCode::UNPROCESSABLE_ENTITY,
+    description: "VALIDATION_FAILED: a parameter is unknown, of the wrong type or invalid (details.fields)",
+}];
+
 impl<T, S> FromRequestParts<S> for Query<T>
 where
     T: DeserializeOwned,
@@ -171,6 +198,16 @@ fn form_urlencoded_parse(query: &str) -> url::form_urlencoded::Parse<'_> {
 /// Path parameters; a malformed id answers 400 instead of axum's plain text.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Path<T>(pub T);
+
+/// What [`Path`] (and [`OrgScope`](crate::OrgScope)) answers for the ids in a
+/// path: listed on every operation with path parameters.
+pub const PATH_FAILURES: &[Failure] = &[
+    Failure { status: StatusCode::BAD_REQUEST, description: "BAD_REQUEST: a path parameter is malformed" },
+    Failure {
+        status: StatusCode::NOT_FOUND,
+        description: "NOT_FOUND (or a code naming the resource): what the path names does not exist or is not yours",
+    },
+];
 
 impl<T, S> FromRequestParts<S> for Path<T>
 where

@@ -13,6 +13,9 @@ use crate::response::PageMeta;
 pub const DEFAULT_LIMIT: u64 = 20;
 /// The largest page of an offset-paged list.
 pub const MAX_LIMIT: u64 = 100;
+/// The highest page number a list accepts: far past any real list, and low
+/// enough that the offset it makes (`page × limit`) fits every engine's integer.
+pub const MAX_PAGE: u64 = 1_000_000_000;
 
 /// `?page=&limit=` of an offset-paged list.
 #[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
@@ -55,8 +58,8 @@ impl PageReq {
             errors.push(FieldError::new("limit", "OUT_OF_RANGE", format!("must be 1..={MAX_LIMIT}")));
         }
         let page = page.unwrap_or(1);
-        if page == 0 {
-            errors.push(FieldError::new("page", "OUT_OF_RANGE", "must be at least 1"));
+        if !(1..=MAX_PAGE).contains(&page) {
+            errors.push(FieldError::new("page", "OUT_OF_RANGE", format!("must be 1..={MAX_PAGE}")));
         }
         Self { page, limit }
     }
@@ -93,6 +96,8 @@ mod tests {
         assert_eq!(req.offset(), 100);
         assert!(PageQuery { page: Some(0), limit: None }.parse().is_err());
         assert!(PageQuery { page: None, limit: Some(101) }.parse().is_err());
+        assert!(PageQuery { page: Some(MAX_PAGE + 1), limit: None }.parse().is_err());
+        assert!(PageQuery { page: Some(MAX_PAGE), limit: Some(MAX_LIMIT) }.parse().is_ok());
         let mut errors = FieldErrors::new();
         assert_eq!(cursor_limit(None, 50, 200, &mut errors), 50);
         cursor_limit(Some(201), 50, 200, &mut errors);

@@ -1,4 +1,4 @@
-//! API keys: `/orgs/{org_id}/api-keys` (organization keys, need `api_keys:manage`)
+//! API keys: `/orgs/{orgId}/api-keys` (organization keys, need `api_keys:manage`)
 //! and `/users/me/api-keys` (personal keys, acting as their user). The secret is
 //! in the answer to creation and rotation only.
 
@@ -14,13 +14,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AccessState, PageQuery, push_all};
+use super::{AccessState, push_all};
 use crate::entity::api_keys::Model;
 use crate::error::AccessError;
 use crate::model::{self, ALL, MAX_GRACE_HOURS};
 use crate::service::api_keys::{IssuedKey, NewKey};
 use crate::service::json_list;
 use crate::store::api_keys::KeyOwner;
+use tessera_kernel::PageQuery;
 
 pub fn routes() -> OpenApiRouter<AccessState> {
     OpenApiRouter::new()
@@ -181,8 +182,8 @@ fn page_of(rows: Vec<Model>, total: u64, page: crate::store::PageReq) -> Page<Ap
 }
 
 /// The organization's live keys, newest first (needs `api_keys:manage`).
-#[utoipa::path(get, path = "/orgs/{org_id}/api-keys", tag = "api-keys", operation_id = "access.org_keys.list",
-    params(("org_id" = OrgId, Path), PageQuery),
+#[utoipa::path(get, path = "/orgs/{orgId}/api-keys", tag = "api-keys", operation_id = "access.org_keys.list",
+    params(("orgId" = OrgId, Path), PageQuery),
     responses((status = 200, body = Page<ApiKeyOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn list_org_keys(
     State(s): State<AccessState>,
@@ -190,15 +191,15 @@ async fn list_org_keys(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Page<ApiKeyOut>> {
     scope.require(&s.app, "api_keys:manage").await?;
-    let page = q.into_req()?;
+    let page = q.parse()?;
     let (rows, total) = s.access.list_keys(KeyOwner::Org(scope.org_id), page).await?;
     Ok(page_of(rows, total, page))
 }
 
 /// Creates an organization key (a person holding `api_keys:manage` and every
 /// permission given); the answer holds the secret, once. Emits `api_key.created`.
-#[utoipa::path(post, path = "/orgs/{org_id}/api-keys", tag = "api-keys", operation_id = "access.org_keys.create",
-    params(("org_id" = OrgId, Path)), request_body = ApiKeyIn,
+#[utoipa::path(post, path = "/orgs/{orgId}/api-keys", tag = "api-keys", operation_id = "access.org_keys.create",
+    params(("orgId" = OrgId, Path)), request_body = ApiKeyIn,
     responses((status = 201, body = Data<IssuedApiKeyOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn create_org_key(
@@ -213,8 +214,8 @@ async fn create_org_key(
 }
 
 /// Revokes an organization key, effective at once (needs `api_keys:manage`). Emits `api_key.revoked`.
-#[utoipa::path(delete, path = "/orgs/{org_id}/api-keys/{key_id}", tag = "api-keys", operation_id = "access.org_keys.revoke",
-    params(("org_id" = OrgId, Path), ("key_id" = ApiKeyId, Path)),
+#[utoipa::path(delete, path = "/orgs/{orgId}/api-keys/{keyId}", tag = "api-keys", operation_id = "access.org_keys.revoke",
+    params(("orgId" = OrgId, Path), ("keyId" = ApiKeyId, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn revoke_org_key(
     State(s): State<AccessState>,
@@ -228,8 +229,8 @@ async fn revoke_org_key(
 
 /// Gives an organization key a new secret (shown once); the old one works for the grace period.
 /// Only a person holding every permission of the key may rotate it (403 otherwise).
-#[utoipa::path(post, path = "/orgs/{org_id}/api-keys/{key_id}/rotate", tag = "api-keys",
-    operation_id = "access.org_keys.rotate", params(("org_id" = OrgId, Path), ("key_id" = ApiKeyId, Path)),
+#[utoipa::path(post, path = "/orgs/{orgId}/api-keys/{keyId}/rotate", tag = "api-keys",
+    operation_id = "access.org_keys.rotate", params(("orgId" = OrgId, Path), ("keyId" = ApiKeyId, Path)),
     request_body = Option<RotateIn>,
     responses((status = 200, body = Data<IssuedApiKeyOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
@@ -255,7 +256,7 @@ async fn list_my_keys(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Page<ApiKeyOut>> {
     let owner = personal_owner(&actor)?;
-    let page = q.into_req()?;
+    let page = q.parse()?;
     let (rows, total) = s.access.list_keys(owner, page).await?;
     Ok(page_of(rows, total, page))
 }
@@ -276,8 +277,8 @@ async fn create_my_key(
 }
 
 /// Revokes one of the caller's personal keys, effective at once.
-#[utoipa::path(delete, path = "/users/me/api-keys/{key_id}", tag = "api-keys", operation_id = "access.my_keys.revoke",
-    params(("key_id" = ApiKeyId, Path)),
+#[utoipa::path(delete, path = "/users/me/api-keys/{keyId}", tag = "api-keys", operation_id = "access.my_keys.revoke",
+    params(("keyId" = ApiKeyId, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn revoke_my_key(
     State(s): State<AccessState>,
@@ -291,8 +292,8 @@ async fn revoke_my_key(
 
 /// Gives one of the caller's personal keys a new secret; the old one works for the grace period.
 /// The user in person only: a key cannot rotate itself or another key into a new secret.
-#[utoipa::path(post, path = "/users/me/api-keys/{key_id}/rotate", tag = "api-keys", operation_id = "access.my_keys.rotate",
-    params(("key_id" = ApiKeyId, Path)), request_body = Option<RotateIn>,
+#[utoipa::path(post, path = "/users/me/api-keys/{keyId}/rotate", tag = "api-keys", operation_id = "access.my_keys.rotate",
+    params(("keyId" = ApiKeyId, Path)), request_body = Option<RotateIn>,
     responses((status = 200, body = Data<IssuedApiKeyOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn rotate_my_key(

@@ -1,4 +1,4 @@
-//! `/orgs/{org_id}/grants`: permissions given directly on single resources.
+//! `/orgs/{orgId}/grants`: permissions given directly on single resources.
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -12,11 +12,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{AccessState, PageQuery, push_all};
+use super::{AccessState, push_all};
 use crate::entity::grants::Model;
 use crate::model;
 use crate::service::grants::NewGrant;
 use crate::store::grants::GrantFilter;
+use tessera_kernel::PageQuery;
 
 pub fn routes() -> OpenApiRouter<AccessState> {
     OpenApiRouter::new().routes(routes!(list_grants, create_grant)).routes(routes!(delete_grant))
@@ -80,8 +81,8 @@ pub struct ListGrantsQuery {
 }
 
 /// The organization's grants, oldest first (needs `grants:manage`).
-#[utoipa::path(get, path = "/orgs/{org_id}/grants", tag = "access", operation_id = "access.grants.list",
-    params(("org_id" = OrgId, Path), ListGrantsQuery),
+#[utoipa::path(get, path = "/orgs/{orgId}/grants", tag = "access", operation_id = "access.grants.list",
+    params(("orgId" = OrgId, Path), ListGrantsQuery),
     responses((status = 200, body = Page<GrantOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn list_grants(
@@ -90,7 +91,7 @@ async fn list_grants(
     Query(q): Query<ListGrantsQuery>,
 ) -> ApiResult<Page<GrantOut>> {
     scope.require(&s.app, "grants:manage").await?;
-    let page = PageQuery { page: q.page, limit: q.limit }.into_req()?;
+    let page = PageQuery { page: q.page, limit: q.limit }.parse()?;
     let filter = GrantFilter {
         subject: q.subject,
         permission: q.permission,
@@ -103,8 +104,8 @@ async fn list_grants(
 }
 
 /// Grants a permission on one resource (needs `grants:manage` and that permission on that resource).
-#[utoipa::path(post, path = "/orgs/{org_id}/grants", tag = "access", operation_id = "access.grants.create",
-    params(("org_id" = OrgId, Path)), request_body = GrantIn,
+#[utoipa::path(post, path = "/orgs/{orgId}/grants", tag = "access", operation_id = "access.grants.create",
+    params(("orgId" = OrgId, Path)), request_body = GrantIn,
     responses((status = 201, body = tessera_kernel::Data<GrantOut>), (status = 401), (status = 403), (status = 404),
         (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn create_grant(
@@ -136,8 +137,8 @@ async fn create_grant(
 }
 
 /// Withdraws a grant (needs `grants:manage`).
-#[utoipa::path(delete, path = "/orgs/{org_id}/grants/{grant_id}", tag = "access", operation_id = "access.grants.delete",
-    params(("org_id" = OrgId, Path), ("grant_id" = GrantId, Path)),
+#[utoipa::path(delete, path = "/orgs/{orgId}/grants/{grantId}", tag = "access", operation_id = "access.grants.delete",
+    params(("orgId" = OrgId, Path), ("grantId" = GrantId, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_grant(
     State(s): State<AccessState>,

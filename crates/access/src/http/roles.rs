@@ -1,4 +1,4 @@
-//! `/orgs/{org_id}/roles`: built-in and custom roles of an organization.
+//! `/orgs/{orgId}/roles`: built-in and custom roles of an organization.
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -70,8 +70,8 @@ pub struct RolePatchIn {
 }
 
 /// The organization's roles: the four built-in ones, then custom roles by name.
-#[utoipa::path(get, path = "/orgs/{org_id}/roles", tag = "access", operation_id = "access.roles.list",
-    params(("org_id" = OrgId, Path)),
+#[utoipa::path(get, path = "/orgs/{orgId}/roles", tag = "access", operation_id = "access.roles.list",
+    params(("orgId" = OrgId, Path)),
     responses((status = 200, body = Data<Vec<RoleOut>>), (status = 401), (status = 404)), security(("bearer" = [])))]
 async fn list_roles(State(s): State<AccessState>, scope: OrgScope) -> ApiResult<Data<Vec<RoleOut>>> {
     let roles = s.access.list_roles(scope.org_id).await?;
@@ -79,8 +79,8 @@ async fn list_roles(State(s): State<AccessState>, scope: OrgScope) -> ApiResult<
 }
 
 /// One role, by built-in name or custom role id.
-#[utoipa::path(get, path = "/orgs/{org_id}/roles/{role_id}", tag = "access", operation_id = "access.roles.get",
-    params(("org_id" = OrgId, Path), ("role_id" = String, Path)),
+#[utoipa::path(get, path = "/orgs/{orgId}/roles/{roleId}", tag = "access", operation_id = "access.roles.get",
+    params(("orgId" = OrgId, Path), ("roleId" = String, Path)),
     responses((status = 200, body = Data<RoleOut>), (status = 401), (status = 404)), security(("bearer" = [])))]
 async fn get_role(
     State(s): State<AccessState>,
@@ -91,8 +91,8 @@ async fn get_role(
 }
 
 /// Creates a custom role (needs `roles:manage`, and every permission it carries); emits `role.created`.
-#[utoipa::path(post, path = "/orgs/{org_id}/roles", tag = "access", operation_id = "access.roles.create",
-    params(("org_id" = OrgId, Path)), request_body = RoleIn,
+#[utoipa::path(post, path = "/orgs/{orgId}/roles", tag = "access", operation_id = "access.roles.create",
+    params(("orgId" = OrgId, Path)), request_body = RoleIn,
     responses((status = 201, body = Data<RoleOut>), (status = 401), (status = 403), (status = 404), (status = 409),
         (status = 422)), security(("bearer" = [])))]
 async fn create_role(
@@ -118,8 +118,8 @@ async fn create_role(
 }
 
 /// Changes a custom role (needs `roles:manage`; added permissions must be the caller's); emits `role.updated`.
-#[utoipa::path(patch, path = "/orgs/{org_id}/roles/{role_id}", tag = "access", operation_id = "access.roles.update",
-    params(("org_id" = OrgId, Path), ("role_id" = String, Path)), request_body = RolePatchIn,
+#[utoipa::path(patch, path = "/orgs/{orgId}/roles/{roleId}", tag = "access", operation_id = "access.roles.update",
+    params(("orgId" = OrgId, Path), ("roleId" = String, Path)), request_body = RolePatchIn,
     responses((status = 200, body = Data<RoleOut>), (status = 401), (status = 403), (status = 404), (status = 409),
         (status = 422)), security(("bearer" = [])))]
 async fn update_role(
@@ -151,8 +151,8 @@ async fn update_role(
 }
 
 /// Deletes a custom role no member holds (409 `ROLE_IN_USE` otherwise; give them another role first); emits `role.deleted`.
-#[utoipa::path(delete, path = "/orgs/{org_id}/roles/{role_id}", tag = "access", operation_id = "access.roles.delete",
-    params(("org_id" = OrgId, Path), ("role_id" = String, Path)),
+#[utoipa::path(delete, path = "/orgs/{orgId}/roles/{roleId}", tag = "access", operation_id = "access.roles.delete",
+    params(("orgId" = OrgId, Path), ("roleId" = String, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn delete_role(
     State(s): State<AccessState>,

@@ -169,6 +169,8 @@ async fn list_queries_are_checked() {
         format!("/api/v1/orgs/{org}/api-keys?limit=0"),
         format!("/api/v1/orgs/{org}/api-keys?limit=101"),
         format!("/api/v1/orgs/{org}/api-keys?page=0"),
+        // Past any offset an engine can take: refused, not a 500.
+        format!("/api/v1/orgs/{org}/grants?page=9223372036854775808"),
         format!("/api/v1/orgs/{org}/api-keys?page=x"),
         format!("/api/v1/orgs/{org}/grants?subject=x"),
         format!("/api/v1/orgs/{org}/grants?what=1"),

@@ -1,4 +1,4 @@
-//! Audit-log listings and exports: `/orgs/{org_id}/audit-logs` for members holding
+//! Audit-log listings and exports: `/orgs/{orgId}/audit-logs` for members holding
 //! `audit:read` (`audit:export` for exports), `/audit-logs` for platform
 //! administrators.
 
@@ -32,8 +32,8 @@ async fn list(s: &AuditState, req: PageRequest) -> ApiResult<EntryPageOut> {
 }
 
 /// Lists an organization's audit entries, newest first (needs `audit:read`).
-#[utoipa::path(get, path = "/orgs/{org_id}/audit-logs", tag = "audit", operation_id = "audit.org_logs.list",
-    params(("org_id" = tessera_kernel::ids::OrgId, Path, description = "The organization"), OrgLogsQuery),
+#[utoipa::path(get, path = "/orgs/{orgId}/audit-logs", tag = "audit", operation_id = "audit.org_logs.list",
+    params(("orgId" = tessera_kernel::ids::OrgId, Path, description = "The organization"), OrgLogsQuery),
     responses((status = 200, body = CursorPage<EntryOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn list_org_logs(
@@ -77,8 +77,8 @@ fn export_response(s: &AuditState, mut filter: LogFilter, format: ExportFormat, 
 /// Exports an organization's audit entries as JSON Lines or CSV, oldest first,
 /// streamed (needs `audit:export`). In CSV, a field that starts like a
 /// spreadsheet formula is prefixed with `'`.
-#[utoipa::path(get, path = "/orgs/{org_id}/audit-logs/export", tag = "audit", operation_id = "audit.org_logs.export",
-    params(("org_id" = tessera_kernel::ids::OrgId, Path, description = "The organization"), OrgExportQuery),
+#[utoipa::path(get, path = "/orgs/{orgId}/audit-logs/export", tag = "audit", operation_id = "audit.org_logs.export",
+    params(("orgId" = tessera_kernel::ids::OrgId, Path, description = "The organization"), OrgExportQuery),
     responses(
         (status = 200, description = "The entries, one per line", content(
             (String = "application/x-ndjson"), (String = "text/csv"))),

@@ -1,4 +1,4 @@
-//! Chain verification: `/orgs/{org_id}/audit-logs/verify` for members holding
+//! Chain verification: `/orgs/{orgId}/audit-logs/verify` for members holding
 //! `audit:read`, `/audit-logs/verify?chain=` for platform administrators.
 
 use axum::extract::State;
@@ -18,8 +18,8 @@ pub fn routes() -> OpenApiRouter<AuditState> {
 
 /// Checks every link of the organization's audit chain from the oldest entry
 /// kept, and reports the first entry that was altered, inserted or removed.
-#[utoipa::path(get, path = "/orgs/{org_id}/audit-logs/verify", tag = "audit", operation_id = "audit.org_logs.verify",
-    params(("org_id" = tessera_kernel::ids::OrgId, Path, description = "The organization")),
+#[utoipa::path(get, path = "/orgs/{orgId}/audit-logs/verify", tag = "audit", operation_id = "audit.org_logs.verify",
+    params(("orgId" = tessera_kernel::ids::OrgId, Path, description = "The organization")),
     responses((status = 200, body = Data<Verification>), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 async fn verify_org_chain(State(s): State<AuditState>, scope: OrgScope) -> ApiResult<Data<Verification>> {

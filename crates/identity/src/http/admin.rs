@@ -49,14 +49,8 @@ pub struct ListUsersQuery {
 impl ListUsersQuery {
     fn parse(self) -> Result<ListFilter, ApiError> {
         let mut errors = FieldErrors::new();
-        let limit = self.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            errors.push(FieldError::new("limit", "OUT_OF_RANGE", "must be 1..=100"));
-        }
-        let page = self.page.unwrap_or(1);
-        if page == 0 {
-            errors.push(FieldError::new("page", "OUT_OF_RANGE", "must be at least 1"));
-        }
+        let tessera_kernel::PageReq { page, limit } =
+            tessera_kernel::PageReq::check(self.page, self.limit, &mut errors);
         let sort = self.sort.unwrap_or_else(|| "-createdAt".into());
         let (descending, key) = match sort.strip_prefix('-') {
             Some(k) => (true, k),
@@ -148,7 +142,7 @@ async fn create_user(
 }
 
 /// One user (platform administrators).
-#[utoipa::path(get, path = "/users/{id}", tag = "admin", operation_id = "identity.users.get", params(("id" = UserId, Path)),
+#[utoipa::path(get, path = "/users/{userId}", tag = "admin", operation_id = "identity.users.get", params(("userId" = UserId, Path)),
     responses((status = 200, body = Data<UserOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_user(
     State(s): State<IdentityState>,
@@ -172,7 +166,7 @@ pub struct AdminPatchIn {
 }
 
 /// Changes a user (platform administrators).
-#[utoipa::path(patch, path = "/users/{id}", tag = "admin", operation_id = "identity.users.update", params(("id" = UserId, Path)),
+#[utoipa::path(patch, path = "/users/{userId}", tag = "admin", operation_id = "identity.users.update", params(("userId" = UserId, Path)),
     request_body = AdminPatchIn,
     responses((status = 200, body = Data<UserOut>), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]
@@ -196,7 +190,7 @@ async fn update_user(
 }
 
 /// Deletes a user with their sessions (platform administrators).
-#[utoipa::path(delete, path = "/users/{id}", tag = "admin", operation_id = "identity.users.delete", params(("id" = UserId, Path)),
+#[utoipa::path(delete, path = "/users/{userId}", tag = "admin", operation_id = "identity.users.delete", params(("userId" = UserId, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_user(
     State(s): State<IdentityState>,
@@ -218,8 +212,8 @@ pub struct SetPasswordIn {
 }
 
 /// Sets a user's password and signs them out everywhere (platform administrators).
-#[utoipa::path(post, path = "/users/{id}/password", tag = "admin", operation_id = "identity.users.set_password",
-    params(("id" = UserId, Path)), request_body = SetPasswordIn,
+#[utoipa::path(post, path = "/users/{userId}/password", tag = "admin", operation_id = "identity.users.set_password",
+    params(("userId" = UserId, Path)), request_body = SetPasswordIn,
     responses((status = 200, body = Data<Done>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn set_password(
@@ -234,8 +228,8 @@ async fn set_password(
 }
 
 /// Disables an account and revokes its sessions (platform administrators).
-#[utoipa::path(post, path = "/users/{id}/disable", tag = "admin", operation_id = "identity.users.disable",
-    params(("id" = UserId, Path)),
+#[utoipa::path(post, path = "/users/{userId}/disable", tag = "admin", operation_id = "identity.users.disable",
+    params(("userId" = UserId, Path)),
     responses((status = 200, body = Data<UserOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn disable_user(
     State(s): State<IdentityState>,
@@ -246,8 +240,8 @@ async fn disable_user(
 }
 
 /// Re-enables a disabled account (platform administrators).
-#[utoipa::path(post, path = "/users/{id}/enable", tag = "admin", operation_id = "identity.users.enable",
-    params(("id" = UserId, Path)),
+#[utoipa::path(post, path = "/users/{userId}/enable", tag = "admin", operation_id = "identity.users.enable",
+    params(("userId" = UserId, Path)),
     responses((status = 200, body = Data<UserOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn enable_user(
     State(s): State<IdentityState>,

@@ -166,7 +166,7 @@ async fn refresh(State(s): State<IdentityState>, Json(input): Json<RefreshIn>) -
 
 /// Ends the current session.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", operation_id = "identity.auth.logout",
-    responses((status = 200, body = Data<Done>), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = Data<Done>), (status = 401), (status = 403, description = "FORBIDDEN: an API key cannot; sign in")), security(("bearer" = [])))]
 async fn logout(State(s): State<IdentityState>, actor: Actor) -> ApiResult<Data<Done>> {
     s.id.logout(&actor).await?;
     Ok(Done::ok())
@@ -180,7 +180,8 @@ pub struct RevokedOut {
 
 /// Ends every session of the caller.
 #[utoipa::path(post, path = "/auth/logout-all", tag = "auth", operation_id = "identity.auth.logout_all",
-    responses((status = 200, body = Data<RevokedOut>), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = Data<RevokedOut>), (status = 401), (status = 403, description = "FORBIDDEN: an API key cannot; sign in")),
+    security(("bearer" = [])))]
 async fn logout_all(State(s): State<IdentityState>, actor: Actor) -> ApiResult<Data<RevokedOut>> {
     let revoked = s.id.logout_all(&actor).await?;
     Ok(Data::new(RevokedOut { revoked }))
@@ -250,7 +251,8 @@ async fn reset_password(
 /// Changes the caller's password; other sessions end.
 #[utoipa::path(post, path = "/auth/change-password", tag = "auth", operation_id = "identity.auth.change_password",
     request_body = ChangePasswordIn,
-    responses((status = 200, body = Data<Done>), (status = 401), (status = 422)), security(("bearer" = [])))]
+    responses((status = 200, body = Data<Done>), (status = 401), (status = 403, description = "FORBIDDEN: an API key cannot; sign in"), (status = 422)),
+    security(("bearer" = [])))]
 async fn change_password(
     State(s): State<IdentityState>,
     actor: Actor,

@@ -51,7 +51,8 @@ pub fn routes() -> OpenApiRouter<IdentityState> {
 
 /// The caller's live sessions, newest first.
 #[utoipa::path(get, path = "/sessions", tag = "sessions", operation_id = "identity.sessions.list",
-    responses((status = 200, body = Data<Vec<SessionOut>>), (status = 401)), security(("bearer" = [])))]
+    responses((status = 200, body = Data<Vec<SessionOut>>), (status = 401), (status = 403, description = "FORBIDDEN: an API key cannot; sign in")),
+    security(("bearer" = [])))]
 async fn list_sessions(State(s): State<IdentityState>, actor: Actor) -> ApiResult<Data<Vec<SessionOut>>> {
     let me = actor.session_user()?;
     let sessions = s.id.my_sessions(&actor).await?;
@@ -59,9 +60,10 @@ async fn list_sessions(State(s): State<IdentityState>, actor: Actor) -> ApiResul
 }
 
 /// Revokes one of the caller's sessions.
-#[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", operation_id = "identity.sessions.revoke",
-    params(("id" = SessionId, Path)),
-    responses((status = 204), (status = 401), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/sessions/{sessionId}", tag = "sessions", operation_id = "identity.sessions.revoke",
+    params(("sessionId" = SessionId, Path)),
+    responses((status = 204), (status = 401), (status = 403, description = "FORBIDDEN: an API key cannot; sign in"), (status = 404)),
+    security(("bearer" = [])))]
 async fn revoke_session(
     State(s): State<IdentityState>,
     actor: Actor,

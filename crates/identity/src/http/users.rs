@@ -84,7 +84,9 @@ async fn update_me(
 
 /// Deletes the caller's account and every session; emits `user.deleted`.
 #[utoipa::path(delete, path = "/users/me", tag = "users", operation_id = "identity.me.delete",
-    responses((status = 204), (status = 401)), security(("bearer" = [])))]
+    responses((status = 204), (status = 401), (status = 403, description = "FORBIDDEN: an API key cannot"),
+        (status = 409, description = "LAST_OWNER: transfer or delete those organizations first")),
+    security(("bearer" = [])))]
 async fn delete_me(State(s): State<IdentityState>, actor: Actor) -> ApiResult<NoContent> {
     actor.session_user()?; // deleting an account takes the person, not a key
     s.id.delete_user(&actor.as_ref(), actor.user_id()).await?;

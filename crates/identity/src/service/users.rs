@@ -208,7 +208,11 @@ impl Identity {
     }
 
     /// An administrator sets a user's password; the user is signed out everywhere.
+    /// Not their own: that goes through change-password, which asks for the current one.
     pub(crate) async fn set_password(&self, actor: &Actor, id: UserId, password: NewPassword) -> Result<(), ApiError> {
+        if id == actor.user_id() {
+            return Err(IdentityError::SelfAdministration.into());
+        }
         self.get_user(id).await?;
         let hash = self.hasher.hash(&password.0).await?;
         let now = self.now();

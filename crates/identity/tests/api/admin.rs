@@ -36,6 +36,8 @@ async fn administrators_list_users_with_filters_search_sort_and_pages() {
 
     let res = admin.client.get("/api/v1/users?limit=1000&sort=password_hash&status=weird").await;
     assert_eq!(res.status, 422);
+    let res = admin.client.get("/api/v1/users?page=9223372036854775808").await;
+    assert_eq!(res.status, 422, "a page past any offset is refused: {}", res.text);
 }
 
 #[tokio::test]
@@ -137,6 +139,9 @@ async fn an_administrator_cannot_lock_themselves_out() {
     assert_eq!(admin.client.post_empty(&format!("{me}/disable")).await.status, 403);
     assert_eq!(admin.client.delete(&me).await.status, 403);
     assert_eq!(admin.client.patch(&me, &json!({"role": "user"})).await.status, 403);
+    let own_password =
+        admin.client.post(&format!("{me}/password"), &json!({"password": "no current password asked"})).await;
+    assert_eq!(own_password.status, 403, "their own password changes with the current one");
     assert_eq!(admin.client.get("/api/v1/users").await.status, 200);
 }
 

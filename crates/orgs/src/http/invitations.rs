@@ -1,4 +1,4 @@
-//! `/orgs/{org_id}/invitations`: invite by e-mail (one, or up to 1,000 at
+//! `/orgs/{orgId}/invitations`: invite by e-mail (one, or up to 1,000 at
 //! once), list, revoke, resend. All need `members:invite`.
 
 use axum::extract::State;
@@ -11,10 +11,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{OrgsState, PageQuery};
+use super::OrgsState;
 use crate::entity::invitations::Model;
 use crate::model::{self, InvitationStatus, InvitationTtl};
 use crate::service::invitations::{BulkEntry, NewInvitation, Outcome, team_ids_of};
+use tessera_kernel::{PageQuery, PageReq};
 
 /// Addresses in one bulk invitation, at most.
 pub const BULK_MAX: usize = 1000;
@@ -104,8 +105,8 @@ impl InvitationIn {
 }
 
 /// Invites a person by e-mail (needs `members:invite`; the role must be yours to give).
-#[utoipa::path(post, path = "/orgs/{org_id}/invitations", tag = "invitations", operation_id = "orgs.invitation.create",
-    params(("org_id" = OrgId, Path)), request_body = InvitationIn,
+#[utoipa::path(post, path = "/orgs/{orgId}/invitations", tag = "invitations", operation_id = "orgs.invitation.create",
+    params(("orgId" = OrgId, Path)), request_body = InvitationIn,
     responses((status = 201, body = Data<InvitationOut>), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]
 async fn create_invitation(
@@ -168,8 +169,8 @@ fn bulk_entry(value: serde_json::Value) -> BulkEntry {
 
 /// Invites up to 1,000 addresses at once, reporting each one's outcome
 /// (`created`, `already_member`, `already_invited`, `invalid`).
-#[utoipa::path(post, path = "/orgs/{org_id}/invitations/bulk", tag = "invitations", operation_id = "orgs.invitation.bulk",
-    params(("org_id" = OrgId, Path)), request_body = BulkIn,
+#[utoipa::path(post, path = "/orgs/{orgId}/invitations/bulk", tag = "invitations", operation_id = "orgs.invitation.bulk",
+    params(("orgId" = OrgId, Path)), request_body = BulkIn,
     responses((status = 200, body = Data<BulkOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn bulk_invite(
@@ -227,8 +228,8 @@ pub struct ListInvitationsQuery {
 }
 
 /// The organization's invitations, newest first (needs `members:invite`).
-#[utoipa::path(get, path = "/orgs/{org_id}/invitations", tag = "invitations", operation_id = "orgs.invitation.list",
-    params(("org_id" = OrgId, Path), ListInvitationsQuery),
+#[utoipa::path(get, path = "/orgs/{orgId}/invitations", tag = "invitations", operation_id = "orgs.invitation.list",
+    params(("orgId" = OrgId, Path), ListInvitationsQuery),
     responses((status = 200, body = Page<InvitationOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn list_invitations(
@@ -237,16 +238,16 @@ async fn list_invitations(
     Query(q): Query<ListInvitationsQuery>,
 ) -> ApiResult<Page<InvitationOut>> {
     scope.require(&s.app, "members:invite").await?;
-    let (page, limit) = PageQuery { page: q.page, limit: q.limit }.parse()?;
+    let PageReq { page, limit } = PageQuery { page: q.page, limit: q.limit }.parse()?;
     let (rows, total) = s.orgs.list_invitations(scope.org_id, q.status, page, limit).await?;
     let now = s.app.clock.now_ms();
     Ok(Page::new(rows.into_iter().map(|r| InvitationOut::at(r, now)).collect(), PageMeta { page, limit, total }))
 }
 
 /// Revokes a pending invitation; its link stops working (needs `members:invite`).
-#[utoipa::path(delete, path = "/orgs/{org_id}/invitations/{invitation_id}", tag = "invitations",
+#[utoipa::path(delete, path = "/orgs/{orgId}/invitations/{invitationId}", tag = "invitations",
     operation_id = "orgs.invitation.revoke",
-    params(("org_id" = OrgId, Path), ("invitation_id" = InvitationId, Path)),
+    params(("orgId" = OrgId, Path), ("invitationId" = InvitationId, Path)),
     responses((status = 200, body = Data<InvitationOut>), (status = 401), (status = 403), (status = 404), (status = 409)),
     security(("bearer" = [])))]
 async fn revoke_invitation(
@@ -260,9 +261,9 @@ async fn revoke_invitation(
 }
 
 /// Sends an invitation again with a new link and expiry; the old link stops working (needs `members:invite`).
-#[utoipa::path(post, path = "/orgs/{org_id}/invitations/{invitation_id}/resend", tag = "invitations",
+#[utoipa::path(post, path = "/orgs/{orgId}/invitations/{invitationId}/resend", tag = "invitations",
     operation_id = "orgs.invitation.resend",
-    params(("org_id" = OrgId, Path), ("invitation_id" = InvitationId, Path)),
+    params(("orgId" = OrgId, Path), ("invitationId" = InvitationId, Path)),
     responses((status = 200, body = Data<InvitationOut>), (status = 401), (status = 403), (status = 404), (status = 409)),
     security(("bearer" = [])))]
 async fn resend_invitation(

@@ -1,4 +1,4 @@
-//! `/orgs/{org_id}/members`: list, change roles, remove; leave; transfer ownership.
+//! `/orgs/{orgId}/members`: list, change roles, remove; leave; transfer ownership.
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -8,10 +8,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{OrgsState, PageQuery};
+use super::OrgsState;
 use crate::model;
 use crate::service::members::is_self;
 use crate::service::members::{MemberFilter, MemberView};
+use tessera_kernel::{PageQuery, PageReq};
 
 pub fn routes() -> OpenApiRouter<OrgsState> {
     OpenApiRouter::new()
@@ -57,8 +58,8 @@ pub struct ListMembersQuery {
 }
 
 /// The organization's members, oldest first (needs `members:read`).
-#[utoipa::path(get, path = "/orgs/{org_id}/members", tag = "members", operation_id = "orgs.member.list",
-    params(("org_id" = OrgId, Path), ListMembersQuery),
+#[utoipa::path(get, path = "/orgs/{orgId}/members", tag = "members", operation_id = "orgs.member.list",
+    params(("orgId" = OrgId, Path), ListMembersQuery),
     responses((status = 200, body = Page<MemberOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn list_members(
@@ -67,7 +68,7 @@ async fn list_members(
     Query(q): Query<ListMembersQuery>,
 ) -> ApiResult<Page<MemberOut>> {
     scope.require(&s.app, "members:read").await?;
-    let (page, limit) = PageQuery { page: q.page, limit: q.limit }.parse()?;
+    let PageReq { page, limit } = PageQuery { page: q.page, limit: q.limit }.parse()?;
     let filter = MemberFilter {
         role: q.role.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()),
         q: q.q.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()),
@@ -88,8 +89,8 @@ pub struct MemberPatch {
 
 /// Changes a member's role (needs `members:manage`, and the power to give both their old and new role:
 /// changing an owner needs an owner).
-#[utoipa::path(patch, path = "/orgs/{org_id}/members/{user_id}", tag = "members", operation_id = "orgs.member.update",
-    params(("org_id" = OrgId, Path), ("user_id" = UserId, Path)), request_body = MemberPatch,
+#[utoipa::path(patch, path = "/orgs/{orgId}/members/{userId}", tag = "members", operation_id = "orgs.member.update",
+    params(("orgId" = OrgId, Path), ("userId" = UserId, Path)), request_body = MemberPatch,
     responses((status = 200, body = Data<MemberOut>), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]
 async fn change_member_role(
@@ -108,8 +109,8 @@ async fn change_member_role(
 
 /// Removes a member and their team seats (needs `members:manage` and the power to give their role, or is
 /// yourself).
-#[utoipa::path(delete, path = "/orgs/{org_id}/members/{user_id}", tag = "members", operation_id = "orgs.member.remove",
-    params(("org_id" = OrgId, Path), ("user_id" = UserId, Path)),
+#[utoipa::path(delete, path = "/orgs/{orgId}/members/{userId}", tag = "members", operation_id = "orgs.member.remove",
+    params(("orgId" = OrgId, Path), ("userId" = UserId, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn remove_member(
     State(s): State<OrgsState>,
@@ -124,8 +125,8 @@ async fn remove_member(
 }
 
 /// Leaves the organization (its last owner cannot).
-#[utoipa::path(post, path = "/orgs/{org_id}/leave", tag = "members", operation_id = "orgs.member.leave",
-    params(("org_id" = OrgId, Path)),
+#[utoipa::path(post, path = "/orgs/{orgId}/leave", tag = "members", operation_id = "orgs.member.leave",
+    params(("orgId" = OrgId, Path)),
     responses((status = 200, body = Data<Done>), (status = 401), (status = 403), (status = 404), (status = 409)),
     security(("bearer" = [])))]
 async fn leave_org(State(s): State<OrgsState>, scope: OrgScope) -> ApiResult<Data<Done>> {
@@ -141,8 +142,8 @@ pub struct TransferIn {
 }
 
 /// Hands ownership to another member (owners only): they become owner, you become admin.
-#[utoipa::path(post, path = "/orgs/{org_id}/transfer-ownership", tag = "members", operation_id = "orgs.member.transfer",
-    params(("org_id" = OrgId, Path)), request_body = TransferIn,
+#[utoipa::path(post, path = "/orgs/{orgId}/transfer-ownership", tag = "members", operation_id = "orgs.member.transfer",
+    params(("orgId" = OrgId, Path)), request_body = TransferIn,
     responses((status = 200, body = Data<Done>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn transfer_ownership(

@@ -10,9 +10,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{OrgsState, PageQuery};
+use super::OrgsState;
 use crate::model::{self, OrgSlug};
 use crate::service::orgs::{NewOrg, OrgPatch, OrgView};
+use tessera_kernel::{PageQuery, PageReq};
 
 pub fn routes() -> OpenApiRouter<OrgsState> {
     OpenApiRouter::new().routes(routes!(create_org, list_orgs)).routes(routes!(get_org, update_org, delete_org))
@@ -79,13 +80,13 @@ async fn create_org(State(s): State<OrgsState>, actor: Actor, Json(input): Json<
 #[utoipa::path(get, path = "/orgs", tag = "orgs", operation_id = "orgs.org.list", params(PageQuery),
     responses((status = 200, body = Page<OrgOut>), (status = 401), (status = 422)), security(("bearer" = [])))]
 async fn list_orgs(State(s): State<OrgsState>, actor: Actor, Query(q): Query<PageQuery>) -> ApiResult<Page<OrgOut>> {
-    let (page, limit) = q.parse()?;
+    let PageReq { page, limit } = q.parse()?;
     let (views, total) = s.orgs.my_orgs(&actor, page, limit).await?;
     Ok(Page::new(views.into_iter().map(OrgOut::from).collect(), PageMeta { page, limit, total }))
 }
 
 /// One organization the caller belongs to.
-#[utoipa::path(get, path = "/orgs/{org_id}", tag = "orgs", operation_id = "orgs.org.get", params(("org_id" = OrgId, Path)),
+#[utoipa::path(get, path = "/orgs/{orgId}", tag = "orgs", operation_id = "orgs.org.get", params(("orgId" = OrgId, Path)),
     responses((status = 200, body = Data<OrgOut>), (status = 401), (status = 404)), security(("bearer" = [])))]
 async fn get_org(State(s): State<OrgsState>, scope: OrgScope) -> ApiResult<Data<OrgOut>> {
     Ok(Data::new(s.orgs.get_org(&scope.actor, scope.org_id).await?.into()))
@@ -104,8 +105,8 @@ pub struct OrgPatchIn {
 }
 
 /// Changes an organization (needs `org:update`).
-#[utoipa::path(patch, path = "/orgs/{org_id}", tag = "orgs", operation_id = "orgs.org.update",
-    params(("org_id" = OrgId, Path)), request_body = OrgPatchIn,
+#[utoipa::path(patch, path = "/orgs/{orgId}", tag = "orgs", operation_id = "orgs.org.update",
+    params(("orgId" = OrgId, Path)), request_body = OrgPatchIn,
     responses((status = 200, body = Data<OrgOut>), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]
 async fn update_org(
@@ -126,8 +127,8 @@ async fn update_org(
 }
 
 /// Deletes an organization with its members, teams, invitations and keys (needs `org:delete`: owners).
-#[utoipa::path(delete, path = "/orgs/{org_id}", tag = "orgs", operation_id = "orgs.org.delete",
-    params(("org_id" = OrgId, Path)),
+#[utoipa::path(delete, path = "/orgs/{orgId}", tag = "orgs", operation_id = "orgs.org.delete",
+    params(("orgId" = OrgId, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_org(State(s): State<OrgsState>, scope: OrgScope) -> ApiResult<NoContent> {
     scope.require(&s.app, "org:delete").await?;

@@ -1,4 +1,4 @@
-//! `/orgs/{org_id}/teams`: teams and their seats. Managing a team takes
+//! `/orgs/{orgId}/teams`: teams and their seats. Managing a team takes
 //! `teams:manage` on it: organization admins and owners, or the team's admins.
 
 use axum::extract::State;
@@ -12,10 +12,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{OrgsState, PageQuery};
+use super::OrgsState;
 use crate::entity::teams::Model;
 use crate::model::{self, TeamRole};
 use crate::service::teams::{NewTeam, SeatView, TeamPatch};
+use tessera_kernel::{PageQuery, PageReq};
 
 pub fn routes() -> OpenApiRouter<OrgsState> {
     OpenApiRouter::new()
@@ -84,8 +85,8 @@ pub struct TeamIn {
 }
 
 /// Creates a team (needs `teams:create`); you become its admin.
-#[utoipa::path(post, path = "/orgs/{org_id}/teams", tag = "teams", operation_id = "orgs.team.create",
-    params(("org_id" = OrgId, Path)), request_body = TeamIn,
+#[utoipa::path(post, path = "/orgs/{orgId}/teams", tag = "teams", operation_id = "orgs.team.create",
+    params(("orgId" = OrgId, Path)), request_body = TeamIn,
     responses((status = 201, body = Data<TeamOut>), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]
 async fn create_team(
@@ -103,8 +104,8 @@ async fn create_team(
 }
 
 /// The organization's teams, by name (needs `teams:read`).
-#[utoipa::path(get, path = "/orgs/{org_id}/teams", tag = "teams", operation_id = "orgs.team.list",
-    params(("org_id" = OrgId, Path), PageQuery),
+#[utoipa::path(get, path = "/orgs/{orgId}/teams", tag = "teams", operation_id = "orgs.team.list",
+    params(("orgId" = OrgId, Path), PageQuery),
     responses((status = 200, body = Page<TeamOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn list_teams(
     State(s): State<OrgsState>,
@@ -112,14 +113,14 @@ async fn list_teams(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Page<TeamOut>> {
     scope.require(&s.app, "teams:read").await?;
-    let (page, limit) = q.parse()?;
+    let PageReq { page, limit } = q.parse()?;
     let (rows, total) = s.orgs.list_teams(scope.org_id, page, limit).await?;
     Ok(Page::new(rows.into_iter().map(TeamOut::from).collect(), PageMeta { page, limit, total }))
 }
 
 /// One team (needs `teams:read` on it).
-#[utoipa::path(get, path = "/orgs/{org_id}/teams/{team_id}", tag = "teams", operation_id = "orgs.team.get",
-    params(("org_id" = OrgId, Path), ("team_id" = TeamId, Path)),
+#[utoipa::path(get, path = "/orgs/{orgId}/teams/{teamId}", tag = "teams", operation_id = "orgs.team.get",
+    params(("orgId" = OrgId, Path), ("teamId" = TeamId, Path)),
     responses((status = 200, body = Data<TeamOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_team(
     State(s): State<OrgsState>,
@@ -141,8 +142,8 @@ pub struct TeamPatchIn {
 }
 
 /// Changes a team (needs `teams:manage` on it).
-#[utoipa::path(patch, path = "/orgs/{org_id}/teams/{team_id}", tag = "teams", operation_id = "orgs.team.update",
-    params(("org_id" = OrgId, Path), ("team_id" = TeamId, Path)), request_body = TeamPatchIn,
+#[utoipa::path(patch, path = "/orgs/{orgId}/teams/{teamId}", tag = "teams", operation_id = "orgs.team.update",
+    params(("orgId" = OrgId, Path), ("teamId" = TeamId, Path)), request_body = TeamPatchIn,
     responses((status = 200, body = Data<TeamOut>), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]
 async fn update_team(
@@ -166,8 +167,8 @@ async fn update_team(
 }
 
 /// Deletes a team and its seats (needs `teams:manage` on it).
-#[utoipa::path(delete, path = "/orgs/{org_id}/teams/{team_id}", tag = "teams", operation_id = "orgs.team.delete",
-    params(("org_id" = OrgId, Path), ("team_id" = TeamId, Path)),
+#[utoipa::path(delete, path = "/orgs/{orgId}/teams/{teamId}", tag = "teams", operation_id = "orgs.team.delete",
+    params(("orgId" = OrgId, Path), ("teamId" = TeamId, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_team(
     State(s): State<OrgsState>,
@@ -190,8 +191,8 @@ pub struct TeamMemberIn {
 }
 
 /// Adds a member of the organization to the team (needs `teams:manage` on it).
-#[utoipa::path(post, path = "/orgs/{org_id}/teams/{team_id}/members", tag = "teams", operation_id = "orgs.team.member.add",
-    params(("org_id" = OrgId, Path), ("team_id" = TeamId, Path)), request_body = TeamMemberIn,
+#[utoipa::path(post, path = "/orgs/{orgId}/teams/{teamId}/members", tag = "teams", operation_id = "orgs.team.member.add",
+    params(("orgId" = OrgId, Path), ("teamId" = TeamId, Path)), request_body = TeamMemberIn,
     responses((status = 201, body = Data<TeamMemberOut>), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]
 async fn add_team_member(
@@ -206,8 +207,8 @@ async fn add_team_member(
 }
 
 /// The team's seats, oldest first (needs `teams:read` on it).
-#[utoipa::path(get, path = "/orgs/{org_id}/teams/{team_id}/members", tag = "teams", operation_id = "orgs.team.member.list",
-    params(("org_id" = OrgId, Path), ("team_id" = TeamId, Path), PageQuery),
+#[utoipa::path(get, path = "/orgs/{orgId}/teams/{teamId}/members", tag = "teams", operation_id = "orgs.team.member.list",
+    params(("orgId" = OrgId, Path), ("teamId" = TeamId, Path), PageQuery),
     responses((status = 200, body = Page<TeamMemberOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn list_team_members(
     State(s): State<OrgsState>,
@@ -216,7 +217,7 @@ async fn list_team_members(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Page<TeamMemberOut>> {
     scope.require_on(&s.app, "teams:read", &ResourceRef::team(team)).await?;
-    let (page, limit) = q.parse()?;
+    let PageReq { page, limit } = q.parse()?;
     let (rows, total) = s.orgs.list_team_members(scope.org_id, team, page, limit).await?;
     Ok(Page::new(rows.into_iter().map(TeamMemberOut::from).collect(), PageMeta { page, limit, total }))
 }
@@ -229,9 +230,9 @@ pub struct TeamMemberPatch {
 }
 
 /// Changes a seat's role (needs `teams:manage` on the team).
-#[utoipa::path(patch, path = "/orgs/{org_id}/teams/{team_id}/members/{user_id}", tag = "teams",
+#[utoipa::path(patch, path = "/orgs/{orgId}/teams/{teamId}/members/{userId}", tag = "teams",
     operation_id = "orgs.team.member.update",
-    params(("org_id" = OrgId, Path), ("team_id" = TeamId, Path), ("user_id" = UserId, Path)), request_body = TeamMemberPatch,
+    params(("orgId" = OrgId, Path), ("teamId" = TeamId, Path), ("userId" = UserId, Path)), request_body = TeamMemberPatch,
     responses((status = 200, body = Data<TeamMemberOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn change_team_member(
@@ -245,9 +246,9 @@ async fn change_team_member(
 }
 
 /// Removes a seat (needs `teams:manage` on the team, or is yourself leaving it).
-#[utoipa::path(delete, path = "/orgs/{org_id}/teams/{team_id}/members/{user_id}", tag = "teams",
+#[utoipa::path(delete, path = "/orgs/{orgId}/teams/{teamId}/members/{userId}", tag = "teams",
     operation_id = "orgs.team.member.remove",
-    params(("org_id" = OrgId, Path), ("team_id" = TeamId, Path), ("user_id" = UserId, Path)),
+    params(("orgId" = OrgId, Path), ("teamId" = TeamId, Path), ("userId" = UserId, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn remove_team_member(
     State(s): State<OrgsState>,

@@ -14,12 +14,12 @@ use serde_json::{Value, json};
 use tessera_testkit::{Client, TestApp};
 use world::{Org, org, snapshot, spawn};
 
-/// `(method, path template)` of every route under `/api/v1/orgs/{org_id}`.
+/// `(method, path template)` of every route under `/api/v1/orgs/{orgId}`.
 async fn org_routes(app: &TestApp) -> Vec<(Method, String)> {
     let doc = app.anonymous().get("/openapi.json").await.json;
     let mut out = Vec::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {
-        if !path.starts_with("/api/v1/orgs/{org_id}") {
+        if !path.starts_with("/api/v1/orgs/{orgId}") {
             continue;
         }
         for method in ops.as_object().unwrap().keys() {
@@ -29,7 +29,7 @@ async fn org_routes(app: &TestApp) -> Vec<(Method, String)> {
         }
     }
     assert!(out.len() >= 50, "every org-scoped route is listed: {out:?}");
-    for needed in ["/events/{event_id}", "/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry"] {
+    for needed in ["/events/{eventId}", "/webhooks/{endpointId}/deliveries/{deliveryId}/retry"] {
         assert!(out.iter().any(|(_, p)| p.ends_with(needed)), "{needed} is listed: {out:?}");
     }
     out
@@ -38,32 +38,32 @@ async fn org_routes(app: &TestApp) -> Vec<(Method, String)> {
 /// The template with `org`'s ids in place.
 fn fill(template: &str, org: &Org) -> String {
     template
-        .replace("{org_id}", &org.id)
-        .replace("{team_id}", &org.team)
-        .replace("{user_id}", &org.member.id)
-        .replace("{invitation_id}", &org.invitation)
-        .replace("{role_id}", &org.role)
-        .replace("{grant_id}", &org.grant)
-        .replace("{key_id}", &org.key_id)
-        .replace("{endpoint_id}", &org.webhook)
-        .replace("{delivery_id}", &org.delivery)
-        .replace("{event_id}", &org.event)
+        .replace("{orgId}", &org.id)
+        .replace("{teamId}", &org.team)
+        .replace("{userId}", &org.member.id)
+        .replace("{invitationId}", &org.invitation)
+        .replace("{roleId}", &org.role)
+        .replace("{grantId}", &org.grant)
+        .replace("{keyId}", &org.key_id)
+        .replace("{endpointId}", &org.webhook)
+        .replace("{deliveryId}", &org.delivery)
+        .replace("{eventId}", &org.event)
 }
 
 /// The template with made-up ids of the right shapes.
 fn fill_unknown(template: &str) -> String {
     let mut out = template.to_owned();
     for name in [
-        "org_id",
-        "team_id",
-        "user_id",
-        "invitation_id",
-        "role_id",
-        "grant_id",
-        "key_id",
-        "endpoint_id",
-        "delivery_id",
-        "event_id",
+        "orgId",
+        "teamId",
+        "userId",
+        "invitationId",
+        "roleId",
+        "grantId",
+        "keyId",
+        "endpointId",
+        "deliveryId",
+        "eventId",
     ] {
         out = out.replace(&format!("{{{name}}}"), &uuid::Uuid::now_v7().to_string());
     }
@@ -77,12 +77,12 @@ fn body_for(method: &Method, template: &str, victim: &Org) -> Option<Value> {
     }
     let last = template.rsplit('/').next().unwrap();
     Some(match (method.as_str(), last) {
-        ("PATCH", "{org_id}") => json!({ "name": "pwned" }),
-        ("PATCH", "{user_id}") if template.contains("/teams/") => json!({ "role": "admin" }),
-        ("PATCH", "{user_id}") => json!({ "role": "owner" }),
-        ("PATCH", "{team_id}") => json!({ "name": "pwned" }),
-        ("PATCH", "{role_id}") => json!({ "permissions": ["members:read"] }),
-        ("PATCH", "{endpoint_id}") => json!({ "url": "http://127.0.0.1:9/pwned", "events": ["*"], "isActive": false }),
+        ("PATCH", "{orgId}") => json!({ "name": "pwned" }),
+        ("PATCH", "{userId}") if template.contains("/teams/") => json!({ "role": "admin" }),
+        ("PATCH", "{userId}") => json!({ "role": "owner" }),
+        ("PATCH", "{teamId}") => json!({ "name": "pwned" }),
+        ("PATCH", "{roleId}") => json!({ "permissions": ["members:read"] }),
+        ("PATCH", "{endpointId}") => json!({ "url": "http://127.0.0.1:9/pwned", "events": ["*"], "isActive": false }),
         (_, "teams") => json!({ "name": "intruders" }),
         (_, "members") => json!({ "userId": victim.viewer.id, "role": "admin" }),
         (_, "invitations") => json!({ "email": "attacker@example.test", "role": "owner" }),

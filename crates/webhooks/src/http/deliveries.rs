@@ -83,8 +83,8 @@ impl DeliveriesQuery {
 }
 
 /// The endpoint's deliveries, newest first (needs `webhooks:read`).
-#[utoipa::path(get, path = "/orgs/{org_id}/webhooks/{endpoint_id}/deliveries", tag = "webhooks", operation_id = "webhooks.delivery.list",
-    params(("org_id" = OrgId, Path), ("endpoint_id" = EndpointId, Path), DeliveriesQuery),
+#[utoipa::path(get, path = "/orgs/{orgId}/webhooks/{endpointId}/deliveries", tag = "webhooks", operation_id = "webhooks.delivery.list",
+    params(("orgId" = OrgId, Path), ("endpointId" = EndpointId, Path), DeliveriesQuery),
     responses((status = 200, body = CursorPage<DeliveryOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn list_deliveries(
@@ -100,8 +100,8 @@ async fn list_deliveries(
 }
 
 /// One delivery with its payload and every attempt (needs `webhooks:read`).
-#[utoipa::path(get, path = "/orgs/{org_id}/webhooks/{endpoint_id}/deliveries/{delivery_id}", tag = "webhooks", operation_id = "webhooks.delivery.get",
-    params(("org_id" = OrgId, Path), ("endpoint_id" = EndpointId, Path), ("delivery_id" = DeliveryId, Path)),
+#[utoipa::path(get, path = "/orgs/{orgId}/webhooks/{endpointId}/deliveries/{deliveryId}", tag = "webhooks", operation_id = "webhooks.delivery.get",
+    params(("orgId" = OrgId, Path), ("endpointId" = EndpointId, Path), ("deliveryId" = DeliveryId, Path)),
     responses((status = 200, body = Data<DeliveryOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_delivery(
     State(s): State<HooksState>,
@@ -113,8 +113,8 @@ async fn get_delivery(
 }
 
 /// Attempts a delivery again now (needs `webhooks:manage`); 409 while an attempt runs.
-#[utoipa::path(post, path = "/orgs/{org_id}/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry", tag = "webhooks", operation_id = "webhooks.delivery.retry",
-    params(("org_id" = OrgId, Path), ("endpoint_id" = EndpointId, Path), ("delivery_id" = DeliveryId, Path)),
+#[utoipa::path(post, path = "/orgs/{orgId}/webhooks/{endpointId}/deliveries/{deliveryId}/retry", tag = "webhooks", operation_id = "webhooks.delivery.retry",
+    params(("orgId" = OrgId, Path), ("endpointId" = EndpointId, Path), ("deliveryId" = DeliveryId, Path)),
     responses((status = 202, body = Data<DeliveryOut>), (status = 401), (status = 403), (status = 404), (status = 409)), security(("bearer" = [])))]
 async fn retry_delivery(
     State(s): State<HooksState>,
@@ -141,8 +141,8 @@ pub struct RecoverOut {
 }
 
 /// Resends every failed delivery since a time (needs `webhooks:manage`).
-#[utoipa::path(post, path = "/orgs/{org_id}/webhooks/{endpoint_id}/recover", tag = "webhooks", operation_id = "webhooks.endpoint.recover",
-    params(("org_id" = OrgId, Path), ("endpoint_id" = EndpointId, Path)), request_body = RecoverIn,
+#[utoipa::path(post, path = "/orgs/{orgId}/webhooks/{endpointId}/recover", tag = "webhooks", operation_id = "webhooks.endpoint.recover",
+    params(("orgId" = OrgId, Path), ("endpointId" = EndpointId, Path)), request_body = RecoverIn,
     responses((status = 202, body = Data<RecoverOut>), (status = 401), (status = 403), (status = 404), (status = 422)), security(("bearer" = [])))]
 async fn recover(
     State(s): State<HooksState>,

@@ -72,8 +72,8 @@ fn check_rate(errors: &mut FieldErrors, rate: Option<i32>) {
 }
 
 /// Creates an endpoint (needs `webhooks:manage`). The answer carries its `secret`: it is shown only now.
-#[utoipa::path(post, path = "/orgs/{org_id}/webhooks", tag = "webhooks", operation_id = "webhooks.endpoint.create",
-    params(("org_id" = OrgId, Path)), request_body = EndpointIn,
+#[utoipa::path(post, path = "/orgs/{orgId}/webhooks", tag = "webhooks", operation_id = "webhooks.endpoint.create",
+    params(("orgId" = OrgId, Path)), request_body = EndpointIn,
     responses((status = 201, body = Data<EndpointOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn create_endpoint(
@@ -116,8 +116,8 @@ async fn create_endpoint(
 }
 
 /// The organization's endpoints, oldest first (needs `webhooks:read`).
-#[utoipa::path(get, path = "/orgs/{org_id}/webhooks", tag = "webhooks", operation_id = "webhooks.endpoint.list",
-    params(("org_id" = OrgId, Path), PageQuery),
+#[utoipa::path(get, path = "/orgs/{orgId}/webhooks", tag = "webhooks", operation_id = "webhooks.endpoint.list",
+    params(("orgId" = OrgId, Path), PageQuery),
     responses((status = 200, body = Page<EndpointOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn list_endpoints(
     State(s): State<HooksState>,
@@ -131,8 +131,8 @@ async fn list_endpoints(
 }
 
 /// One endpoint (needs `webhooks:read`); Ed25519 endpoints show their public key.
-#[utoipa::path(get, path = "/orgs/{org_id}/webhooks/{endpoint_id}", tag = "webhooks", operation_id = "webhooks.endpoint.get",
-    params(("org_id" = OrgId, Path), ("endpoint_id" = EndpointId, Path)),
+#[utoipa::path(get, path = "/orgs/{orgId}/webhooks/{endpointId}", tag = "webhooks", operation_id = "webhooks.endpoint.get",
+    params(("orgId" = OrgId, Path), ("endpointId" = EndpointId, Path)),
     responses((status = 200, body = Data<EndpointOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn get_endpoint(
     State(s): State<HooksState>,
@@ -170,8 +170,8 @@ pub struct EndpointPatchIn {
 }
 
 /// Changes an endpoint (needs `webhooks:manage`).
-#[utoipa::path(patch, path = "/orgs/{org_id}/webhooks/{endpoint_id}", tag = "webhooks", operation_id = "webhooks.endpoint.update",
-    params(("org_id" = OrgId, Path), ("endpoint_id" = EndpointId, Path)), request_body = EndpointPatchIn,
+#[utoipa::path(patch, path = "/orgs/{orgId}/webhooks/{endpointId}", tag = "webhooks", operation_id = "webhooks.endpoint.update",
+    params(("orgId" = OrgId, Path), ("endpointId" = EndpointId, Path)), request_body = EndpointPatchIn,
     responses((status = 200, body = Data<EndpointOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn update_endpoint(
@@ -205,8 +205,8 @@ async fn update_endpoint(
 }
 
 /// Deletes an endpoint with its delivery history (needs `webhooks:manage`).
-#[utoipa::path(delete, path = "/orgs/{org_id}/webhooks/{endpoint_id}", tag = "webhooks", operation_id = "webhooks.endpoint.delete",
-    params(("org_id" = OrgId, Path), ("endpoint_id" = EndpointId, Path)),
+#[utoipa::path(delete, path = "/orgs/{orgId}/webhooks/{endpointId}", tag = "webhooks", operation_id = "webhooks.endpoint.delete",
+    params(("orgId" = OrgId, Path), ("endpointId" = EndpointId, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_endpoint(
     State(s): State<HooksState>,
@@ -227,8 +227,8 @@ pub struct RotateIn {
 }
 
 /// Replaces the signing secret (needs `webhooks:manage`); the new secret is shown only now.
-#[utoipa::path(post, path = "/orgs/{org_id}/webhooks/{endpoint_id}/rotate-secret", tag = "webhooks", operation_id = "webhooks.endpoint.rotate",
-    params(("org_id" = OrgId, Path), ("endpoint_id" = EndpointId, Path)), request_body(content = Option<RotateIn>),
+#[utoipa::path(post, path = "/orgs/{orgId}/webhooks/{endpointId}/rotate-secret", tag = "webhooks", operation_id = "webhooks.endpoint.rotate",
+    params(("orgId" = OrgId, Path), ("endpointId" = EndpointId, Path)), request_body(content = Option<RotateIn>),
     responses((status = 200, body = Data<EndpointOut>), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 async fn rotate_secret(
@@ -250,8 +250,8 @@ async fn rotate_secret(
 }
 
 /// Sends a `webhook.test` message to this endpoint (needs `webhooks:manage`); answers its delivery.
-#[utoipa::path(post, path = "/orgs/{org_id}/webhooks/{endpoint_id}/test", tag = "webhooks", operation_id = "webhooks.endpoint.test",
-    params(("org_id" = OrgId, Path), ("endpoint_id" = EndpointId, Path)),
+#[utoipa::path(post, path = "/orgs/{orgId}/webhooks/{endpointId}/test", tag = "webhooks", operation_id = "webhooks.endpoint.test",
+    params(("orgId" = OrgId, Path), ("endpointId" = EndpointId, Path)),
     responses((status = 202, body = Data<DeliveryOut>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn test_endpoint(
     State(s): State<HooksState>,
@@ -263,8 +263,8 @@ async fn test_endpoint(
 }
 
 /// Success rate and latency percentiles over the last hour and day (needs `webhooks:read`).
-#[utoipa::path(get, path = "/orgs/{org_id}/webhooks/{endpoint_id}/stats", tag = "webhooks", operation_id = "webhooks.endpoint.stats",
-    params(("org_id" = OrgId, Path), ("endpoint_id" = EndpointId, Path)),
+#[utoipa::path(get, path = "/orgs/{orgId}/webhooks/{endpointId}/stats", tag = "webhooks", operation_id = "webhooks.endpoint.stats",
+    params(("orgId" = OrgId, Path), ("endpointId" = EndpointId, Path)),
     responses((status = 200, body = Data<EndpointStats>), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn endpoint_stats(
     State(s): State<HooksState>,

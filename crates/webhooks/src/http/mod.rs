@@ -1,4 +1,4 @@
-//! HTTP routes under `/orgs/{org_id}/webhooks`: endpoints, their deliveries and
+//! HTTP routes under `/orgs/{orgId}/webhooks`: endpoints, their deliveries and
 //! statistics. Reading takes `webhooks:read`, everything else `webhooks:manage`.
 
 pub mod deliveries;

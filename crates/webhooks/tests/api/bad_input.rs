@@ -104,7 +104,7 @@ async fn bad_query_parameters_are_422() {
         assert_error(&res, 422, "VALIDATION_FAILED");
         assert!(field_codes(&res).contains(&expected.to_owned()), "{query}: {}", res.text);
     }
-    for query in ["page=0", "limit=0", "limit=1000"] {
+    for query in ["page=0", "page=9223372036854775808", "limit=0", "limit=1000"] {
         let res = owner.client.get(&hooks_path(&org, &format!("?{query}"))).await;
         assert_error(&res, 422, "VALIDATION_FAILED");
     }
