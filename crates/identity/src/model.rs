@@ -131,15 +131,6 @@ impl UserStatus {
     }
 }
 
-/// A display name: 1–200 characters, no control characters.
-pub fn parse_name(field: &'static str, raw: &str) -> Result<String, FieldError> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "INVALID_NAME", "must be 1 to 200 printable characters"));
-    }
-    Ok(name.to_owned())
-}
-
 /// An avatar URL: http(s), at most 2048 characters.
 pub fn parse_avatar_url(field: &'static str, raw: &str) -> Result<String, FieldError> {
     let ok = raw.len() <= 2048

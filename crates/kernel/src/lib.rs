@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod event_types;
 pub mod extract;
+pub mod fields;
 pub mod ids;
 pub mod jobs;
 pub mod mail;

@@ -55,15 +55,6 @@ impl OrgSlug {
     }
 }
 
-/// A display name of an organization or team: 1–200 printable characters.
-pub fn parse_name(field: &'static str, raw: &str) -> Result<String, FieldError> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "INVALID_NAME", "must be 1 to 200 printable characters"));
-    }
-    Ok(name.to_owned())
-}
-
 /// A team description: at most 1,000 characters.
 pub fn parse_description(field: &'static str, raw: &str) -> Result<String, FieldError> {
     if raw.chars().count() > 1000 {

@@ -4,9 +4,7 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tessera_kernel::ids::{InvitationId, OrgId, TeamId, UserId};
-use tessera_kernel::{
-    ApiError, ApiResult, Created, Data, FieldError, FieldErrors, Json, OrgScope, Page, PageMeta, Path, Query,
-};
+use tessera_kernel::{ApiError, ApiResult, Created, Data, FieldError, FieldErrors, Json, OrgScope, Page, Path, Query};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,7 +13,7 @@ use super::OrgsState;
 use crate::entity::invitations::Model;
 use crate::model::{self, InvitationStatus, InvitationTtl};
 use crate::service::invitations::{BulkEntry, NewInvitation, Outcome, team_ids_of};
-use tessera_kernel::{PageQuery, PageReq};
+use tessera_kernel::PageQuery;
 
 /// Addresses in one bulk invitation, at most.
 pub const BULK_MAX: usize = 1000;
@@ -238,10 +236,10 @@ async fn list_invitations(
     Query(q): Query<ListInvitationsQuery>,
 ) -> ApiResult<Page<InvitationOut>> {
     scope.require(&s.app, "members:invite").await?;
-    let PageReq { page, limit } = PageQuery { page: q.page, limit: q.limit }.parse()?;
-    let (rows, total) = s.orgs.list_invitations(scope.org_id, q.status, page, limit).await?;
+    let page = PageQuery { page: q.page, limit: q.limit }.parse()?;
+    let (rows, total) = s.orgs.list_invitations(scope.org_id, q.status, page).await?;
     let now = s.app.clock.now_ms();
-    Ok(Page::new(rows.into_iter().map(|r| InvitationOut::at(r, now)).collect(), PageMeta { page, limit, total }))
+    Ok(Page::new(rows.into_iter().map(|r| InvitationOut::at(r, now)).collect(), page.meta(total)))
 }
 
 /// Revokes a pending invitation; its link stops working (needs `members:invite`).

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tessera_kernel::ids::{OrgId, UserId};
-use tessera_kernel::{ApiResult, Data, Done, FieldErrors, Json, NoContent, OrgScope, Page, PageMeta, Path, Query};
+use tessera_kernel::{ApiResult, Data, Done, FieldErrors, Json, NoContent, OrgScope, Page, Path, Query};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -12,7 +12,7 @@ use super::OrgsState;
 use crate::model;
 use crate::service::members::is_self;
 use crate::service::members::{MemberFilter, MemberView};
-use tessera_kernel::{PageQuery, PageReq};
+use tessera_kernel::PageQuery;
 
 pub fn routes() -> OpenApiRouter<OrgsState> {
     OpenApiRouter::new()
@@ -68,15 +68,14 @@ async fn list_members(
     Query(q): Query<ListMembersQuery>,
 ) -> ApiResult<Page<MemberOut>> {
     scope.require(&s.app, "members:read").await?;
-    let PageReq { page, limit } = PageQuery { page: q.page, limit: q.limit }.parse()?;
+    let page = PageQuery { page: q.page, limit: q.limit }.parse()?;
     let filter = MemberFilter {
         role: q.role.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()),
         q: q.q.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()),
         page,
-        limit,
     };
     let (views, total) = s.orgs.list_members(scope.org_id, &filter).await?;
-    Ok(Page::new(views.into_iter().map(MemberOut::from).collect(), PageMeta { page, limit, total }))
+    Ok(Page::new(views.into_iter().map(MemberOut::from).collect(), page.meta(total)))
 }
 
 /// A member's new role.

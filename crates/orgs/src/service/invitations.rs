@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
+use tessera_kernel::PageReq;
 use tessera_kernel::authz::{ResourceRef, require};
 use tessera_kernel::crypto::{random_token, token_hash};
 use tessera_kernel::db::WriteTxn;
@@ -275,8 +276,7 @@ impl Orgs {
         &self,
         org: OrgId,
         status: Option<InvitationStatus>,
-        page: u64,
-        limit: u64,
+        page: PageReq,
     ) -> Result<(Vec<Model>, u64), ApiError> {
         let now = self.now();
         if !store::invitations::unmarked_expired(&self.core.db.conn, org, now).await?.is_empty() {
@@ -284,7 +284,7 @@ impl Orgs {
             self.expire_in(&txn, org, now).await?;
             txn.commit().await?;
         }
-        Ok(store::invitations::page(&self.core.db.conn, org, status, now, page, limit).await?)
+        Ok(store::invitations::page(&self.core.db.conn, org, status, now, page).await?)
     }
 
     /// Revokes a pending invitation: its link stops working at once.

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use serde_json::{Value, json};
+use tessera_kernel::PageReq;
 use tessera_kernel::db::WriteTxn;
 use tessera_kernel::ids::{OrgId, UserId};
 use tessera_kernel::{Actor, ApiError, Millis};
@@ -23,8 +24,7 @@ pub struct MemberFilter {
     pub role: Option<String>,
     /// Lower-cased text searched in e-mail and name.
     pub q: Option<String>,
-    pub page: u64,
-    pub limit: u64,
+    pub page: PageReq,
 }
 
 /// A member with the name and address the identity module knows.
@@ -52,16 +52,14 @@ impl Orgs {
     pub async fn list_members(&self, org: OrgId, f: &MemberFilter) -> Result<(Vec<MemberView>, u64), ApiError> {
         let db = &self.core.db.conn;
         let (rows, total) = match &f.q {
-            None => store::members::page(db, org, f.role.as_deref(), f.page, f.limit).await?,
+            None => store::members::page(db, org, f.role.as_deref(), f.page).await?,
             Some(q) => {
                 let all = store::members::all(db, org, f.role.as_deref()).await?;
                 let ids: Vec<UserId> = all.iter().map(|m| m.user_id).collect();
                 let hits: HashSet<UserId> = self.identity.search_users(&ids, q).await?.into_iter().collect();
                 let matched: Vec<members::Model> = all.into_iter().filter(|m| hits.contains(&m.user_id)).collect();
                 let total = matched.len() as u64;
-                let start = usize::try_from(store::offset(f.page, f.limit)).unwrap_or(usize::MAX);
-                let take = usize::try_from(f.limit).unwrap_or(usize::MAX);
-                (matched.into_iter().skip(start).take(take).collect(), total)
+                (f.page.slice(matched), total)
             }
         };
         let ids: Vec<UserId> = rows.iter().map(|m| m.user_id).collect();

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use tessera_kernel::PageReq;
 use tessera_kernel::authz::Directory;
 use tessera_kernel::ids::OrgId;
 use tessera_kernel::{Actor, ApiError};
@@ -130,7 +131,7 @@ impl Orgs {
     }
 
     /// The organizations the caller belongs to (an organization's key: its own), a page of them.
-    pub async fn my_orgs(&self, actor: &Actor, page: u64, limit: u64) -> Result<(Vec<OrgView>, u64), ApiError> {
+    pub async fn my_orgs(&self, actor: &Actor, page: PageReq) -> Result<(Vec<OrgView>, u64), ApiError> {
         let db = &self.core.db.conn;
         let mut memberships = store::members::for_user(db, actor.user_id()).await?;
         // An organization's key sees its organization only, and holds no role in it (as `get_org` says).
@@ -141,9 +142,7 @@ impl Orgs {
             memberships.retain(|m| m.org_id == own);
         }
         let total = memberships.len() as u64;
-        let start = usize::try_from(store::offset(page, limit)).unwrap_or(usize::MAX);
-        let slice: Vec<_> =
-            memberships.into_iter().skip(start).take(usize::try_from(limit).unwrap_or(usize::MAX)).collect();
+        let slice = page.slice(memberships);
         let ids: Vec<OrgId> = slice.iter().map(|m| m.org_id).collect();
         let found = store::orgs::by_ids(db, &ids).await?;
         let views = slice

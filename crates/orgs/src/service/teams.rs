@@ -2,6 +2,7 @@
 //! removing a member from the organization removes their seats with them.
 
 use serde_json::{Value, json};
+use tessera_kernel::PageReq;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
 use tessera_kernel::{Actor, Change, ChangeCtx};
 use tessera_kernel::{ActorRef, ApiError, Millis};
@@ -116,8 +117,8 @@ impl Orgs {
     }
 
     /// A page of the organization's teams, by name.
-    pub async fn list_teams(&self, org: OrgId, page: u64, limit: u64) -> Result<(Vec<teams::Model>, u64), ApiError> {
-        Ok(store::teams::page(&self.core.db.conn, org, page, limit).await?)
+    pub async fn list_teams(&self, org: OrgId, page: PageReq) -> Result<(Vec<teams::Model>, u64), ApiError> {
+        Ok(store::teams::page(&self.core.db.conn, org, page).await?)
     }
 
     /// One team of the organization.
@@ -230,12 +231,11 @@ impl Orgs {
         &self,
         org: OrgId,
         id: TeamId,
-        page: u64,
-        limit: u64,
+        page: PageReq,
     ) -> Result<(Vec<SeatView>, u64), ApiError> {
         let db = &self.core.db.conn;
         store::teams::find(db, org, id).await?.ok_or(OrgsError::NotFound("team"))?;
-        let (rows, total) = store::teams::seats_page(db, id, page, limit).await?;
+        let (rows, total) = store::teams::seats_page(db, id, page).await?;
         let ids: Vec<UserId> = rows.iter().map(|s| s.user_id).collect();
         let people = self.people(&ids).await?;
         let views = rows

@@ -6,6 +6,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use tessera_kernel::Millis;
+use tessera_kernel::PageReq;
 use tessera_kernel::ids::{InvitationId, OrgId, UserId};
 
 use crate::entity::invitations::{ActiveModel, Column, Entity, Model};
@@ -42,8 +43,7 @@ pub async fn page<C: ConnectionTrait>(
     org: OrgId,
     status: Option<InvitationStatus>,
     now: Millis,
-    page: u64,
-    limit: u64,
+    page: PageReq,
 ) -> Result<(Vec<Model>, u64), DbErr> {
     let mut query = Entity::find().filter(Column::OrgId.eq(org));
     if let Some(status) = status {
@@ -53,8 +53,8 @@ pub async fn page<C: ConnectionTrait>(
     let rows = query
         .order_by_desc(Column::CreatedAt)
         .order_by_desc(Column::Id)
-        .offset(super::offset(page, limit))
-        .limit(limit)
+        .offset(page.offset())
+        .limit(page.limit)
         .all(conn)
         .await?;
     Ok((rows, total))

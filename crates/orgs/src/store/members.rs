@@ -2,6 +2,7 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use tessera_kernel::PageReq;
 use tessera_kernel::ids::{OrgId, UserId};
 
 use crate::entity::members::{ActiveModel, Column, Entity, Model};
@@ -57,8 +58,7 @@ pub async fn page<C: ConnectionTrait>(
     conn: &C,
     org: OrgId,
     role: Option<&str>,
-    page: u64,
-    limit: u64,
+    page: PageReq,
 ) -> Result<(Vec<Model>, u64), DbErr> {
     let mut query = Entity::find().filter(Column::OrgId.eq(org));
     if let Some(role) = role {
@@ -68,8 +68,8 @@ pub async fn page<C: ConnectionTrait>(
     let rows = query
         .order_by_asc(Column::JoinedAt)
         .order_by_asc(Column::UserId)
-        .offset(super::offset(page, limit))
-        .limit(limit)
+        .offset(page.offset())
+        .limit(page.limit)
         .all(conn)
         .await?;
     Ok((rows, total))
