@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{DatabaseTransaction, DbErr, Set};
 use tessera_kernel::ActorRef;
 use tessera_kernel::ChangeCtx;
 use tessera_kernel::audit::Target;
@@ -21,7 +20,9 @@ use super::{Webhooks, endpoint_change};
 use crate::entity::{attempts, deliveries, endpoints};
 use crate::events::{self, DeliveryOutcome};
 use crate::ids::AttemptId;
-use crate::model::{DELIVERED, FAILED, RETRYING};
+use crate::model::{FAILED, RETRYING};
+use crate::store;
+use crate::store::deliveries::Undelivered;
 
 /// An attempt's result (or a delivery given up without one).
 pub struct Outcome {
@@ -106,32 +107,14 @@ impl Webhooks {
                 error: Set(o.result.error.clone()),
             })
             .collect();
-        if !rows.is_empty() {
-            attempts::Entity::insert_many(rows).exec_without_returning(&*txn).await?;
-        }
-        let mine = deliveries::Column::LeasedBy.eq(self.node.clone());
+        store::attempts::insert_many(&*txn, rows).await?;
         // Successes: one statement per status code.
         let mut ok_by_code: BTreeMap<u16, Vec<_>> = BTreeMap::new();
         for o in batch.iter().filter(|o| o.result.ok()) {
             ok_by_code.entry(o.result.status.unwrap_or(200)).or_default().push(o.delivery.id);
         }
         for (code, ids) in ok_by_code {
-            deliveries::Entity::update_many()
-                .col_expr(deliveries::Column::Status, Expr::value(DELIVERED))
-                .col_expr(
-                    deliveries::Column::Attempts,
-                    sea_orm::ExprTrait::add(Expr::col(deliveries::Column::Attempts), 1),
-                )
-                .col_expr(deliveries::Column::LastStatusCode, Expr::value(i32::from(code)))
-                .col_expr(deliveries::Column::LastError, Expr::value(Option::<String>::None))
-                .col_expr(deliveries::Column::DeliveredAt, Expr::value(now))
-                .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
-                .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<i64>::None))
-                .col_expr(deliveries::Column::LeasedBy, Expr::value(Option::<String>::None))
-                .filter(deliveries::Column::Id.is_in(ids))
-                .filter(mine.clone())
-                .exec(&*txn)
-                .await?;
+            store::deliveries::mark_delivered(&*txn, ids, i32::from(code), now, &self.node).await?;
         }
         let mut outcome_events = Vec::new();
         let mut disable = Vec::new();
@@ -146,19 +129,14 @@ impl Webhooks {
                 })
             };
             let status = if retry.is_some() { RETRYING } else { FAILED };
-            deliveries::Entity::update_many()
-                .col_expr(deliveries::Column::Status, Expr::value(status))
-                .col_expr(deliveries::Column::Attempts, Expr::value(attempts))
-                .col_expr(deliveries::Column::NextAttemptAt, Expr::value(retry.unwrap_or(now)))
-                .col_expr(deliveries::Column::LastStatusCode, Expr::value(o.result.status.map(i32::from)))
-                .col_expr(deliveries::Column::LastError, Expr::value(o.result.error.clone()))
-                .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
-                .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<i64>::None))
-                .col_expr(deliveries::Column::LeasedBy, Expr::value(Option::<String>::None))
-                .filter(deliveries::Column::Id.eq(o.delivery.id))
-                .filter(mine.clone())
-                .exec(&*txn)
-                .await?;
+            let left = Undelivered {
+                status,
+                attempts,
+                next_attempt_at: retry.unwrap_or(now),
+                status_code: o.result.status.map(i32::from),
+                error: o.result.error.as_deref(),
+            };
+            store::deliveries::mark_undelivered(&*txn, o.delivery.id, left, now, &self.node).await?;
             if retry.is_none() {
                 outcome_events.push((events::FAILED, o));
             }
@@ -189,7 +167,6 @@ impl Webhooks {
 
     /// Endpoint health: the last attempt, the last success, and the first failure since then.
     async fn mark_health(&self, txn: &DatabaseTransaction, batch: &[Outcome], now: i64) -> Result<(), DbErr> {
-        use endpoints::Column as C;
         let attempted = || batch.iter().filter_map(|o| o.endpoint.as_ref().map(|e| (o, e)));
         let ok: HashSet<_> = attempted().filter(|(o, _)| o.result.ok()).map(|(_, e)| e.id).collect();
         let failed: HashSet<_> = attempted().filter(|(_, e)| !ok.contains(&e.id)).map(|(_, e)| e.id).collect();
@@ -199,22 +176,10 @@ impl Webhooks {
             .map(|(_, e)| e.id)
             .collect();
         if !ok.is_empty() {
-            endpoints::Entity::update_many()
-                .col_expr(C::LastSuccessAt, Expr::value(now))
-                .col_expr(C::LastTriggeredAt, Expr::value(now))
-                .col_expr(C::FailingSince, Expr::value(Option::<i64>::None))
-                .filter(C::Id.is_in(ok.iter().copied()))
-                .exec(txn)
-                .await?;
+            store::endpoints::mark_succeeded(txn, ok.iter().copied(), now).await?;
         }
         if !failed.is_empty() {
-            let since = sea_orm::sea_query::Func::coalesce([Expr::col(C::FailingSince), Expr::value(now)]);
-            endpoints::Entity::update_many()
-                .col_expr(C::LastTriggeredAt, Expr::value(now))
-                .col_expr(C::FailingSince, since.into())
-                .filter(C::Id.is_in(failed.iter().copied()))
-                .exec(txn)
-                .await?;
+            store::endpoints::mark_failed(txn, failed.iter().copied(), now).await?;
         }
         for id in ok.iter().chain(newly_failing.iter()) {
             self.endpoints.invalidate(id);
@@ -255,16 +220,9 @@ impl Webhooks {
         reason: &str,
         now: i64,
     ) -> Result<(), DbErr> {
-        let res = endpoints::Entity::update_many()
-            .col_expr(endpoints::Column::IsActive, Expr::value(false))
-            .col_expr(endpoints::Column::DisabledReason, Expr::value(reason))
-            .col_expr(endpoints::Column::UpdatedAt, Expr::value(now))
-            .filter(endpoints::Column::Id.eq(endpoint.id))
-            .filter(endpoints::Column::IsActive.eq(true))
-            .exec(txn)
-            .await?;
+        let changed = store::endpoints::disable(txn, endpoint.id, reason, now).await?;
         self.endpoints.invalidate(&endpoint.id);
-        if res.rows_affected == 0 {
+        if changed == 0 {
             return Ok(());
         }
         let mut row = endpoint.clone();
