@@ -16,7 +16,7 @@ use super::Webhooks;
 use crate::entity::deliveries;
 use crate::events::{self, TestEvent};
 use crate::ids::{DeliveryId, EndpointId};
-use crate::model::{PENDING, RETRYING};
+use crate::model::DeliveryStatus;
 use crate::store;
 pub use crate::store::deliveries::Filter as DeliveryFilter;
 use crate::store::deliveries::Requeue;
@@ -33,8 +33,7 @@ pub struct DeliveryOut {
     pub event_type: String,
     /// The same as `eventType` (seed 001's name).
     pub event: String,
-    /// `PENDING`, `RETRYING`, `DELIVERED` or `FAILED`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     /// When the next attempt is due (PENDING, RETRYING).
     pub next_attempt_at: Option<String>,
@@ -58,7 +57,7 @@ pub struct DeliveryOut {
 
 impl DeliveryOut {
     fn new(d: deliveries::Model, full: bool) -> Self {
-        let waiting = d.status == PENDING || d.status == RETRYING;
+        let waiting = d.status.is_queued();
         Self {
             id: d.id,
             endpoint_id: d.endpoint_id,

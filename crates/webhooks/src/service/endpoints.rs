@@ -15,7 +15,7 @@ use super::Webhooks;
 use crate::entity::endpoints;
 use crate::events;
 use crate::ids::EndpointId;
-use crate::model::{EndpointOut, patterns_of};
+use crate::model::{DisabledReason, EndpointOut, Signing, patterns_of};
 use crate::signing::SigningSecret;
 use crate::store;
 
@@ -32,7 +32,7 @@ pub struct NewEndpoint {
     pub rate_limit_per_second: Option<i32>,
     pub metadata: Value,
     pub is_active: bool,
-    pub ed25519: bool,
+    pub signing: Signing,
 }
 
 /// Changes to an endpoint, checked; `None` leaves a field as it is.
@@ -68,7 +68,7 @@ impl Webhooks {
     }
 
     pub(crate) fn view(&self, row: &endpoints::Model, secret: Option<String>) -> EndpointOut {
-        let public = if row.signing == "ed25519" {
+        let public = if row.signing == Signing::Ed25519 {
             self.secrets(row, i64::MAX).first().and_then(SigningSecret::public_key_string)
         } else {
             None
@@ -82,7 +82,7 @@ impl Webhooks {
 
     pub async fn create_endpoint(&self, actor: &Actor, org: OrgId, new: NewEndpoint) -> ApiResult<EndpointOut> {
         self.check_target(&new.url).await?;
-        let secret = if new.ed25519 { SigningSecret::generate_ed25519() } else { SigningSecret::generate_hmac() };
+        let secret = new_secret(new.signing);
         let now = self.core.clock.now_ms();
         let row = endpoints::Model {
             id: EndpointId::new(),
@@ -96,8 +96,8 @@ impl Webhooks {
             rate_limit_per_second: new.rate_limit_per_second,
             metadata: new.metadata,
             is_active: new.is_active,
-            disabled_reason: (!new.is_active).then(|| "manual".to_owned()),
-            signing: if new.ed25519 { "ed25519" } else { "hmac" }.to_owned(),
+            disabled_reason: (!new.is_active).then_some(DisabledReason::Manual),
+            signing: new.signing,
             secret_sealed: self.seal(&secret),
             previous_secret_sealed: None,
             previous_secret_until: None,
@@ -198,7 +198,7 @@ impl Webhooks {
                 row.failing_since = None;
             }
             row.is_active = active;
-            row.disabled_reason = if active { None } else { row.disabled_reason.or_else(|| Some("manual".to_owned())) };
+            row.disabled_reason = if active { None } else { row.disabled_reason.or(Some(DisabledReason::Manual)) };
         }
         row.updated_at = self.core.clock.now_ms();
         // Only what a change may touch: the recorder keeps the health columns current meanwhile.
@@ -264,8 +264,7 @@ impl Webhooks {
         let txn = self.core.db.begin_write().await?;
         let mut row = find_endpoint(&*txn, org, id).await?;
         let now = self.core.clock.now_ms();
-        let secret =
-            if row.signing == "ed25519" { SigningSecret::generate_ed25519() } else { SigningSecret::generate_hmac() };
+        let secret = new_secret(row.signing);
         row.previous_secret_sealed = (grace_hours > 0).then(|| row.secret_sealed.clone());
         row.previous_secret_until = (grace_hours > 0).then(|| now + i64::from(grace_hours) * 3_600_000);
         row.secret_sealed = self.seal(&secret);
@@ -299,6 +298,14 @@ impl Webhooks {
         let row = store::endpoints::by_id(&self.core.db.conn, id).await?.map(std::sync::Arc::new);
         self.endpoints.insert(id, row.clone());
         Ok(row)
+    }
+}
+
+/// A fresh secret of the `signing` scheme.
+fn new_secret(signing: Signing) -> SigningSecret {
+    match signing {
+        Signing::Hmac => SigningSecret::generate_hmac(),
+        Signing::Ed25519 => SigningSecret::generate_ed25519(),
     }
 }
 

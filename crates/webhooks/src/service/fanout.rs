@@ -13,7 +13,7 @@ use super::Webhooks;
 use super::dispatch::Reserved;
 use crate::entity::{deliveries, endpoints};
 use crate::ids::DeliveryId;
-use crate::model::{PENDING, patterns_of, wants};
+use crate::model::{DeliveryStatus, patterns_of, wants};
 use crate::store;
 
 /// The fan-out subscriber (holding the module weakly: the core, which the
@@ -69,7 +69,7 @@ pub(crate) fn new_delivery(
         event_id: Set(event.id),
         event_type: Set(event.event_type.clone()),
         payload: Set(payload),
-        status: Set(PENDING.to_owned()),
+        status: Set(DeliveryStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         lease_until: Set(None),

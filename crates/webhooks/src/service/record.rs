@@ -20,7 +20,7 @@ use super::{Webhooks, endpoint_change};
 use crate::entity::{attempts, deliveries, endpoints};
 use crate::events::{self, DeliveryOutcome};
 use crate::ids::AttemptId;
-use crate::model::{FAILED, RETRYING};
+use crate::model::{DeliveryStatus, DisabledReason};
 use crate::store;
 use crate::store::deliveries::Undelivered;
 
@@ -128,7 +128,7 @@ impl Webhooks {
                     now + d.max(asked)
                 })
             };
-            let status = if retry.is_some() { RETRYING } else { FAILED };
+            let status = if retry.is_some() { DeliveryStatus::Retrying } else { DeliveryStatus::Failed };
             let left = Undelivered {
                 status,
                 attempts,
@@ -142,11 +142,11 @@ impl Webhooks {
             }
             let Some(endpoint) = &o.endpoint else { continue };
             if o.result.status == Some(410) {
-                disable.push((endpoint.clone(), "gone"));
+                disable.push((endpoint.clone(), DisabledReason::Gone));
             } else if let Some(since) = endpoint.failing_since
                 && now - since >= i64::from(self.cfg.disable_after_days) * 86_400_000
             {
-                disable.push((endpoint.clone(), "failing"));
+                disable.push((endpoint.clone(), DisabledReason::Failing));
             }
         }
         outcome_events.extend(batch.iter().filter(|o| o.result.ok()).map(|o| (events::DELIVERED, o)));
@@ -217,7 +217,7 @@ impl Webhooks {
         &self,
         txn: &DatabaseTransaction,
         endpoint: &endpoints::Model,
-        reason: &str,
+        reason: DisabledReason,
         now: i64,
     ) -> Result<(), DbErr> {
         let changed = store::endpoints::disable(txn, endpoint.id, reason, now).await?;
@@ -227,7 +227,7 @@ impl Webhooks {
         }
         let mut row = endpoint.clone();
         row.is_active = false;
-        row.disabled_reason = Some(reason.to_owned());
+        row.disabled_reason = Some(reason);
         let target = Target::new("webhook_endpoint", row.id)
             .diff(serde_json::json!({"isActive": true}), serde_json::json!({"isActive": false, "reason": reason}));
         self.core
@@ -238,14 +238,21 @@ impl Webhooks {
             )
             .await
             .map_err(|e| DbErr::Custom(e.message.to_string()))?;
-        tracing::warn!(endpoint = %row.id, org = %row.org_id, reason, "webhook endpoint disabled");
+        tracing::warn!(endpoint = %row.id, org = %row.org_id, reason = ?reason, "webhook endpoint disabled");
         self.mail_admins(txn, &row, reason).await
     }
 
-    async fn mail_admins(&self, txn: &DatabaseTransaction, row: &endpoints::Model, reason: &str) -> Result<(), DbErr> {
+    async fn mail_admins(
+        &self,
+        txn: &DatabaseTransaction,
+        row: &endpoints::Model,
+        reason: DisabledReason,
+    ) -> Result<(), DbErr> {
         let why = match reason {
-            "gone" => "it answered 410 Gone".to_owned(),
-            _ => format!("it has failed for {} days without a success", self.cfg.disable_after_days),
+            DisabledReason::Gone => "it answered 410 Gone".to_owned(),
+            DisabledReason::Failing | DisabledReason::Manual => {
+                format!("it has failed for {} days without a success", self.cfg.disable_after_days)
+            }
         };
         // Everyone who could act on it, however many: an organization may have hundreds of admins.
         let people = self

@@ -11,12 +11,15 @@ use tessera_kernel::ids::{EventId, OrgId};
 
 use crate::entity::deliveries::{ActiveModel, Column, Entity, Model};
 use crate::ids::{DeliveryId, EndpointId};
-use crate::model::{DELIVERED, FAILED, PENDING};
+use crate::model::DeliveryStatus;
+
+/// The statuses of deliveries no attempt will follow.
+const FINISHED: [DeliveryStatus; 2] = [DeliveryStatus::Delivered, DeliveryStatus::Failed];
 
 /// Which deliveries of an endpoint to list.
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub status: Option<String>,
+    pub status: Option<DeliveryStatus>,
     pub event_type: Option<String>,
     pub event_id: Option<EventId>,
     pub from: Option<Millis>,
@@ -93,8 +96,8 @@ pub async fn page<C: ConnectionTrait>(
     f: &Filter,
 ) -> Result<(Vec<Model>, Option<Cursor>), DbErr> {
     let mut cond = Condition::all().add(Column::EndpointId.eq(endpoint)).add(Column::OrgId.eq(org));
-    if let Some(s) = &f.status {
-        cond = cond.add(Column::Status.eq(s.as_str()));
+    if let Some(s) = f.status {
+        cond = cond.add(Column::Status.eq(s));
     }
     if let Some(t) = &f.event_type {
         cond = cond.add(Column::EventType.eq(t.as_str()));
@@ -150,11 +153,11 @@ pub async fn requeue<C: ConnectionTrait>(conn: &C, which: Requeue, now: Millis) 
         Requeue::One(id) => Condition::all().add(Column::Id.eq(id)),
         Requeue::FailedSince(endpoint, since) => Condition::all()
             .add(Column::EndpointId.eq(endpoint))
-            .add(Column::Status.eq(FAILED))
+            .add(Column::Status.eq(DeliveryStatus::Failed))
             .add(Column::CreatedAt.gte(since)),
     };
     let res = Entity::update_many()
-        .col_expr(Column::Status, Expr::value(PENDING))
+        .col_expr(Column::Status, Expr::value(DeliveryStatus::Pending))
         .col_expr(Column::NextAttemptAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
@@ -233,7 +236,7 @@ pub async fn mark_delivered<C: ConnectionTrait>(
     node: &str,
 ) -> Result<(), DbErr> {
     Entity::update_many()
-        .col_expr(Column::Status, Expr::value(DELIVERED))
+        .col_expr(Column::Status, Expr::value(DeliveryStatus::Delivered))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .col_expr(Column::LastStatusCode, Expr::value(code))
         .col_expr(Column::LastError, Expr::value(Option::<String>::None))
@@ -250,7 +253,7 @@ pub async fn mark_delivered<C: ConnectionTrait>(
 
 /// What an attempt that did not deliver leaves on its delivery.
 pub struct Undelivered<'a> {
-    pub status: &'static str,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Millis,
     pub status_code: Option<i32>,
@@ -290,7 +293,7 @@ pub async fn finished_before<C: ConnectionTrait>(
     Entity::find()
         .select_only()
         .column(Column::Id)
-        .filter(Column::Status.is_in([DELIVERED, FAILED]))
+        .filter(Column::Status.is_in(FINISHED))
         .filter(Column::UpdatedAt.lt(before))
         .order_by_asc(Column::UpdatedAt)
         .limit(limit)
@@ -301,11 +304,8 @@ pub async fn finished_before<C: ConnectionTrait>(
 
 /// Deletes those of the deliveries `ids` that are finished; how many.
 pub async fn delete_finished<C: ConnectionTrait>(conn: &C, ids: Vec<DeliveryId>) -> Result<u64, DbErr> {
-    let res = Entity::delete_many()
-        .filter(Column::Id.is_in(ids))
-        .filter(Column::Status.is_in([DELIVERED, FAILED]))
-        .exec(conn)
-        .await?;
+    let res =
+        Entity::delete_many().filter(Column::Id.is_in(ids)).filter(Column::Status.is_in(FINISHED)).exec(conn).await?;
     Ok(res.rows_affected)
 }
 

@@ -9,6 +9,7 @@ use tessera_kernel::{Millis, PageReq};
 
 use crate::entity::endpoints::{ActiveModel, Column, Entity, Model};
 use crate::ids::EndpointId;
+use crate::model::DisabledReason;
 
 pub async fn insert<C: ConnectionTrait>(conn: &C, row: Model) -> Result<(), DbErr> {
     Entity::insert(ActiveModel::from(row)).exec_without_returning(conn).await.map(|_| ())
@@ -96,7 +97,12 @@ pub async fn mark_failed<C: ConnectionTrait>(
 }
 
 /// Turns the endpoint off for `reason` if it is on; the rows changed (0: it was off already).
-pub async fn disable<C: ConnectionTrait>(conn: &C, id: EndpointId, reason: &str, now: Millis) -> Result<u64, DbErr> {
+pub async fn disable<C: ConnectionTrait>(
+    conn: &C,
+    id: EndpointId,
+    reason: DisabledReason,
+    now: Millis,
+) -> Result<u64, DbErr> {
     let res = Entity::update_many()
         .col_expr(Column::IsActive, Expr::value(false))
         .col_expr(Column::DisabledReason, Expr::value(reason))
