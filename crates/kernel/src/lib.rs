@@ -26,6 +26,7 @@ pub mod ratelimit;
 pub mod record;
 pub mod request_id;
 pub mod response;
+pub mod roles;
 pub mod ssrf;
 pub mod state;
 pub mod vacuum;

@@ -5,10 +5,7 @@ use serde::{Deserialize, Serialize};
 use tessera_kernel::{FieldError, Millis};
 use utoipa::ToSchema;
 
-/// The built-in role an organization never loses its last holder of.
-pub const OWNER: &str = "owner";
-/// The role an owner takes after handing ownership over.
-pub const ADMIN: &str = "admin";
+pub use tessera_kernel::roles::{BuiltInRole, RoleKey, TeamRole};
 
 /// An organization's URL name: 3–48 of `a-z`, `0-9`, `-`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,43 +69,6 @@ pub fn parse_json_object(field: &'static str, value: serde_json::Value) -> Resul
         return Err(FieldError::new(field, "TOO_LARGE", "must be at most 16 KiB"));
     }
     Ok(value)
-}
-
-/// An organization role as named in a request: a built-in name or a custom
-/// role's id; whether it exists is the access module's answer.
-pub fn parse_role(field: &'static str, raw: &str) -> Result<String, FieldError> {
-    let role = raw.trim();
-    if role.is_empty() || role.len() > 64 {
-        return Err(FieldError::new(field, "INVALID_ROLE", "must name a role"));
-    }
-    Ok(role.to_owned())
-}
-
-/// A role inside a team.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TeamRole {
-    Admin,
-    Member,
-    Viewer,
-}
-
-impl TeamRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Member => "member",
-            Self::Viewer => "viewer",
-        }
-    }
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "admin" => Some(Self::Admin),
-            "member" => Some(Self::Member),
-            "viewer" => Some(Self::Viewer),
-            _ => None,
-        }
-    }
 }
 
 /// Where an invitation stands. `expired` is stored once someone has observed it;

@@ -1,6 +1,7 @@
 //! `org_invitations`: invitations by e-mail, with the SHA-256 of their token.
 use sea_orm::entity::prelude::*;
 use tessera_kernel::ids::{InvitationId, OrgId, UserId};
+use tessera_kernel::roles::RoleKey;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "org_invitations")]
@@ -10,7 +11,7 @@ pub struct Model {
     pub org_id: OrgId,
     /// Normalized (trimmed, lower-case).
     pub email: String,
-    pub role: String,
+    pub role: RoleKey,
     /// Ids of teams joined (as members) on acceptance: a JSON array of strings.
     pub team_ids: Json,
     /// SHA-256 (hex) of the token in the link; replaced when resent.

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::OrgsState;
 use crate::entity::invitations::Model;
-use crate::model::{self, InvitationStatus, InvitationTtl};
+use crate::model::{InvitationStatus, InvitationTtl, RoleKey};
 use crate::service::invitations::{BulkEntry, NewInvitation, Outcome, team_ids_of};
 use tessera_kernel::PageQuery;
 
@@ -33,7 +33,7 @@ pub struct InvitationOut {
     pub id: InvitationId,
     pub org_id: OrgId,
     pub email: String,
-    pub role: String,
+    pub role: RoleKey,
     pub team_ids: Vec<TeamId>,
     pub status: InvitationStatus,
     pub invited_by: Option<UserId>,
@@ -84,7 +84,7 @@ impl InvitationIn {
     fn parse(self) -> Result<NewInvitation, ApiError> {
         let mut errors = FieldErrors::new();
         let email = errors.check(tessera_identity::api::Email::parse("email", &self.email));
-        let role = errors.check(model::parse_role("role", &self.role));
+        let role = errors.check(RoleKey::parse("role", &self.role));
         let ttl = errors.check(InvitationTtl::parse("expiresInDays", self.expires_in_days));
         let mut team_ids = self.team_ids.unwrap_or_default();
         team_ids.sort();

@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::OrgsState;
-use crate::model::{self, OrgSlug};
+use crate::model::{self, OrgSlug, RoleKey};
 use crate::service::orgs::{NewOrg, OrgPatch, OrgView};
 use tessera_kernel::PageQuery;
 
@@ -28,7 +28,7 @@ pub struct OrgOut {
     pub settings: serde_json::Value,
     pub metadata: serde_json::Value,
     /// The caller's role (`owner`, `admin`, …, or a custom role's id); none for an organization's key.
-    pub role: Option<String>,
+    pub role: Option<RoleKey>,
     #[serde(with = "tessera_kernel::clock::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,

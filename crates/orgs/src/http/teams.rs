@@ -62,7 +62,7 @@ pub struct TeamMemberOut {
     pub email: String,
     pub name: String,
     /// `admin`, `member` or `viewer`.
-    pub role: String,
+    pub role: TeamRole,
     #[serde(with = "tessera_kernel::clock::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub added_at: i64,

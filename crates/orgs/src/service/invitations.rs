@@ -19,7 +19,7 @@ use super::{Orgs, Target};
 use crate::entity::invitations::Model;
 use crate::error::OrgsError;
 use crate::events::{self, InvitationEvent};
-use crate::model::{InvitationStatus, InvitationTtl};
+use crate::model::{InvitationStatus, InvitationTtl, RoleKey};
 use crate::store;
 
 /// Random bytes in an invitation token.
@@ -30,7 +30,7 @@ const TOKEN_BYTES: usize = 32;
 pub struct NewInvitation {
     /// Normalized (trimmed, lower-case).
     pub email: String,
-    pub role: String,
+    pub role: RoleKey,
     pub team_ids: Vec<TeamId>,
     pub ttl: InvitationTtl,
 }
@@ -106,7 +106,7 @@ impl Orgs {
         entries: Vec<BulkEntry>,
     ) -> Result<Vec<Outcome>, ApiError> {
         let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(entries.len());
-        let mut roles: HashMap<String, Result<(), ApiError>> = HashMap::new();
+        let mut roles: HashMap<RoleKey, Result<(), ApiError>> = HashMap::new();
         let teams: HashSet<TeamId> =
             entries.iter().filter_map(|e| e.parsed.as_ref().ok()).flat_map(|n| n.team_ids.clone()).collect();
         let known_teams = self.check_teams(actor, org, &teams).await?;

@@ -14,7 +14,7 @@ use super::{Orgs, Target};
 use crate::entity::{members, orgs};
 use crate::error::OrgsError;
 use crate::events::{self, MemberEvent, OrgEvent};
-use crate::model::{OWNER, OrgSlug};
+use crate::model::{BuiltInRole, OrgSlug, RoleKey};
 use crate::store;
 
 /// A new organization as submitted.
@@ -40,7 +40,7 @@ pub struct OrgPatch {
 #[derive(Debug, Clone)]
 pub struct OrgView {
     pub org: orgs::Model,
-    pub role: Option<String>,
+    pub role: Option<RoleKey>,
 }
 
 /// What audit entries show of an organization.
@@ -87,7 +87,8 @@ impl Orgs {
                 }
                 other => other?,
             }
-            let member = members::Model { org_id: org.id, user_id: user, role: OWNER.to_owned(), joined_at: now };
+            let member =
+                members::Model { org_id: org.id, user_id: user, role: BuiltInRole::Owner.into(), joined_at: now };
             store::members::insert(&*txn, member).await?;
             let actor_ref = actor.as_ref();
             let target = Target::new("org", org.id).diff(Value::Null, snapshot(&org));
@@ -98,9 +99,14 @@ impl Orgs {
                     Change::new(events::ORG_CREATED, target, org_event(&org, vec![])),
                 )
                 .await?;
-            let data =
-                MemberEvent { org_id: org.id, user_id: user, role: OWNER.into(), previous_role: None, via: "created" };
-            let target = Target::new("member", user).diff(Value::Null, json!({ "role": OWNER }));
+            let data = MemberEvent {
+                org_id: org.id,
+                user_id: user,
+                role: BuiltInRole::Owner.into(),
+                previous_role: None,
+                via: "created",
+            };
+            let target = Target::new("member", user).diff(Value::Null, json!({ "role": BuiltInRole::Owner }));
             self.core
                 .record(
                     &txn,
@@ -110,7 +116,7 @@ impl Orgs {
                 .await?;
             txn.commit().await?;
             self.forget_member(org.id, user);
-            return Ok(OrgView { org, role: Some(OWNER.to_owned()) });
+            return Ok(OrgView { org, role: Some(BuiltInRole::Owner.into()) });
         }
         Err(ApiError::conflict("SLUG_TAKEN", "could not find a free slug; choose one"))
     }

@@ -4,6 +4,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use tessera_kernel::PageReq;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
+use tessera_kernel::roles::TeamRole;
 
 use crate::entity::team_members::{self as seats};
 use crate::entity::teams::{ActiveModel, Column, Entity, Model};
@@ -95,7 +96,7 @@ pub async fn seat_role<C: ConnectionTrait>(
     conn: &C,
     team: TeamId,
     user: UserId,
-) -> Result<Option<(OrgId, String)>, DbErr> {
+) -> Result<Option<(OrgId, TeamRole)>, DbErr> {
     seats::Entity::find_by_id((team, user))
         .select_only()
         .column(seats::Column::OrgId)
@@ -105,7 +106,12 @@ pub async fn seat_role<C: ConnectionTrait>(
         .await
 }
 
-pub async fn set_seat_role<C: ConnectionTrait>(conn: &C, team: TeamId, user: UserId, role: &str) -> Result<u64, DbErr> {
+pub async fn set_seat_role<C: ConnectionTrait>(
+    conn: &C,
+    team: TeamId,
+    user: UserId,
+    role: TeamRole,
+) -> Result<u64, DbErr> {
     let res = seats::Entity::update_many()
         .col_expr(seats::Column::Role, Expr::value(role))
         .filter(seats::Column::TeamId.eq(team))

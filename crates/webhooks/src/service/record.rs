@@ -13,6 +13,7 @@ use tessera_kernel::ActorRef;
 use tessera_kernel::ChangeCtx;
 use tessera_kernel::audit::Target;
 use tessera_kernel::outbox::NewEvent;
+use tessera_kernel::roles::BuiltInRole;
 use tokio::sync::{mpsc, watch};
 
 use super::send::AttemptResult;
@@ -257,7 +258,7 @@ impl Webhooks {
         // Everyone who could act on it, however many: an organization may have hundreds of admins.
         let people = self
             .orgs
-            .members_with_roles(row.org_id, &["owner", "admin"])
+            .members_with_roles(row.org_id, &[BuiltInRole::Owner.into(), BuiltInRole::Admin.into()])
             .await
             .map_err(|e| DbErr::Custom(e.message.to_string()))?;
         for person in people {
