@@ -1,6 +1,8 @@
 //! Domain values parsed at the edge: slugs, names, team roles, invitation
 //! statuses and lifetimes. Raw strings stop at the DTOs; services take these.
 
+use sea_orm::sea_query::StringLen;
+use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 use tessera_kernel::{FieldError, Millis};
 use utoipa::ToSchema;
@@ -73,37 +75,26 @@ pub fn parse_json_object(field: &'static str, value: serde_json::Value) -> Resul
 
 /// Where an invitation stands. `expired` is stored once someone has observed it;
 /// before that it is computed from `expires_at`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 #[serde(rename_all = "lowercase")]
 pub enum InvitationStatus {
+    #[sea_orm(string_value = "pending")]
     Pending,
+    #[sea_orm(string_value = "accepted")]
     Accepted,
+    #[sea_orm(string_value = "declined")]
     Declined,
+    #[sea_orm(string_value = "revoked")]
     Revoked,
+    #[sea_orm(string_value = "expired")]
     Expired,
 }
 
 impl InvitationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Accepted => "accepted",
-            Self::Declined => "declined",
-            Self::Revoked => "revoked",
-            Self::Expired => "expired",
-        }
-    }
-
-    /// The status of a stored row at `now`.
-    pub fn of(stored: &str, expires_at: Millis, now: Millis) -> Self {
-        match stored {
-            "accepted" => Self::Accepted,
-            "declined" => Self::Declined,
-            "revoked" => Self::Revoked,
-            "expired" => Self::Expired,
-            _ if expires_at <= now => Self::Expired,
-            _ => Self::Pending,
-        }
+    /// The status of a row stored as `stored` at `now`.
+    pub fn of(stored: Self, expires_at: Millis, now: Millis) -> Self {
+        if stored == Self::Pending && expires_at <= now { Self::Expired } else { stored }
     }
 }
 
@@ -156,9 +147,9 @@ mod tests {
 
     #[test]
     fn invitation_status_is_computed_from_expiry() {
-        assert_eq!(InvitationStatus::of("pending", 10, 5), InvitationStatus::Pending);
-        assert_eq!(InvitationStatus::of("pending", 10, 10), InvitationStatus::Expired);
-        assert_eq!(InvitationStatus::of("accepted", 10, 20), InvitationStatus::Accepted);
+        assert_eq!(InvitationStatus::of(InvitationStatus::Pending, 10, 5), InvitationStatus::Pending);
+        assert_eq!(InvitationStatus::of(InvitationStatus::Pending, 10, 10), InvitationStatus::Expired);
+        assert_eq!(InvitationStatus::of(InvitationStatus::Accepted, 10, 20), InvitationStatus::Accepted);
     }
 
     #[test]

@@ -3,6 +3,8 @@ use sea_orm::entity::prelude::*;
 use tessera_kernel::ids::{InvitationId, OrgId, UserId};
 use tessera_kernel::roles::RoleKey;
 
+use crate::model::InvitationStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "org_invitations")]
 pub struct Model {
@@ -19,8 +21,8 @@ pub struct Model {
     pub token_hash: String,
     /// Who sent it; cleared when that account is erased.
     pub invited_by: Option<UserId>,
-    /// `pending`, `accepted`, `declined`, `revoked` or `expired` (see `InvitationStatus`).
-    pub status: String,
+    /// `expired` once someone has observed it (see `InvitationStatus::of`).
+    pub status: InvitationStatus,
     pub ttl_days: i32,
     pub expires_at: i64,
     /// Who accepted it.

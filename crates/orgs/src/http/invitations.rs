@@ -52,7 +52,7 @@ pub struct InvitationOut {
 impl InvitationOut {
     pub(crate) fn at(row: Model, now: i64) -> Self {
         Self {
-            status: InvitationStatus::of(&row.status, row.expires_at, now),
+            status: InvitationStatus::of(row.status, row.expires_at, now),
             team_ids: team_ids_of(&row),
             id: row.id,
             org_id: row.org_id,

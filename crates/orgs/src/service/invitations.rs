@@ -172,7 +172,7 @@ impl Orgs {
                 team_ids: json!(new.team_ids.iter().map(ToString::to_string).collect::<Vec<_>>()),
                 token_hash: token_hash(&token),
                 invited_by: Some(inviter),
-                status: InvitationStatus::Pending.as_str().into(),
+                status: InvitationStatus::Pending,
                 ttl_days: new.ttl.days(),
                 expires_at: new.ttl.expires_at(now),
                 accepted_by: None,
@@ -293,7 +293,7 @@ impl Orgs {
         let now = self.now();
         let (txn, _) = self.begin_invitations(org).await?;
         let mut row = store::invitations::find(&*txn, org, id).await?.ok_or(OrgsError::NotFound("invitation"))?;
-        if InvitationStatus::of(&row.status, row.expires_at, now) != InvitationStatus::Pending
+        if InvitationStatus::of(row.status, row.expires_at, now) != InvitationStatus::Pending
             || !store::invitations::finish(&*txn, id, InvitationStatus::Revoked, None, now).await?
         {
             return Err(OrgsError::InvitationNotPending.into());
@@ -308,7 +308,7 @@ impl Orgs {
             )
             .await?;
         txn.commit().await?;
-        (row.status, row.responded_at, row.updated_at) = ("revoked".into(), Some(now), now);
+        (row.status, row.responded_at, row.updated_at) = (InvitationStatus::Revoked, Some(now), now);
         Ok(row)
     }
 
@@ -346,7 +346,7 @@ impl Orgs {
         self.core.audit_only(&txn, &ChangeCtx::in_org(actor.as_ref(), org), events::INVITATION_RESENT, target).await?;
         txn.commit().await?;
         self.core.jobs.wake();
-        Ok(Model { status: "pending".into(), expires_at, updated_at: now, ..row })
+        Ok(Model { status: InvitationStatus::Pending, expires_at, updated_at: now, ..row })
     }
 }
 

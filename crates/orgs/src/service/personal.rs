@@ -30,7 +30,7 @@ pub(crate) struct Memberships(pub(crate) Weak<Orgs>);
 fn invitation_json(row: &invitations::Model, now: i64) -> Value {
     json!({
         "id": row.id, "orgId": row.org_id, "email": row.email, "role": row.role,
-        "status": InvitationStatus::of(&row.status, row.expires_at, now),
+        "status": InvitationStatus::of(row.status, row.expires_at, now),
         "createdAt": from_millis(row.created_at), "expiresAt": from_millis(row.expires_at),
     })
 }
@@ -130,7 +130,7 @@ impl Orgs {
             self.forget_member(m.org_id, user);
         }
         for row in store::invitations::sent_by(txn, user).await? {
-            if InvitationStatus::of(&row.status, row.expires_at, now) == InvitationStatus::Pending
+            if InvitationStatus::of(row.status, row.expires_at, now) == InvitationStatus::Pending
                 && store::invitations::finish(txn, row.id, InvitationStatus::Revoked, None, now).await?
             {
                 let target = Target::new("invitation", row.id);

@@ -43,10 +43,10 @@ impl Orgs {
             .await?
             .ok_or(OrgsError::NotFound("invitation"))?;
         let now = self.now();
-        match InvitationStatus::of(&row.status, row.expires_at, now) {
+        match InvitationStatus::of(row.status, row.expires_at, now) {
             InvitationStatus::Pending => Ok(row),
             InvitationStatus::Expired => {
-                if row.status == InvitationStatus::Pending.as_str() {
+                if row.status == InvitationStatus::Pending {
                     let (txn, _) = self.begin_invitations(row.org_id).await?;
                     self.expire_one(&txn, &row, now).await?;
                     txn.commit().await?;
