@@ -72,8 +72,8 @@ impl ListUsersQuery {
         }
         errors.finish()?;
         Ok(ListFilter {
-            status: self.status.map(UserStatus::as_str),
-            role: self.role.map(PlatformRole::as_str),
+            status: self.status,
+            role: self.role,
             q: self.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()),
             sort: column.unwrap_or(Column::CreatedAt),
             descending,

@@ -48,8 +48,8 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<u64, DbE
 /// Filters and order of the administrators' user list.
 #[derive(Debug)]
 pub struct ListFilter {
-    pub status: Option<&'static str>,
-    pub role: Option<&'static str>,
+    pub status: Option<crate::model::UserStatus>,
+    pub role: Option<tessera_kernel::PlatformRole>,
     /// Lower-cased search text, matched within e-mail and name.
     pub q: Option<String>,
     pub sort: Column,
