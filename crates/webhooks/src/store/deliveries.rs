@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+    UpdateMany,
 };
 use tessera_kernel::Millis;
 use tessera_kernel::ids::{EventId, OrgId};
@@ -39,6 +40,13 @@ pub enum Requeue {
 
 /// The `(created_at, id)` cursor of a page after `rows`, when there are more.
 pub type Cursor = (Millis, DeliveryId);
+
+/// `update`, also ending the lease of the rows it changes.
+fn ending_lease(update: UpdateMany<Entity>) -> UpdateMany<Entity> {
+    update
+        .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
+        .col_expr(Column::LeasedBy, Expr::value(Option::<String>::None))
+}
 
 pub async fn insert<C: ConnectionTrait>(conn: &C, row: ActiveModel) -> Result<(), DbErr> {
     Entity::insert(row).exec_without_returning(conn).await.map(|_| ())
@@ -156,12 +164,10 @@ pub async fn requeue<C: ConnectionTrait>(conn: &C, which: Requeue, now: Millis) 
             .add(Column::Status.eq(DeliveryStatus::Failed))
             .add(Column::CreatedAt.gte(since)),
     };
-    let res = Entity::update_many()
+    let res = ending_lease(Entity::update_many())
         .col_expr(Column::Status, Expr::value(DeliveryStatus::Pending))
         .col_expr(Column::NextAttemptAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
-        .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
-        .col_expr(Column::LeasedBy, Expr::value(Option::<String>::None))
         .filter(cond)
         .exec(conn)
         .await?;
@@ -207,9 +213,7 @@ pub async fn lease<C: ConnectionTrait>(
 
 /// Ends `node`'s lease on the delivery `id` (none if another node holds it).
 pub async fn release<C: ConnectionTrait>(conn: &C, id: DeliveryId, node: &str) -> Result<(), DbErr> {
-    Entity::update_many()
-        .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
-        .col_expr(Column::LeasedBy, Expr::value(Option::<String>::None))
+    ending_lease(Entity::update_many())
         .filter(Column::Id.eq(id))
         .filter(Column::LeasedBy.eq(node))
         .exec(conn)
@@ -235,15 +239,13 @@ pub async fn mark_delivered<C: ConnectionTrait>(
     now: Millis,
     node: &str,
 ) -> Result<(), DbErr> {
-    Entity::update_many()
+    ending_lease(Entity::update_many())
         .col_expr(Column::Status, Expr::value(DeliveryStatus::Delivered))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
         .col_expr(Column::LastStatusCode, Expr::value(code))
         .col_expr(Column::LastError, Expr::value(Option::<String>::None))
         .col_expr(Column::DeliveredAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
-        .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
-        .col_expr(Column::LeasedBy, Expr::value(Option::<String>::None))
         .filter(Column::Id.is_in(ids))
         .filter(Column::LeasedBy.eq(node))
         .exec(conn)
@@ -268,15 +270,13 @@ pub async fn mark_undelivered<C: ConnectionTrait>(
     now: Millis,
     node: &str,
 ) -> Result<(), DbErr> {
-    Entity::update_many()
+    ending_lease(Entity::update_many())
         .col_expr(Column::Status, Expr::value(u.status))
         .col_expr(Column::Attempts, Expr::value(u.attempts))
         .col_expr(Column::NextAttemptAt, Expr::value(u.next_attempt_at))
         .col_expr(Column::LastStatusCode, Expr::value(u.status_code))
         .col_expr(Column::LastError, Expr::value(u.error.map(str::to_owned)))
         .col_expr(Column::UpdatedAt, Expr::value(now))
-        .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
-        .col_expr(Column::LeasedBy, Expr::value(Option::<String>::None))
         .filter(Column::Id.eq(id))
         .filter(Column::LeasedBy.eq(node))
         .exec(conn)
