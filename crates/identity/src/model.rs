@@ -152,17 +152,6 @@ pub fn parse_timezone(field: &'static str, raw: &str) -> Result<String, FieldErr
     Ok(raw.to_owned())
 }
 
-/// A JSON object of at most 16 KiB (metadata, preferences).
-pub fn parse_json_object(field: &'static str, value: serde_json::Value) -> Result<serde_json::Value, FieldError> {
-    if !value.is_object() {
-        return Err(FieldError::new(field, "INVALID_TYPE", "must be a JSON object"));
-    }
-    if value.to_string().len() > 16 * 1024 {
-        return Err(FieldError::new(field, "TOO_LARGE", "must be at most 16 KiB"));
-    }
-    Ok(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,20 @@ pub fn parse_name(field: &'static str, raw: &str) -> Result<String, FieldError> 
     Ok(name.to_owned())
 }
 
+/// The largest free-form JSON object a field takes (settings, metadata, preferences), serialized.
+pub const JSON_OBJECT_MAX_BYTES: usize = 16 * 1024;
+
+/// A free-form JSON object of at most 16 KiB.
+pub fn parse_json_object(field: &'static str, value: serde_json::Value) -> Result<serde_json::Value, FieldError> {
+    if !value.is_object() {
+        return Err(FieldError::new(field, "INVALID_TYPE", "must be a JSON object"));
+    }
+    if value.to_string().len() > JSON_OBJECT_MAX_BYTES {
+        return Err(FieldError::new(field, "TOO_LARGE", "must be at most 16 KiB"));
+    }
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -27,5 +41,13 @@ mod tests {
         for bad in ["", "   ", "line\nbreak", &"x".repeat(201)] {
             assert!(parse_name("name", bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn json_fields_are_bounded_objects() {
+        assert!(parse_json_object("metadata", serde_json::json!({"a": 1})).is_ok());
+        assert!(parse_json_object("metadata", serde_json::json!([1])).is_err());
+        let big = serde_json::json!({ "a": "x".repeat(JSON_OBJECT_MAX_BYTES) });
+        assert!(parse_json_object("metadata", big).is_err());
     }
 }

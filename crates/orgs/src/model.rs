@@ -62,17 +62,6 @@ pub fn parse_description(field: &'static str, raw: &str) -> Result<String, Field
     Ok(raw.trim().to_owned())
 }
 
-/// A JSON object of at most 16 KiB (settings, metadata).
-pub fn parse_json_object(field: &'static str, value: serde_json::Value) -> Result<serde_json::Value, FieldError> {
-    if !value.is_object() {
-        return Err(FieldError::new(field, "INVALID_TYPE", "must be a JSON object"));
-    }
-    if value.to_string().len() > 16 * 1024 {
-        return Err(FieldError::new(field, "TOO_LARGE", "must be at most 16 KiB"));
-    }
-    Ok(value)
-}
-
 /// Where an invitation stands. `expired` is stored once someone has observed it;
 /// before that it is computed from `expires_at`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]

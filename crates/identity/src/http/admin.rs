@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use serde::Deserialize;
-use tessera_kernel::fields::parse_name;
+use tessera_kernel::fields::{parse_json_object, parse_name};
 use tessera_kernel::ids::UserId;
 use tessera_kernel::{
     ApiError, ApiResult, Created, Data, Done, FieldError, FieldErrors, Json, NoContent, Page, Path, PlatformAdmin,
@@ -17,7 +17,7 @@ use super::IdentityState;
 use super::users::{ProfilePatchIn, UserOut};
 use crate::entity::users::Column;
 use crate::error::IdentityError;
-use crate::model::{self, Email, NewPassword, Secret, UserStatus};
+use crate::model::{Email, NewPassword, Secret, UserStatus};
 use crate::service::users::{AdminPatch, NewUser};
 use crate::store::users::ListFilter;
 
@@ -179,7 +179,7 @@ async fn update_user(
     }
     let mut errors = FieldErrors::new();
     let email = input.email.and_then(|e| errors.check(Email::parse("email", &e)));
-    let metadata = input.metadata.and_then(|m| errors.check(model::parse_json_object("metadata", m)));
+    let metadata = input.metadata.and_then(|m| errors.check(parse_json_object("metadata", m)));
     let profile = input.profile.parse(&mut errors);
     errors.finish()?;
     let patch = AdminPatch { profile, email, role: input.role, email_verified: input.email_verified, metadata };

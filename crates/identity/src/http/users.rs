@@ -1,14 +1,14 @@
 //! `/users/me`: the caller's own profile.
 
 use serde::Deserialize;
-use tessera_kernel::fields::parse_name;
+use tessera_kernel::fields::{parse_json_object, parse_name};
 use tessera_kernel::{Actor, ApiResult, Data, FieldErrors, Json, NoContent};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::IdentityState;
-use crate::model::{self};
+use crate::model;
 use crate::service::users::ProfilePatch;
 use axum::extract::State;
 
@@ -50,7 +50,7 @@ impl ProfilePatchIn {
             avatar_url: opt(errors, self.avatar_url, model::parse_avatar_url, "avatarUrl"),
             locale: opt(errors, self.locale, model::parse_locale, "locale"),
             timezone: opt(errors, self.timezone, model::parse_timezone, "timezone"),
-            preferences: self.preferences.and_then(|p| errors.check(model::parse_json_object("preferences", p))),
+            preferences: self.preferences.and_then(|p| errors.check(parse_json_object("preferences", p))),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use tessera_kernel::fields::parse_name;
+use tessera_kernel::fields::{parse_json_object, parse_name};
 use tessera_kernel::ids::OrgId;
 use tessera_kernel::{Actor, ApiError, ApiResult, Created, Data, FieldErrors, Json, NoContent, OrgScope, Page, Query};
 use utoipa::ToSchema;
@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::OrgsState;
-use crate::model::{self, OrgSlug, RoleKey};
+use crate::model::{OrgSlug, RoleKey};
 use crate::service::orgs::{NewOrg, OrgPatch, OrgView};
 use tessera_kernel::PageQuery;
 
@@ -118,8 +118,8 @@ async fn update_org(
     let patch = OrgPatch {
         name: input.name.and_then(|n| errors.check(parse_name("name", &n))),
         slug: input.slug.and_then(|v| errors.check(OrgSlug::parse("slug", &v))),
-        settings: input.settings.and_then(|v| errors.check(model::parse_json_object("settings", v))),
-        metadata: input.metadata.and_then(|v| errors.check(model::parse_json_object("metadata", v))),
+        settings: input.settings.and_then(|v| errors.check(parse_json_object("settings", v))),
+        metadata: input.metadata.and_then(|v| errors.check(parse_json_object("metadata", v))),
     };
     errors.finish()?;
     Ok(Data::new(s.orgs.update_org(&scope.actor, scope.org_id, patch).await?.into()))
