@@ -519,7 +519,8 @@ mod tests {
         assert!(ENV_ALIASES.contains(&("REDIS_URL", "redis.url")));
         let cfg = KernelConfig::from_settings(&Settings::for_test(&[DEFAULT_CONFIG], &[])).unwrap();
         assert_eq!(cfg.redis.url(), None);
-        let set = Settings::for_test(&[DEFAULT_CONFIG], &[("redis.url", serde_json::json!("redis://127.0.0.1:6379/2"))]);
+        let set =
+            Settings::for_test(&[DEFAULT_CONFIG], &[("redis.url", serde_json::json!("redis://127.0.0.1:6379/2"))]);
         assert_eq!(KernelConfig::from_settings(&set).unwrap().redis.url(), Some("redis://127.0.0.1:6379/2"));
         let bad = Settings::for_test(&[DEFAULT_CONFIG], &[("redis.url", serde_json::json!("http://nope"))]);
         let err = KernelConfig::from_settings(&bad).unwrap_err().to_string();

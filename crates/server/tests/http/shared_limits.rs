@@ -3,7 +3,9 @@
 //! in-memory limits — never an error for the client.
 
 use serde_json::json;
-use tessera_testkit::{TestApp, TestConfig, TestResponse, ThrowawayRedis, fresh_prefix, redis_url, spawn_app_with, spawn_nodes};
+use tessera_testkit::{
+    TestApp, TestConfig, TestResponse, ThrowawayRedis, fresh_prefix, redis_url, spawn_app_with, spawn_nodes,
+};
 
 const PAGE: &str = "/.well-known/jwks.json";
 
