@@ -7,6 +7,7 @@
 mod client;
 mod db;
 mod mail;
+mod redis;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 pub use client::{Client, TestResponse};
 pub use db::{Engine, TestDatabase};
 pub use mail::{ReceivedMail, SmtpSecurity, SmtpSink};
+pub use redis::{ThrowawayRedis, fresh_prefix, redis_url};
 use serde_json::{Value, json};
 use tessera::Modules;
 use tessera_identity::api::{Identity, NewAccount, Secret};
@@ -59,6 +61,21 @@ impl TestConfig {
 /// Boots the application with the test defaults.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
+}
+
+/// Two nodes of one deployment: the first as [`spawn_app_with`] makes it, the second
+/// on its database, data dir (the key that seals secrets) and public URL (the
+/// token issuer), both configured by `configure`.
+pub async fn spawn_nodes(configure: impl Fn(&mut TestConfig)) -> (TestApp, TestApp) {
+    let first = spawn_app_with(&configure).await;
+    let second = spawn_app_with(|cfg| {
+        configure(cfg);
+        cfg.set("database.url", json!(first.database_url))
+            .set("data.dir", json!(first.data_dir))
+            .set("server.public_url", json!(first.base_url));
+    })
+    .await;
+    (first, second)
 }
 
 /// Boots the application after `configure` adjusts the test configuration.

@@ -31,3 +31,23 @@ async fn a_key_past_its_budget_gets_429_with_retry_after_while_others_go_on() {
     assert_eq!(as_key(&app, &quiet).get(&path).await.status, 200);
     assert_eq!(owner.client.get(&path).await.status, 200, "the person is not limited by the key's budget");
 }
+
+#[tokio::test]
+async fn two_nodes_sharing_redis_count_one_budget_per_key() {
+    let prefix = tessera_testkit::fresh_prefix();
+    let (a, b) = tessera_testkit::spawn_nodes(|c| {
+        c.set("access.api_key_rate_limit_per_minute", json!(4)).redis(&tessera_testkit::redis_url(), &prefix);
+    })
+    .await;
+    let owner = a.signed_up_user().await;
+    let org = create_org(&owner, "Acme").await;
+    let key = org_key(&owner, &org, &["members:read"]).await;
+    let path = format!("/api/v1/orgs/{org}/members");
+
+    let mut statuses = Vec::new();
+    for node in [&a, &b, &a, &b, &a, &b] {
+        statuses.push(as_key(node, &key).get(&path).await.status);
+    }
+
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429]);
+}
