@@ -104,7 +104,9 @@ async fn the_owner_pages_and_filters_what_real_changes_wrote() {
         (before_member + time::Duration::minutes(1)).format(&time::format_description::well_known::Rfc3339).unwrap();
     let since = entries(&owner.client, &format!("{base}?from={cut}")).await;
     assert_eq!(actions(&since), ["team.member_added", "team.created"]);
-    assert!(since.iter().all(|e| e["target"]["id"] == members_team.as_str() || e["actor"]["id"] == member.id.as_str()));
+    assert!(
+        since.iter().all(|e| e["target"]["id"] == members_team.as_str() || e["actor"]["id"] == member.id.to_string())
+    );
     let until = entries(&owner.client, &format!("{base}?to={cut}&limit=200")).await;
     assert_eq!(until.len() + since.len(), all.len(), "from and to split the log at the same instant");
     let other = create_org(&owner, "Quiet").await;

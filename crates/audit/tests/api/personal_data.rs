@@ -58,7 +58,7 @@ async fn my_export_is_one_document_of_everything_every_module_holds_about_me() {
     {
         assert!(audit.contains(&action), "{action} in {audit:?}");
     }
-    let mine = |e: &Value| e["actor"]["id"] == me.id.as_str() || e["actor"]["owner"] == me.id.as_str();
+    let mine = |e: &Value| e["actor"]["id"] == me.id.to_string() || e["actor"]["owner"] == me.id.to_string();
     assert!(doc["auditEntries"].as_array().unwrap().iter().all(mine), "only entries I acted in");
     assert_eq!(
         app.with_token(&secret).get("/api/v1/users/me/export").await.status,
@@ -118,7 +118,7 @@ async fn deleting_my_account_pseudonymizes_my_entries_and_every_chain_still_veri
     assert_eq!(v.data()["valid"], true, "{}", v.text);
     assert!(all_pages(&admin.client, &format!("/api/v1/audit-logs?actor={}", me.id), 200).await.is_empty());
     let platform = all_pages(&admin.client, "/api/v1/audit-logs?orgId=platform", 200).await;
-    let deleted = platform.iter().find(|e| e["action"] == "user.deleted" && e["target"]["id"] == me.id.as_str());
+    let deleted = platform.iter().find(|e| e["action"] == "user.deleted" && e["target"]["id"] == me.id.to_string());
     let deleted = deleted.expect("the deletion is recorded");
     assert_eq!(
         (&deleted["actor"]["id"], &deleted["changes"], &deleted["ip"]),

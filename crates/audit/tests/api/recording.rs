@@ -95,7 +95,7 @@ async fn changes_in_an_organization_land_in_its_chain_in_order() {
     assert!(log.iter().all(|e| e["orgId"] == org.as_str() && e["ip"] == "127.0.0.1"));
     let created = log.iter().find(|e| e["action"] == "team.created").unwrap();
     assert_eq!(created["target"], json!({ "type": "team", "id": team }));
-    assert_eq!(created["actor"]["id"], owner.id.as_str());
+    assert_eq!(created["actor"]["id"], owner.id.to_string());
     let renamed = &log[0];
     assert_eq!(renamed["changes"]["before"]["name"], "Acme");
     assert_eq!(renamed["changes"]["after"]["name"], "Acme Inc");

@@ -70,7 +70,7 @@ async fn owners_admins_and_keys_with_the_permission_publish_members_and_viewers_
     assert_eq!(by_admin["actor"], json!({ "type": "user", "id": admin.id }));
     let by_key = publish(&app.with_token(&publisher), &org, "invoice.paid", json!({ "by": "key" })).await;
     assert_eq!(by_key["actor"]["type"], "apikey", "{by_key}");
-    assert_eq!(by_key["actor"]["owner"], owner.id.as_str(), "{by_key}");
+    assert_eq!(by_key["actor"]["owner"], owner.id.to_string(), "{by_key}");
     assert_eq!(recorded(&app, "invoice.paid").await, vec![json!({ "by": "admin" }), json!({ "by": "key" })]);
 }
 

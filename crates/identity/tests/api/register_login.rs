@@ -52,7 +52,7 @@ async fn login_returns_a_bearer_pair_and_the_user() {
     let data = res.data();
     assert_eq!(data["tokenType"], "Bearer");
     assert_eq!(data["expiresIn"], 900);
-    assert_eq!(data["user"]["id"].as_str(), Some(user.id.as_str()));
+    assert_eq!(data["user"]["id"].as_str(), Some(user.id.to_string()));
     assert!(data["user"]["lastLoginAt"].is_string());
     assert_eq!(data["accessToken"].as_str().unwrap().split('.').count(), 3);
     assert!(data["refreshToken"].as_str().unwrap().len() >= 43);

@@ -54,7 +54,7 @@ async fn access_tokens_verify_with_an_independent_library_from_the_jwks_alone() 
 
     let claims = verify_with_pyjwt(&user.access_token, &keys, &app.base_url).unwrap();
 
-    assert_eq!(claims["sub"], user.id.as_str());
+    assert_eq!(claims["sub"], user.id.to_string());
     assert_eq!(claims["role"], "user");
     assert_eq!(claims["aud"], "tessera");
     for c in ["sid", "jti", "iat", "exp", "nbf"] {
@@ -78,7 +78,7 @@ async fn verify_token_returns_the_claims_of_a_valid_token() {
 
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.data()["valid"], true);
-    assert_eq!(res.data()["claims"]["sub"], user.id.as_str());
+    assert_eq!(res.data()["claims"]["sub"], user.id.to_string());
     assert_eq!(app.anonymous().get("/api/v1/auth/verify-token").await.status, 401);
 }
 
@@ -246,7 +246,7 @@ async fn introspection_follows_rfc_7662_for_administrators() {
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json["active"], true);
-    assert_eq!(res.json["sub"], user.id.as_str());
+    assert_eq!(res.json["sub"], user.id.to_string());
     assert_eq!(res.json["token_type"], "Bearer");
     assert!(res.json["exp"].is_i64());
 
