@@ -188,6 +188,11 @@ impl TestApp {
         ApiKey::of(&res)
     }
 
+    /// A client that authenticates with the key (`Authorization: Bearer <secret>`).
+    pub fn as_key(&self, key: &ApiKey) -> Client {
+        self.with_token(&key.secret)
+    }
+
     /// Publishes a custom event in `org` (`POST /orgs/{org}/events`, 202); returns its envelope.
     pub async fn publish(&self, client: &Client, org: OrgId, event_type: &str, data: Value) -> Value {
         let body = json!({ "type": event_type, "data": data });
