@@ -45,16 +45,21 @@ impl ApiKey {
     /// The key of a `201` answer to a key creation.
     pub fn of(res: &TestResponse) -> Self {
         let data = res.data();
-        Self { id: id_of(data), secret: data["secret"].as_str().unwrap().to_owned() }
+        Self { id: typed_id_of(data), secret: data["secret"].as_str().unwrap().to_owned() }
     }
 }
 
 /// The password of accounts made by accepting an invitation.
 const MEMBER_PASSWORD: &str = "a long password for joining";
 
+/// The `id` of a JSON object.
+pub fn id_of(value: &Value) -> String {
+    value["id"].as_str().unwrap_or_else(|| panic!("no id in {value}")).to_owned()
+}
+
 /// The `id` of a JSON object, as a typed id.
-pub fn id_of<T: std::str::FromStr>(value: &Value) -> T {
-    let raw = value["id"].as_str().unwrap_or_else(|| panic!("no id in {value}"));
+pub(crate) fn typed_id_of<T: std::str::FromStr>(value: &Value) -> T {
+    let raw = id_of(value);
     raw.parse().unwrap_or_else(|_| panic!("{raw} is not an id of {}", std::any::type_name::<T>()))
 }
 
@@ -70,21 +75,21 @@ impl TestApp {
         assert_eq!(res.status, 201, "create org: {}", res.text);
         let data = res.data().clone();
         let text = |key: &str| data[key].as_str().unwrap_or_else(|| panic!("no {key} in {data}")).to_owned();
-        Org { id: id_of(&data), name: text("name"), slug: text("slug"), data }
+        Org { id: typed_id_of(&data), name: text("name"), slug: text("slug"), data }
     }
 
-    /// A new account owning a new organization: `(owner, org)`.
-    pub async fn owned_org(&self, name: &str) -> (TestUser, Org) {
+    /// A new account owning a new organization: `(owner, the organization's id)`.
+    pub async fn owned_org(&self, name: &str) -> (TestUser, OrgId) {
         let owner = self.signed_up_user().await;
         let org = self.create_org(&owner, name).await;
-        (owner, org)
+        (owner, org.id)
     }
 
     /// Creates a team in `org` as `user` (`POST /orgs/{org}/teams`).
     pub async fn create_team(&self, user: &TestUser, org: OrgId, name: &str) -> TeamId {
         let res = user.client.post(&format!("/api/v1/orgs/{org}/teams"), &json!({ "name": name })).await;
         assert_eq!(res.status, 201, "create team: {}", res.text);
-        id_of(res.data())
+        typed_id_of(res.data())
     }
 
     /// Invites `email` into `org` as `role`; waits for the mail the file transport wrote.
@@ -108,7 +113,7 @@ impl TestApp {
         let res = inviter.client.post(&format!("/api/v1/orgs/{org}/invitations"), &body).await;
         assert_eq!(res.status, 201, "invite {email} as {role}: {}", res.text);
         let token = self.invitation_tokens(inbox, email, before + 1).await.pop().unwrap();
-        Invitation { id: id_of(res.data()), org, email: email.to_owned(), token }
+        Invitation { id: typed_id_of(res.data()), org, email: email.to_owned(), token }
     }
 
     /// Waits (at most 10 s) until `n` invitation mails to `to` arrived; returns their tokens, oldest first.
@@ -193,16 +198,16 @@ impl TestApp {
         self.with_token(&key.secret)
     }
 
-    /// Publishes a custom event in `org` (`POST /orgs/{org}/events`, 202); returns its envelope.
-    pub async fn publish(&self, client: &Client, org: OrgId, event_type: &str, data: Value) -> Value {
-        let body = json!({ "type": event_type, "data": data });
-        let res = client.post(&format!("/api/v1/orgs/{org}/events"), &body).await;
-        assert_eq!(res.status, 202, "publish {event_type}: {}", res.text);
-        res.data().clone()
-    }
-
     /// The data of every recorded event of `event_type`, oldest first.
     pub async fn events_of(&self, event_type: &str) -> Vec<Value> {
         self.events().await.into_iter().filter(|(t, _)| t == event_type).map(|(_, d)| d).collect()
     }
+}
+
+/// Publishes a custom event in `org` as `client` (`POST /orgs/{org}/events`, 202); returns its envelope.
+pub async fn publish(client: &Client, org: OrgId, event_type: &str, data: Value) -> Value {
+    let body = json!({ "type": event_type, "data": data });
+    let res = client.post(&format!("/api/v1/orgs/{org}/events"), &body).await;
+    assert_eq!(res.status, 202, "publish {event_type}: {}", res.text);
+    res.data().clone()
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 pub use assert::{assert_error, assert_field_error, error_fields, field_codes};
 pub use client::{Client, TestResponse};
 pub use db::{Engine, TestDatabase};
-pub use fixtures::{ApiKey, Invitation, Org, fresh_email, id_of};
+pub use fixtures::{ApiKey, Invitation, Org, fresh_email, id_of, publish};
 pub use mail::{Inbox, ReceivedMail, SmtpSecurity, SmtpSink};
 use serde_json::{Value, json};
 use tessera::Modules;
@@ -264,7 +264,7 @@ impl TestUser {
         let data = res.data();
         let access = data["accessToken"].as_str().unwrap().to_owned();
         Self {
-            id: fixtures::id_of(&data["user"]),
+            id: fixtures::typed_id_of(&data["user"]),
             email: email.to_owned(),
             password: password.to_owned(),
             refresh_token: data["refreshToken"].as_str().unwrap().to_owned(),
