@@ -28,6 +28,11 @@ pub struct Invitation {
 }
 
 impl Invitation {
+    /// The link the mail carried: the invitation's page (`<public url>/invitations/<token>`).
+    pub fn link(&self, app: &TestApp) -> String {
+        format!("{}/invitations/{}", app.base_url, self.token)
+    }
+
     /// `/api/v1/invitations/{token}/accept`.
     pub fn accept_path(&self) -> String {
         format!("/api/v1/invitations/{}/accept", self.token)
