@@ -4,7 +4,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tessera_identity::api::Identity;
 use tessera_identity::testing::{Claims, sign};
-use tessera_testkit::{TestApp, spawn_app};
+use tessera_testkit::{TestApp, assert_error, spawn_app};
 
 fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
@@ -199,8 +199,7 @@ async fn an_access_token_expires_after_fifteen_minutes() {
     app.clock.advance(time::Duration::minutes(2));
 
     let res = user.client.get("/api/v1/users/me").await;
-    assert_eq!(res.status, 401);
-    assert_eq!(res.error_code(), "TOKEN_EXPIRED");
+    assert_error(&res, 401, "TOKEN_EXPIRED");
 }
 
 #[tokio::test]
