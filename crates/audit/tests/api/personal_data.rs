@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tessera_testkit::{assert_error, spawn_app};
+use tessera_testkit::{assert_error, fresh_email, spawn_app};
 
 use crate::support::{all_pages, send_as, verify};
 
@@ -14,7 +14,7 @@ async fn my_export_is_one_document_of_everything_every_module_holds_about_me() {
     let me = app.signed_up_user().await;
     let org = app.create_org(&me, "Mine").await.id;
     let team = app.create_team(&me, org, "Core").await;
-    let invitee = format!("invitee-{}@example.test", uuid::Uuid::now_v7().simple());
+    let invitee = fresh_email("invitee");
     let res = me
         .client
         .post(&format!("/api/v1/orgs/{org}/invitations"), &json!({ "email": invitee, "role": "member" }))

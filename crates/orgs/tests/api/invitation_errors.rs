@@ -3,7 +3,7 @@
 //! inviter without the permission, and malformed requests.
 
 use serde_json::json;
-use tessera_testkit::{Inbox, assert_error, spawn_app};
+use tessera_testkit::{Inbox, assert_error, fresh_email, spawn_app};
 
 use crate::invitations::app_with_smtp;
 
@@ -76,8 +76,7 @@ async fn inviters_give_only_roles_they_may_give() {
     let member = app.join_new(&owner, org, "member").await;
     let viewer = app.join_new(&owner, org, "viewer").await;
     let invitations = format!("/api/v1/orgs/{org}/invitations");
-    let body =
-        |role: &str| json!({ "email": format!("{role}-{}@example.test", uuid::Uuid::now_v7().simple()), "role": role });
+    let body = |role: &str| json!({ "email": fresh_email(role), "role": role });
 
     assert_error(&viewer.client.post(&invitations, &body("viewer")).await, 403, "FORBIDDEN");
     assert_error(&member.client.post(&invitations, &body("viewer")).await, 403, "FORBIDDEN");
