@@ -228,7 +228,7 @@ async fn a_grace_period_beyond_thirty_days_is_refused() {
     let unknown = owner.client.post(&path, &json!({ "grace": 1 })).await;
 
     for res in [&long, &negative, &unknown] {
-        assert_error(&res, 422, "VALIDATION_FAILED");
+        assert_error(res, 422, "VALIDATION_FAILED");
     }
     assert_eq!(app.as_key(&key).get(&format!("/api/v1/orgs/{org}/members")).await.status, 200);
 }

@@ -153,7 +153,7 @@ async fn a_batch_of_none_or_more_than_a_hundred_is_refused() {
         .await;
 
     for res in [&too_many, &empty, &unknown] {
-        assert_error(&res, 422, "VALIDATION_FAILED");
+        assert_error(res, 422, "VALIDATION_FAILED");
     }
     assert!(unknown.text.contains("checks[1].permission"), "{}", unknown.text);
 }
@@ -216,7 +216,7 @@ async fn my_permissions_need_a_well_formed_organization_id() {
     let anonymous = app.anonymous().get(&format!("/api/v1/users/me/permissions?orgId={}", uuid::Uuid::now_v7())).await;
 
     for res in [&missing, &malformed, &extra] {
-        assert_error(&res, 422, "VALIDATION_FAILED");
+        assert_error(res, 422, "VALIDATION_FAILED");
     }
     assert_eq!(anonymous.status, 401);
 }

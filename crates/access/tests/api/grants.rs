@@ -175,7 +175,7 @@ async fn grants_of_another_organization_are_not_found() {
     let org_a = app.create_org(&owner, "Acme").await.id;
     let org_b = app.create_org(&owner, "Bravo").await.id;
     let viewer = app.join_new(&owner, org_a, "viewer").await;
-    let res = owner.client.post(&format!("/api/v1/orgs/{org_a}/grants"), &on_team(&viewer.id, "t")).await;
+    let res = owner.client.post(&format!("/api/v1/orgs/{org_a}/grants"), &on_team(viewer.id, "t")).await;
     let id = res.data()["id"].as_str().unwrap().to_owned();
 
     let delete = owner.client.delete(&format!("/api/v1/orgs/{org_b}/grants/{id}")).await;

@@ -22,7 +22,7 @@ async fn a_key_past_its_budget_gets_429_with_retry_after_while_others_go_on() {
 
     assert_eq!(statuses[..3].iter().map(|r| r.status).collect::<Vec<_>>(), [200, 200, 200]);
     let limited = &statuses[3];
-    assert_error(&limited, 429, "RATE_LIMITED");
+    assert_error(limited, 429, "RATE_LIMITED");
     let retry: u64 = limited.header("retry-after").expect("Retry-After").parse().unwrap();
     assert!(retry >= 1, "Retry-After {retry}");
     assert_eq!(app.as_key(&quiet).get(&path).await.status, 200);

@@ -47,7 +47,6 @@ async fn an_api_key_reads_the_log_only_with_audit_read() {
     let org = app.create_org(&owner, "Keys").await.id;
     let key = |perms: Value| {
         let client = owner.client.clone();
-        let org = org.clone();
         async move {
             let res = client
                 .post(&format!("/api/v1/orgs/{org}/api-keys"), &json!({ "name": "k", "permissions": perms }))

@@ -45,7 +45,7 @@ async fn the_history_filters_by_type_and_time_newest_first() {
 
     let only = |q: &str| {
         let q = q.to_owned();
-        let (c, org) = (c.clone(), org.clone());
+        let (c, org) = (c.clone(), org);
         async move { history(&c, org, &q).await }
     };
     assert_eq!(types(&only("type=invoice.paid").await), ["invoice.paid"; 3]);

@@ -227,7 +227,7 @@ async fn concurrent_requests_with_one_key_make_one_event() {
     let same = json!({ "type": "order.placed", "data": { "n": 0 }, "idempotencyKey": "order-7" });
     let mut calls = Vec::new();
     for i in 0..12 {
-        let (client, org) = (owner.client.clone(), org.clone());
+        let (client, org) = (owner.client.clone(), org);
         // Half send the shared key; the others each their own.
         let body = if i % 2 == 0 {
             same.clone()

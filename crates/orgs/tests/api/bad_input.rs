@@ -55,7 +55,7 @@ async fn a_stranger_gets_the_same_404_on_every_route_and_changes_nothing() {
     let owner = app.signed_up_user().await;
     let stranger = app.signed_up_user().await;
     let org = app.create_org(&owner, "Acme").await.id;
-    app.create_org(&stranger, "Own").await.id;
+    app.create_org(&stranger, "Own").await;
     let member = app.join_new(&owner, org, "member").await;
     let t = app.create_team(&owner, org, "Core").await;
     let inv = owner

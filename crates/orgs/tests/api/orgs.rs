@@ -94,7 +94,7 @@ async fn an_owner_changes_name_slug_settings_and_metadata() {
     let app = spawn_app().await;
     let alice = app.signed_up_user().await;
     let id = app.create_org(&alice, "Acme").await.id;
-    app.create_org(&alice, "Taken Slug").await.id;
+    app.create_org(&alice, "Taken Slug").await;
     let path = format!("/api/v1/orgs/{id}");
 
     let res = alice
@@ -210,7 +210,7 @@ async fn another_organizations_owner_sees_nothing() {
     let alice = app.signed_up_user().await;
     let mallory = app.signed_up_user().await;
     let id = app.create_org(&alice, "Acme").await.id;
-    app.create_org(&mallory, "Evil").await.id;
+    app.create_org(&mallory, "Evil").await;
     let path = format!("/api/v1/orgs/{id}");
 
     let get = mallory.client.get(&path).await;
@@ -230,7 +230,7 @@ async fn an_organizations_key_sees_only_its_organization_and_acts_within_its_per
     let app = spawn_app().await;
     let alice = app.signed_up_user().await;
     let id = app.create_org(&alice, "Acme").await.id;
-    app.create_org(&alice, "Other").await.id;
+    app.create_org(&alice, "Other").await;
     let res = alice
         .client
         .post(

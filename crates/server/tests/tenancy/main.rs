@@ -210,7 +210,7 @@ async fn checks_about_another_organization_reveal_nothing() {
     let b = org(&app, "Victims").await;
     let made_up = uuid::Uuid::now_v7().to_string();
     for client in [a.owner.client.clone(), a.viewer.client.clone(), app.with_token(&a.key)] {
-        for (subject, permission) in [(None, "members:read"), (Some(b.owner.id.clone()), "org:delete")] {
+        for (subject, permission) in [(None, "members:read"), (Some(b.owner.id), "org:delete")] {
             let mut body = json!({ "orgId": b.id, "permission": permission });
             let mut unknown = json!({ "orgId": made_up, "permission": permission });
             if let Some(s) = &subject {

@@ -74,7 +74,6 @@ async fn api_keys_need_the_right_webhooks_permission() {
     let key = |perms: &[&str]| {
         let body = json!({ "name": "ci", "permissions": perms });
         let owner = owner.clone();
-        let org = org.clone();
         async move {
             let res = owner.client.post(&format!("/api/v1/orgs/{org}/api-keys"), &body).await;
             assert_eq!(res.status, 201, "key: {}", res.text);
