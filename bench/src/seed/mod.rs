@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use tessera_identity::PasswordConfig;
 use tessera_kernel::db::Db;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
+use tessera_kernel::roles::BuiltInRole;
 
 /// How much to seed.
 #[derive(Clone, Debug)]
@@ -83,12 +84,12 @@ impl Fixture {
     }
 
     /// The organization role of member `j`: one owner, one admin, then members and viewers.
-    pub fn role_of(&self, j: usize) -> &'static str {
+    pub fn role_of(&self, j: usize) -> BuiltInRole {
         match j {
-            0 => "owner",
-            1 => "admin",
-            _ if j * 10 < self.plan.members_per_org * 7 => "member",
-            _ => "viewer",
+            0 => BuiltInRole::Owner,
+            1 => BuiltInRole::Admin,
+            _ if j * 10 < self.plan.members_per_org * 7 => BuiltInRole::Member,
+            _ => BuiltInRole::Viewer,
         }
     }
 

@@ -11,12 +11,13 @@ use tessera_identity::PasswordConfig;
 use tessera_identity::testing::users;
 use tessera_kernel::db::Db;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
+use tessera_kernel::roles::{BuiltInRole, TeamRole};
 use tessera_orgs::testing::{members, orgs, team_members, teams};
 
 use super::{Fixture, Plan, insert_all, secs};
 
 /// Team roles handed out in turn.
-const TEAM_ROLES: [&str; 3] = ["admin", "member", "viewer"];
+const TEAM_ROLES: [TeamRole; 3] = [TeamRole::Admin, TeamRole::Member, TeamRole::Viewer];
 
 /// One argon2id hash of `password`, made by tessera's own hasher with its configured parameters.
 pub async fn password_hash(cfg: &PasswordConfig, password: &str) -> Result<String, String> {
@@ -33,8 +34,8 @@ fn user_row(i: usize, id: UserId, hash: &str, at: i64) -> users::ActiveModel {
         avatar_url: Set(None),
         locale: Set(None),
         timezone: Set(None),
-        status: Set("active".into()),
-        role: Set("user".into()),
+        status: Set(tessera_identity::testing::UserStatus::Active),
+        role: Set(tessera_kernel::PlatformRole::User),
         metadata: Set(json!({})),
         preferences: Set(json!({})),
         failed_logins: Set(0),
@@ -89,7 +90,7 @@ pub async fn seed(db: &Db, plan: Plan, hash: String, now_ms: i64) -> Result<(Fix
         }
         // The service asks about anyone: it needs `authz:check` everywhere.
         if !seen.contains(&0) {
-            member_rows.push(member_row(&f, o, 0, "admin", at));
+            member_rows.push(member_row(&f, o, 0, BuiltInRole::Admin, at));
         }
     }
     let memberships = member_rows.len();
@@ -116,7 +117,7 @@ pub async fn seed(db: &Db, plan: Plan, hash: String, now_ms: i64) -> Result<(Fix
                 team_id: Set(ids[j % ids.len()]),
                 user_id: Set(f.users[f.member(o, j)]),
                 org_id: Set(f.orgs[o]),
-                role: Set(TEAM_ROLES[j % 3].to_owned()),
+                role: Set(TEAM_ROLES[j % 3]),
                 added_at: Set(at),
             });
         }
@@ -134,11 +135,11 @@ pub async fn seed(db: &Db, plan: Plan, hash: String, now_ms: i64) -> Result<(Fix
     Ok((f, report))
 }
 
-fn member_row(f: &Fixture, o: usize, u: usize, role: &str, at: i64) -> members::ActiveModel {
+fn member_row(f: &Fixture, o: usize, u: usize, role: BuiltInRole, at: i64) -> members::ActiveModel {
     members::ActiveModel {
         org_id: Set(f.orgs[o]),
         user_id: Set(f.users[u]),
-        role: Set(role.to_owned()),
+        role: Set(role.into()),
         joined_at: Set(at),
     }
 }

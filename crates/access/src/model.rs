@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tessera_kernel::FieldError;
 use tessera_kernel::authz::PermissionInfo;
+use tessera_kernel::roles::{BuiltInRole, TeamRole};
 
 /// Permissions this module declares and checks.
 pub const PERMISSIONS: &[PermissionInfo] = &[
@@ -40,19 +41,15 @@ pub const ALL: &str = "*";
 /// The longest grace period of a rotated key's old secret.
 pub const MAX_GRACE_HOURS: u32 = 720;
 
-/// Built-in organization role names, most powerful first.
-pub const BUILT_IN_ROLES: [&str; 4] = ["owner", "admin", "member", "viewer"];
-
 const MEMBER: &[&str] = &["members:read", "teams:read", "teams:create"];
 const VIEWER: &[&str] = &["members:read", "teams:read"];
 
 /// What a team role allows on that team.
-pub fn team_role_permissions(role: &str) -> &'static [&'static str] {
+pub fn team_role_permissions(role: TeamRole) -> &'static [&'static str] {
     match role {
-        "admin" => &["teams:manage", "teams:read", "members:read"],
-        "member" => &["teams:read", "members:read"],
-        "viewer" => &["teams:read"],
-        _ => &[],
+        TeamRole::Admin => &["teams:manage", "teams:read", "members:read"],
+        TeamRole::Member => &["teams:read", "members:read"],
+        TeamRole::Viewer => &["teams:read"],
     }
 }
 
@@ -91,20 +88,18 @@ impl Catalogue {
     }
 
     /// The permissions of a built-in role.
-    pub fn built_in(&self, name: &str) -> Option<PermissionSet> {
-        match name {
-            "owner" => Some(self.owner.clone()),
-            "admin" => Some(self.admin.clone()),
-            "member" => Some(self.member.clone()),
-            "viewer" => Some(self.viewer.clone()),
-            _ => None,
+    pub fn built_in(&self, role: BuiltInRole) -> PermissionSet {
+        match role {
+            BuiltInRole::Owner => self.owner.clone(),
+            BuiltInRole::Admin => self.admin.clone(),
+            BuiltInRole::Member => self.member.clone(),
+            BuiltInRole::Viewer => self.viewer.clone(),
         }
     }
 
     /// A built-in role, resolved.
-    pub fn built_in_role(&self, name: &str) -> Option<ResolvedRole> {
-        let permissions = self.built_in(name)?;
-        Some(ResolvedRole { name: name.to_owned(), permissions })
+    pub fn built_in_role(&self, role: BuiltInRole) -> ResolvedRole {
+        ResolvedRole { name: role.as_str().to_owned(), permissions: self.built_in(role) }
     }
 
     /// Parses a list of permissions: each must be in the catalogue (duplicates collapse).
@@ -144,7 +139,7 @@ pub fn parse_role_name(field: &'static str, raw: &str) -> Result<String, FieldEr
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(FieldError::new(field, "INVALID_NAME", "must be 1 to 64 printable characters"));
     }
-    if BUILT_IN_ROLES.iter().any(|b| b.eq_ignore_ascii_case(name)) {
+    if BuiltInRole::ALL.iter().any(|b| b.as_str().eq_ignore_ascii_case(name)) {
         return Err(FieldError::new(field, "RESERVED_NAME", "is the name of a built-in role"));
     }
     Ok(name.to_owned())
@@ -202,12 +197,11 @@ mod tests {
     #[test]
     fn admins_hold_everything_but_deleting_the_organization() {
         let c = catalogue();
-        let admin = c.built_in("admin").unwrap();
+        let admin = c.built_in(BuiltInRole::Admin);
         assert!(admin.contains("org:update") && admin.contains("roles:manage"));
         assert!(!admin.contains("org:delete"));
-        assert!(c.built_in("owner").unwrap().contains("org:delete"));
-        assert!(c.built_in("viewer").unwrap().contains("members:read"));
-        assert!(c.built_in("editor").is_none());
+        assert!(c.built_in(BuiltInRole::Owner).contains("org:delete"));
+        assert!(c.built_in(BuiltInRole::Viewer).contains("members:read"));
     }
 
     #[test]
@@ -232,8 +226,7 @@ mod tests {
 
     #[test]
     fn team_roles_grant_on_their_team() {
-        assert!(team_role_permissions("admin").contains(&"teams:manage"));
-        assert!(!team_role_permissions("member").contains(&"teams:manage"));
-        assert!(team_role_permissions("owner").is_empty());
+        assert!(team_role_permissions(TeamRole::Admin).contains(&"teams:manage"));
+        assert!(!team_role_permissions(TeamRole::Member).contains(&"teams:manage"));
     }
 }

@@ -11,36 +11,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::DbErr;
 use tessera_kernel::Core;
 use tokio::sync::{Notify, watch};
 
-use crate::entity::{event_cursors, event_log};
+use crate::entity::event_cursors;
 use crate::model::event_of;
-use crate::relay;
+use crate::store;
+use crate::store::cursors::Progress;
 use tessera_kernel::bus::{Event, Subscriber};
 
 /// Creates `consumer`'s cursor at the log's current head unless it exists: a new
 /// consumer sees the events relayed from then on.
 pub async fn ensure_cursor(core: &Core, consumer: &str) -> Result<(), DbErr> {
-    let head = relay::head(&core.db.conn).await?;
-    let key = event_cursors::Column::Consumer;
-    let row = event_cursors::ActiveModel {
-        consumer: Set(consumer.to_owned()),
-        position: Set(head),
-        failures: Set(0),
-        retry_at: Set(0),
-        last_error: Set(None),
-        leased_by: Set(None),
-        lease_until: Set(None),
-        updated_at: Set(core.clock.now_ms()),
-    };
-    event_cursors::Entity::insert(row)
-        .on_conflict(OnConflict::column(key).do_nothing_on([key]).to_owned())
-        .exec_without_returning(core.db.writer())
-        .await?;
-    Ok(())
+    let head = store::head::get(&core.db.conn).await?;
+    store::cursors::create(core.db.writer(), consumer, head, core.clock.now_ms()).await
 }
 
 /// Runs one subscriber's loop on this node.
@@ -126,12 +111,7 @@ impl Consumer {
             *held = Some(cursor);
             return Ok(Step::Wait(wait));
         }
-        let rows = event_log::Entity::find()
-            .filter(event_log::Column::Seq.gt(cursor.position))
-            .order_by_asc(event_log::Column::Seq)
-            .limit(self.sub.batch_size().max(1))
-            .all(&self.core.db.conn)
-            .await?;
+        let rows = store::log::after(&self.core.db.conn, cursor.position, self.sub.batch_size().max(1)).await?;
         let Some(last) = rows.last().map(|r| r.seq) else {
             *held = Some(cursor);
             return Ok(Step::Idle);
@@ -177,20 +157,11 @@ impl Consumer {
 
     /// Takes the consumer if no other node holds it (or its lease ran out).
     async fn claim(&self, now: i64) -> Result<Option<event_cursors::Model>, DbErr> {
-        use sea_orm::ExprTrait;
-        let c = event_cursors::Column::LeasedBy;
-        let free = c.is_null().or(c.eq(self.node.clone())).or(event_cursors::Column::LeaseUntil.lt(now));
-        let res = event_cursors::Entity::update_many()
-            .col_expr(event_cursors::Column::LeasedBy, Expr::value(self.node.clone()))
-            .col_expr(event_cursors::Column::LeaseUntil, Expr::value(now + self.lease_ms))
-            .filter(event_cursors::Column::Consumer.eq(self.sub.name()))
-            .filter(free)
-            .exec(self.core.db.relaxed())
-            .await?;
-        if res.rows_affected == 0 {
+        let (db, name) = (self.core.db.relaxed(), self.sub.name());
+        if !store::cursors::lease(db, name, &self.node, now, now + self.lease_ms).await? {
             return Ok(None);
         }
-        event_cursors::Entity::find_by_id(self.sub.name().to_owned()).one(self.core.db.relaxed()).await
+        store::cursors::find(db, name).await
     }
 
     /// Records progress or a failure while this node holds the consumer; false if it no longer does.
@@ -202,30 +173,13 @@ impl Consumer {
         error: Option<String>,
         now: i64,
     ) -> Result<bool, DbErr> {
-        let res = event_cursors::Entity::update_many()
-            .col_expr(event_cursors::Column::Position, Expr::value(position))
-            .col_expr(event_cursors::Column::Failures, Expr::value(failures))
-            .col_expr(event_cursors::Column::RetryAt, Expr::value(retry_at))
-            .col_expr(event_cursors::Column::LastError, Expr::value(error))
-            .col_expr(event_cursors::Column::LeaseUntil, Expr::value(now + self.lease_ms))
-            .col_expr(event_cursors::Column::UpdatedAt, Expr::value(now))
-            .filter(event_cursors::Column::Consumer.eq(self.sub.name()))
-            .filter(event_cursors::Column::LeasedBy.eq(self.node.clone()))
-            .exec(self.core.db.relaxed())
-            .await?;
-        Ok(res.rows_affected == 1)
+        let progress = Progress { position, failures, retry_at, last_error: error, lease_until: now + self.lease_ms };
+        store::cursors::advance(self.core.db.relaxed(), self.sub.name(), &self.node, progress, now).await
     }
 
     /// Lets another node (or this one, restarted) take over at once.
     async fn release(&self) -> Result<(), DbErr> {
-        event_cursors::Entity::update_many()
-            .col_expr(event_cursors::Column::LeasedBy, Expr::value(Option::<String>::None))
-            .col_expr(event_cursors::Column::LeaseUntil, Expr::value(Option::<i64>::None))
-            .filter(event_cursors::Column::Consumer.eq(self.sub.name()))
-            .filter(event_cursors::Column::LeasedBy.eq(self.node.clone()))
-            .exec(self.core.db.relaxed())
-            .await?;
-        Ok(())
+        store::cursors::release(self.core.db.relaxed(), self.sub.name(), &self.node).await
     }
 }
 

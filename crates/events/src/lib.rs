@@ -13,6 +13,7 @@ mod nats;
 mod relay;
 mod service;
 mod signal;
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod watch;

@@ -8,15 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Set};
 use tessera_kernel::Core;
 use tessera_kernel::outbox;
 use tokio::sync::{Notify, watch};
 
-use crate::entity::{event_log, event_relay};
-
-const HEAD: &str = "main";
+use crate::entity::event_log;
+use crate::store;
 
 /// Moves outbox rows to the event log; wakes consumers after each batch.
 pub struct Relay {
@@ -127,11 +125,7 @@ impl Relay {
         if count == 0 {
             return Ok(0);
         }
-        event_relay::Entity::update_many()
-            .col_expr(event_relay::Column::LastSeq, sea_orm::sea_query::Expr::value(last + count))
-            .filter(event_relay::Column::Name.eq(HEAD))
-            .exec(&*txn)
-            .await?;
+        store::head::set(&*txn, last + count).await?;
         if let Some(node) = &self.node {
             crate::signal::announce(&*txn, node).await?;
         }
@@ -145,8 +139,7 @@ impl Relay {
 
 /// The move for MySQL, where an `INSERT … SELECT` would lock the outbox
 /// rows it reads (and wait on writers' uncommitted ones): the rows are read
-/// without locks, then written to the log and deleted by id, in chunks of at
-/// most 1,000 (a statement binds at most 65,535 values).
+/// without locks, then written to the log and deleted by id.
 async fn move_fetched<C: ConnectionTrait>(txn: &C, last: i64, limit: u64, now: i64) -> Result<i64, DbErr> {
     let rows = outbox::oldest(txn, limit).await?;
     let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
@@ -164,9 +157,7 @@ async fn move_fetched<C: ConnectionTrait>(txn: &C, last: i64, limit: u64, now: i
             relayed_at: Set(now),
         })
         .collect();
-    for chunk in logged.chunks(1_000) {
-        event_log::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
-    }
+    store::log::append(txn, logged).await?;
     outbox::remove(txn, &ids).await?;
     Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX))
 }
@@ -174,17 +165,7 @@ async fn move_fetched<C: ConnectionTrait>(txn: &C, last: i64, limit: u64, now: i
 /// The relay's head, created first if `create` (when missing), and locked until the transaction ends.
 async fn lock_head<C: ConnectionTrait>(txn: &C, create: bool) -> Result<i64, DbErr> {
     if create {
-        let key = event_relay::Column::Name;
-        event_relay::Entity::insert(event_relay::ActiveModel { name: Set(HEAD.to_owned()), last_seq: Set(0) })
-            .on_conflict(OnConflict::column(key).do_nothing_on([key]).to_owned())
-            .exec_without_returning(txn)
-            .await?;
+        store::head::create(txn).await?;
     }
-    let query = event_relay::Entity::find_by_id(HEAD.to_owned());
-    Ok(tessera_kernel::db::lock_for_update(query, txn).one(txn).await?.map_or(0, |h| h.last_seq))
-}
-
-/// The number of the last relayed event.
-pub async fn head<C: ConnectionTrait>(conn: &C) -> Result<i64, DbErr> {
-    Ok(event_relay::Entity::find_by_id(HEAD.to_owned()).one(conn).await?.map_or(0, |h| h.last_seq))
+    store::head::lock(txn).await
 }

@@ -4,9 +4,10 @@
 //! and retention on demand.
 
 pub use crate::entity::{event_cursors, event_log};
-pub use crate::relay::{Relay, head};
+pub use crate::relay::Relay;
 pub use crate::service::Events;
 pub use crate::service::retention::apply as apply_retention;
+pub use crate::store::head::get as head;
 
 use std::sync::Arc;
 
@@ -32,19 +33,7 @@ pub async fn recorded(core: &Core) -> Result<Vec<Event>, sea_orm::DbErr> {
     // The outbox first: an event the relay moves meanwhile is then found in the log.
     let pending = tessera_kernel::outbox::oldest(&core.db.conn, i64::MAX.unsigned_abs()).await?;
     let logged = event_log::Entity::find().all(&core.db.conn).await?;
-    let mut all: Vec<Event> = pending
-        .into_iter()
-        .map(|r| Event {
-            id: r.id,
-            event_type: r.event_type,
-            occurred_at: tessera_kernel::clock::rfc3339_string(r.occurred_at),
-            org_id: r.org_id,
-            actor: r.actor,
-            data: r.data,
-            seq: 0,
-            occurred_ms: r.occurred_at,
-        })
-        .collect();
+    let mut all: Vec<Event> = pending.into_iter().map(crate::model::pending_event).collect();
     for row in logged {
         if !all.iter().any(|e| e.id == row.id) {
             all.push(crate::model::event_of(row));

@@ -13,13 +13,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::DbErr;
 use tessera_kernel::Core;
 use tokio::sync::watch;
 
-use crate::entity::event_log;
 use crate::model::event_of;
-use crate::relay;
+use crate::store;
 use tessera_kernel::bus::Watcher;
 
 /// The most log positions one look covers (the look reads only the watched
@@ -70,19 +69,13 @@ impl WatchLoop {
     /// moves `at` past them; `true` when more may be waiting.
     async fn look(&self, types: &[String], at: &mut i64) -> Result<bool, DbErr> {
         let db = &self.core.db.conn;
-        let head = relay::head(db).await?;
+        let head = store::head::get(db).await?;
         if head <= *at {
             return Ok(false);
         }
         // Positions up to the head are committed and never renumbered, so none appears behind `at` later.
         let until = head.min(*at + SPAN);
-        let rows = event_log::Entity::find()
-            .filter(event_log::Column::Seq.gt(*at))
-            .filter(event_log::Column::Seq.lte(until))
-            .filter(event_log::Column::EventType.is_in(types.iter().cloned()))
-            .order_by_asc(event_log::Column::Seq)
-            .all(db)
-            .await?;
+        let rows = store::log::of_types_between(db, types, *at, until).await?;
         for row in rows {
             let event = event_of(row);
             for w in self.watchers.iter().filter(|w| w.types().contains(&event.event_type.as_str())) {

@@ -9,6 +9,7 @@ use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, ExprTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 use tessera_kernel::db::escape_like;
+use tessera_kernel::fields::parse_name;
 use tessera_kernel::ids::UserId;
 use tessera_kernel::{ActorRef, ApiError, FieldErrors, PlatformRole};
 use tessera_kernel::{Change, ChangeCtx};
@@ -17,8 +18,8 @@ use crate::entity::users::{Column, Entity};
 use crate::error::IdentityError;
 use crate::events;
 use crate::model::UserOut;
-use crate::model::{self, NewPassword, UserStatus};
 pub use crate::model::{Email, Secret};
+use crate::model::{NewPassword, UserStatus};
 pub use crate::service::Identity;
 use crate::service::Target;
 use crate::service::users::NewUser;
@@ -135,7 +136,7 @@ impl Identity {
     ) -> Result<PreparedUser, ApiError> {
         let mut errors = FieldErrors::new();
         let email = errors.check(Email::parse("email", email));
-        let name = errors.check(model::parse_name("name", name));
+        let name = errors.check(parse_name("name", name));
         let password = errors.check(NewPassword::parse("password", password, &self.cfg.password));
         errors.finish()?;
         let (Some(email), Some(name), Some(password)) = (email, name, password) else {

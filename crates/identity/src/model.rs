@@ -3,6 +3,8 @@
 
 use std::sync::LazyLock;
 
+use sea_orm::sea_query::StringLen;
+use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 use tessera_kernel::ids::UserId;
 use tessera_kernel::{FieldError, PlatformRole};
@@ -104,40 +106,17 @@ impl NewPassword {
     }
 }
 
-/// Lifecycle of an account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// Lifecycle of an account; stored as its snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
+    #[sea_orm(string_value = "pending_verification")]
     PendingVerification,
+    #[sea_orm(string_value = "active")]
     Active,
+    #[sea_orm(string_value = "disabled")]
     Disabled,
-}
-
-impl UserStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PendingVerification => "pending_verification",
-            Self::Active => "active",
-            Self::Disabled => "disabled",
-        }
-    }
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "pending_verification" => Some(Self::PendingVerification),
-            "active" => Some(Self::Active),
-            "disabled" => Some(Self::Disabled),
-            _ => None,
-        }
-    }
-}
-
-/// A display name: 1–200 characters, no control characters.
-pub fn parse_name(field: &'static str, raw: &str) -> Result<String, FieldError> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "INVALID_NAME", "must be 1 to 200 printable characters"));
-    }
-    Ok(name.to_owned())
 }
 
 /// An avatar URL: http(s), at most 2048 characters.
@@ -278,8 +257,8 @@ impl From<&crate::entity::users::Model> for UserOut {
             avatar_url: u.avatar_url.clone(),
             locale: u.locale.clone(),
             timezone: u.timezone.clone(),
-            status: UserStatus::parse(&u.status).unwrap_or(UserStatus::Disabled),
-            role: PlatformRole::parse(&u.role).unwrap_or(PlatformRole::User),
+            status: u.status,
+            role: u.role,
             metadata: u.metadata.clone(),
             preferences: u.preferences.clone(),
             created_at: u.created_at,

@@ -5,6 +5,7 @@
 
 pub use crate::entity::users;
 pub use crate::jwt::Claims;
+pub use crate::model::UserStatus;
 use crate::service::Identity;
 
 /// Signs `claims` with the current key, as the module would.

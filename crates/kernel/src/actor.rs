@@ -15,28 +15,17 @@ use crate::error::{ApiError, Failure};
 use crate::ids::{ApiKeyId, OrgId, SessionId, UserId};
 use crate::state::AppState;
 
-/// A platform-wide role.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// A platform-wide role; stored as its lower-case name.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema, sea_orm::EnumIter, sea_orm::DeriveActiveEnum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(sea_orm::sea_query::StringLen::N(16))")]
 #[serde(rename_all = "lowercase")]
 pub enum PlatformRole {
+    #[sea_orm(string_value = "user")]
     User,
+    #[sea_orm(string_value = "admin")]
     Admin,
-}
-
-impl PlatformRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Admin => "admin",
-        }
-    }
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "user" => Some(Self::User),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
 }
 
 /// A signed-in user acting through one session.

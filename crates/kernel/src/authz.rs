@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::actor::Actor;
 use crate::error::ApiError;
 use crate::ids::{OrgId, TeamId, UserId};
+use crate::roles::{RoleKey, TeamRole};
 use crate::state::AppState;
 
 /// One permission of the catalogue, as `GET /permissions` lists it.
@@ -65,22 +66,22 @@ pub trait Authorizer: Send + Sync + 'static {
     async fn can_see(&self, actor: &Actor, org: OrgId) -> Result<bool, ApiError>;
 
     /// Whether `role` names a role of `org` (built-in, or one of its custom roles).
-    async fn role_exists(&self, org: OrgId, role: &str) -> Result<bool, ApiError>;
+    async fn role_exists(&self, org: OrgId, role: &RoleKey) -> Result<bool, ApiError>;
 
     /// Whether `actor` may give `role` to someone in `org`: only an owner gives
     /// `owner`, and nobody gives a role holding a permission they lack.
-    async fn can_assign_role(&self, actor: &Actor, org: OrgId, role: &str) -> Result<bool, ApiError>;
+    async fn can_assign_role(&self, actor: &Actor, org: OrgId, role: &RoleKey) -> Result<bool, ApiError>;
 }
 
 /// Who belongs where. Implemented by the orgs module; read by the access module.
 #[async_trait::async_trait]
 pub trait Directory: Send + Sync + 'static {
     /// The role key of `user` in `org` (`owner`, `admin`, …, or a custom role's id).
-    async fn org_role(&self, org: OrgId, user: UserId) -> Result<Option<String>, ApiError>;
+    async fn org_role(&self, org: OrgId, user: UserId) -> Result<Option<RoleKey>, ApiError>;
     /// The team role of `user` in `team` of `org` (`admin`, `member`, `viewer`).
-    async fn team_role(&self, org: OrgId, team: TeamId, user: UserId) -> Result<Option<String>, ApiError>;
+    async fn team_role(&self, org: OrgId, team: TeamId, user: UserId) -> Result<Option<TeamRole>, ApiError>;
     /// How many members of `org` hold `role` (a custom role in use cannot be deleted).
-    async fn members_with_role(&self, org: OrgId, role: &str) -> Result<u64, ApiError>;
+    async fn members_with_role(&self, org: OrgId, role: &RoleKey) -> Result<u64, ApiError>;
 }
 
 /// Work other modules do, in the same transaction, when an organization is deleted

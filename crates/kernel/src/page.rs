@@ -69,6 +69,12 @@ impl PageReq {
         (self.page.max(1) - 1).saturating_mul(self.limit)
     }
 
+    /// This page of a list already in memory.
+    pub fn slice<T>(&self, items: Vec<T>) -> Vec<T> {
+        let skip = usize::try_from(self.offset()).unwrap_or(usize::MAX);
+        items.into_iter().skip(skip).take(usize::try_from(self.limit).unwrap_or(usize::MAX)).collect()
+    }
+
     /// The `meta` of the answer, with the total the query found.
     pub fn meta(&self, total: u64) -> PageMeta {
         PageMeta { page: self.page, limit: self.limit, total }
@@ -94,6 +100,8 @@ mod tests {
         assert_eq!((req.page, req.limit, req.offset()), (1, 20, 0));
         let req = PageQuery { page: Some(3), limit: Some(50) }.parse().unwrap();
         assert_eq!(req.offset(), 100);
+        assert_eq!(PageReq { page: 2, limit: 2 }.slice(vec![1, 2, 3, 4, 5]), vec![3, 4]);
+        assert!(PageReq { page: MAX_PAGE, limit: MAX_LIMIT }.slice(vec![1]).is_empty());
         assert!(PageQuery { page: Some(0), limit: None }.parse().is_err());
         assert!(PageQuery { page: None, limit: Some(101) }.parse().is_err());
         assert!(PageQuery { page: Some(MAX_PAGE + 1), limit: None }.parse().is_err());

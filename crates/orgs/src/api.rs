@@ -6,6 +6,7 @@
 use serde::Serialize;
 use tessera_kernel::ApiError;
 use tessera_kernel::ids::{OrgId, UserId};
+use tessera_kernel::roles::RoleKey;
 
 pub use crate::service::Orgs;
 use crate::store;
@@ -17,13 +18,13 @@ pub struct Contact {
     pub user_id: UserId,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: RoleKey,
 }
 
 impl Orgs {
     /// Every member of `org` holding one of `roles` (all of them, however many),
     /// with name and address, in the order they joined.
-    pub async fn members_with_roles(&self, org: OrgId, roles: &[&str]) -> Result<Vec<Contact>, ApiError> {
+    pub async fn members_with_roles(&self, org: OrgId, roles: &[RoleKey]) -> Result<Vec<Contact>, ApiError> {
         let mut rows = Vec::new();
         for role in roles {
             rows.extend(store::members::all(&self.core.db.conn, org, Some(role)).await?);

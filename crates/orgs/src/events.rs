@@ -8,6 +8,7 @@
 use serde::Serialize;
 use tessera_kernel::event_types::{EventType, schema_of};
 use tessera_kernel::ids::{InvitationId, OrgId, TeamId, UserId};
+use tessera_kernel::roles::{RoleKey, TeamRole};
 use utoipa::ToSchema;
 
 pub const ORG_CREATED: &str = "org.created";
@@ -132,10 +133,10 @@ pub struct MemberEvent {
     /// The member.
     pub user_id: UserId,
     /// The member's role (for `member.removed`, the role they held).
-    pub role: String,
+    pub role: RoleKey,
     /// For `member.role_changed`: the role before.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous_role: Option<String>,
+    pub previous_role: Option<RoleKey>,
     /// How it happened: `created`, `invitation`, `changed`, `transfer`, `removed`, `left` or `account_deleted`.
     pub via: &'static str,
 }
@@ -163,7 +164,7 @@ pub struct TeamMemberEvent {
     /// The member holding the seat.
     pub user_id: UserId,
     /// The seat's role (for `team.member_removed`, the role it had).
-    pub role: String,
+    pub role: TeamRole,
 }
 
 /// `invitation.*`.
@@ -177,7 +178,7 @@ pub struct InvitationEvent {
     /// The invited address.
     pub email: String,
     /// The role the invitation grants.
-    pub role: String,
+    pub role: RoleKey,
     /// For `invitation.accepted`: the member it made.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
@@ -186,6 +187,7 @@ pub struct InvitationEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tessera_kernel::roles::BuiltInRole;
 
     fn assert_matches_schema(name: &str, data: impl serde::Serialize) {
         tessera_kernel::event_types::testing::assert_matches_schema(EVENT_TYPES, name, data);
@@ -202,17 +204,18 @@ mod tests {
         let org = |changed| OrgEvent { org_id, name: "Acme".into(), slug: "acme".into(), changed };
         assert_matches_schema(ORG_CREATED, org(vec![]));
         assert_matches_schema(ORG_UPDATED, org(vec!["name", "slug"]));
-        let member = |previous_role, via| MemberEvent { org_id, user_id, role: "admin".into(), previous_role, via };
+        let member =
+            |previous_role, via| MemberEvent { org_id, user_id, role: BuiltInRole::Admin.into(), previous_role, via };
         assert_matches_schema(MEMBER_ADDED, member(None, "invitation"));
-        assert_matches_schema(MEMBER_ROLE_CHANGED, member(Some("member".into()), "changed"));
+        assert_matches_schema(MEMBER_ROLE_CHANGED, member(Some(BuiltInRole::Member.into()), "changed"));
         assert_matches_schema(TEAM_DELETED, TeamEvent { org_id, team_id, name: "Ops".into() });
-        let seat = TeamMemberEvent { org_id, team_id, user_id, role: "lead".into() };
+        let seat = TeamMemberEvent { org_id, team_id, user_id, role: TeamRole::Viewer };
         assert_matches_schema(TEAM_MEMBER_ROLE_CHANGED, seat);
         let invitation = |user_id| InvitationEvent {
             org_id,
             invitation_id: InvitationId::new(),
             email: "bob@example.test".into(),
-            role: "member".into(),
+            role: BuiltInRole::Member.into(),
             user_id,
         };
         assert_matches_schema(INVITATION_CREATED, invitation(None));

@@ -1,14 +1,13 @@
 //! Domain values parsed at the edge: slugs, names, team roles, invitation
 //! statuses and lifetimes. Raw strings stop at the DTOs; services take these.
 
+use sea_orm::sea_query::StringLen;
+use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 use tessera_kernel::{FieldError, Millis};
 use utoipa::ToSchema;
 
-/// The built-in role an organization never loses its last holder of.
-pub const OWNER: &str = "owner";
-/// The role an owner takes after handing ownership over.
-pub const ADMIN: &str = "admin";
+pub use tessera_kernel::roles::{BuiltInRole, RoleKey, TeamRole};
 
 /// An organization's URL name: 3–48 of `a-z`, `0-9`, `-`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,15 +54,6 @@ impl OrgSlug {
     }
 }
 
-/// A display name of an organization or team: 1–200 printable characters.
-pub fn parse_name(field: &'static str, raw: &str) -> Result<String, FieldError> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "INVALID_NAME", "must be 1 to 200 printable characters"));
-    }
-    Ok(name.to_owned())
-}
-
 /// A team description: at most 1,000 characters.
 pub fn parse_description(field: &'static str, raw: &str) -> Result<String, FieldError> {
     if raw.chars().count() > 1000 {
@@ -83,76 +73,28 @@ pub fn parse_json_object(field: &'static str, value: serde_json::Value) -> Resul
     Ok(value)
 }
 
-/// An organization role as named in a request: a built-in name or a custom
-/// role's id; whether it exists is the access module's answer.
-pub fn parse_role(field: &'static str, raw: &str) -> Result<String, FieldError> {
-    let role = raw.trim();
-    if role.is_empty() || role.len() > 64 {
-        return Err(FieldError::new(field, "INVALID_ROLE", "must name a role"));
-    }
-    Ok(role.to_owned())
-}
-
-/// A role inside a team.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TeamRole {
-    Admin,
-    Member,
-    Viewer,
-}
-
-impl TeamRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Member => "member",
-            Self::Viewer => "viewer",
-        }
-    }
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "admin" => Some(Self::Admin),
-            "member" => Some(Self::Member),
-            "viewer" => Some(Self::Viewer),
-            _ => None,
-        }
-    }
-}
-
 /// Where an invitation stands. `expired` is stored once someone has observed it;
 /// before that it is computed from `expires_at`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 #[serde(rename_all = "lowercase")]
 pub enum InvitationStatus {
+    #[sea_orm(string_value = "pending")]
     Pending,
+    #[sea_orm(string_value = "accepted")]
     Accepted,
+    #[sea_orm(string_value = "declined")]
     Declined,
+    #[sea_orm(string_value = "revoked")]
     Revoked,
+    #[sea_orm(string_value = "expired")]
     Expired,
 }
 
 impl InvitationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Accepted => "accepted",
-            Self::Declined => "declined",
-            Self::Revoked => "revoked",
-            Self::Expired => "expired",
-        }
-    }
-
-    /// The status of a stored row at `now`.
-    pub fn of(stored: &str, expires_at: Millis, now: Millis) -> Self {
-        match stored {
-            "accepted" => Self::Accepted,
-            "declined" => Self::Declined,
-            "revoked" => Self::Revoked,
-            "expired" => Self::Expired,
-            _ if expires_at <= now => Self::Expired,
-            _ => Self::Pending,
-        }
+    /// The status of a row stored as `stored` at `now`.
+    pub fn of(stored: Self, expires_at: Millis, now: Millis) -> Self {
+        if stored == Self::Pending && expires_at <= now { Self::Expired } else { stored }
     }
 }
 
@@ -205,9 +147,9 @@ mod tests {
 
     #[test]
     fn invitation_status_is_computed_from_expiry() {
-        assert_eq!(InvitationStatus::of("pending", 10, 5), InvitationStatus::Pending);
-        assert_eq!(InvitationStatus::of("pending", 10, 10), InvitationStatus::Expired);
-        assert_eq!(InvitationStatus::of("accepted", 10, 20), InvitationStatus::Accepted);
+        assert_eq!(InvitationStatus::of(InvitationStatus::Pending, 10, 5), InvitationStatus::Pending);
+        assert_eq!(InvitationStatus::of(InvitationStatus::Pending, 10, 10), InvitationStatus::Expired);
+        assert_eq!(InvitationStatus::of(InvitationStatus::Accepted, 10, 20), InvitationStatus::Accepted);
     }
 
     #[test]

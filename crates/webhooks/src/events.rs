@@ -33,7 +33,7 @@ pub struct EndpointEvent {
     pub events: Vec<String>,
     pub is_active: bool,
     /// Why it is disabled: `manual`, `gone` (it answered 410) or `failing`.
-    pub disabled_reason: Option<String>,
+    pub disabled_reason: Option<crate::model::DisabledReason>,
 }
 
 /// A delivery succeeded or failed for good.

@@ -12,6 +12,7 @@ mod migration;
 mod model;
 mod service;
 pub mod signing;
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -234,10 +234,13 @@ impl MigrationTrait for EndpointNameAndTrigger {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{PENDING, RETRYING};
+    use sea_orm::ActiveEnum;
+
+    use crate::model::DeliveryStatus;
 
     #[test]
     fn the_queue_predicate_names_the_statuses_a_claim_takes() {
-        assert_eq!(super::QUEUED, format!("status IN ('{PENDING}', '{RETRYING}')"));
+        let (pending, retrying) = (DeliveryStatus::Pending.to_value(), DeliveryStatus::Retrying.to_value());
+        assert_eq!(super::QUEUED, format!("status IN ('{pending}', '{retrying}')"));
     }
 }

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use sea_orm::sea_query::StringLen;
+use sea_orm::{ActiveEnum, DeriveActiveEnum, EnumIter};
 use serde::Serialize;
 use serde_json::Value;
 use tessera_kernel::FieldError;
@@ -12,12 +14,73 @@ use utoipa::ToSchema;
 use crate::entity::endpoints;
 use crate::ids::EndpointId;
 
-/// Delivery states.
-pub const PENDING: &str = "PENDING";
-pub const RETRYING: &str = "RETRYING";
-pub const DELIVERED: &str = "DELIVERED";
-pub const FAILED: &str = "FAILED";
-pub const STATUSES: &[&str] = &[PENDING, RETRYING, DELIVERED, FAILED];
+/// Where a delivery stands; stored and answered as `PENDING`, `RETRYING`, `DELIVERED`, `FAILED`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryStatus {
+    /// Queued for its first attempt (or queued again by hand).
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// Failed, with another attempt due.
+    #[sea_orm(string_value = "RETRYING")]
+    Retrying,
+    #[sea_orm(string_value = "DELIVERED")]
+    Delivered,
+    /// Failed for good.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// Waiting for an attempt.
+    pub fn is_queued(self) -> bool {
+        matches!(self, Self::Pending | Self::Retrying)
+    }
+
+    /// A status as a query names it, in any case.
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        Self::try_from_value(&raw.to_ascii_uppercase())
+            .map_err(|_| FieldError::new(field, "INVALID", "PENDING, RETRYING, DELIVERED or FAILED"))
+    }
+}
+
+/// How an endpoint's messages are signed: `hmac` (`v1`) or `ed25519` (`v1a`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "lowercase")]
+pub enum Signing {
+    #[sea_orm(string_value = "hmac")]
+    Hmac,
+    #[sea_orm(string_value = "ed25519")]
+    Ed25519,
+}
+
+impl Signing {
+    /// The scheme a request names; none: `hmac`.
+    pub fn parse(field: &'static str, raw: Option<&str>) -> Result<Self, FieldError> {
+        match raw {
+            None => Ok(Self::Hmac),
+            Some(raw) => {
+                Self::try_from_value(&raw.to_owned()).map_err(|_| FieldError::new(field, "INVALID", "hmac or ed25519"))
+            }
+        }
+    }
+}
+
+/// Why an endpoint is off: `manual` (a person or key turned it off), `gone` (it
+/// answered 410) or `failing` (no success for `disable_after_days`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "lowercase")]
+pub enum DisabledReason {
+    #[sea_orm(string_value = "manual")]
+    Manual,
+    #[sea_orm(string_value = "gone")]
+    Gone,
+    #[sea_orm(string_value = "failing")]
+    Failing,
+}
 
 /// Headers an endpoint cannot set: the signature's, and those the transport owns.
 const RESERVED_HEADERS: &[&str] =
@@ -115,9 +178,9 @@ pub struct EndpointOut {
     pub metadata: Value,
     pub is_active: bool,
     /// `manual`, `gone` (it answered 410) or `failing` (no success for days).
-    pub disabled_reason: Option<String>,
+    pub disabled_reason: Option<DisabledReason>,
     /// `hmac` (`v1`) or `ed25519` (`v1a`).
-    pub signing: String,
+    pub signing: Signing,
     /// For Ed25519 endpoints: the `whpk_` key receivers verify with.
     pub public_key: Option<String>,
     /// The signing secret: shown on creation and rotation only.
@@ -148,8 +211,8 @@ impl EndpointOut {
             rate_limit_per_second: row.rate_limit_per_second,
             metadata: row.metadata.clone(),
             is_active: row.is_active,
-            disabled_reason: row.disabled_reason.clone(),
-            signing: row.signing.clone(),
+            disabled_reason: row.disabled_reason,
+            signing: row.signing,
             public_key,
             secret,
             previous_secret_until: row.previous_secret_until.map(rfc3339_string),

@@ -37,7 +37,7 @@ pub struct MyPermissionsQuery {
 pub struct MyPermissionsOut {
     pub org_id: OrgId,
     /// The caller's role (for an API key: its creator's), a built-in name or a custom role id.
-    pub role: String,
+    pub role: tessera_kernel::roles::RoleKey,
     /// Organization-wide permissions (for a key: its own and its creator's, intersected).
     pub permissions: Vec<String>,
 }

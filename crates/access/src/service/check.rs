@@ -12,6 +12,7 @@ use std::sync::Arc;
 use sea_orm::DbErr;
 use tessera_kernel::authz::{Authorizer, Decision, ResourceRef};
 use tessera_kernel::ids::{OrgId, RoleId, TeamId, UserId};
+use tessera_kernel::roles::{BuiltInRole, RoleKey};
 use tessera_kernel::{Actor, ApiError, KeyActor};
 use uuid::Uuid;
 
@@ -36,17 +37,17 @@ fn deny(reason: impl Into<String>) -> Decision {
 #[derive(Clone, Debug)]
 pub struct Effective {
     /// The role key of the user (for a key: of its creator).
-    pub role: String,
+    pub role: RoleKey,
     pub permissions: BTreeSet<String>,
 }
 
 impl Access {
     /// A role of `org` by the key memberships store: a built-in name or a custom role's id.
-    pub(crate) async fn resolve_role(&self, org: OrgId, key: &str) -> Result<Option<ResolvedRole>, ApiError> {
-        if let Some(role) = self.catalogue.built_in_role(key) {
-            return Ok(Some(role));
+    pub(crate) async fn resolve_role(&self, org: OrgId, key: &RoleKey) -> Result<Option<ResolvedRole>, ApiError> {
+        if let Some(role) = key.built_in() {
+            return Ok(Some(self.catalogue.built_in_role(role)));
         }
-        let Ok(id) = key.parse::<RoleId>() else { return Ok(None) };
+        let Ok(id) = key.as_str().parse::<RoleId>() else { return Ok(None) };
         let role = self.custom_role(id).await?.filter(|r| r.org_id == org);
         Ok(role.map(|r| ResolvedRole { name: r.name.clone(), permissions: r.permissions.clone() }))
     }
@@ -115,7 +116,7 @@ impl Access {
         if resource.resource_type == "team"
             && let Ok(team) = resource.id.parse::<TeamId>()
             && let Some(team_role) = self.directory.team_role(org, team, user).await?
-            && team_role_permissions(&team_role).contains(&permission)
+            && team_role_permissions(team_role).contains(&permission)
         {
             return Ok(allow(format!("team_role:{team_role}")));
         }
@@ -215,16 +216,18 @@ impl Authorizer for Access {
         self.visible(&Subject::from(actor), org).await
     }
 
-    async fn role_exists(&self, org: OrgId, role: &str) -> Result<bool, ApiError> {
+    async fn role_exists(&self, org: OrgId, role: &RoleKey) -> Result<bool, ApiError> {
         Ok(self.resolve_role(org, role).await?.is_some())
     }
 
     /// Only an owner (a person, not a key) gives `owner`; anyone else may give a
     /// role only when they hold every permission it carries.
-    async fn can_assign_role(&self, actor: &Actor, org: OrgId, role: &str) -> Result<bool, ApiError> {
-        if role == "owner" {
+    async fn can_assign_role(&self, actor: &Actor, org: OrgId, role: &RoleKey) -> Result<bool, ApiError> {
+        if role.is(BuiltInRole::Owner) {
             return Ok(match actor {
-                Actor::User(u) => self.directory.org_role(org, u.user_id).await?.as_deref() == Some("owner"),
+                Actor::User(u) => {
+                    self.directory.org_role(org, u.user_id).await?.is_some_and(|r| r.is(BuiltInRole::Owner))
+                }
                 Actor::ApiKey(_) => false,
             });
         }

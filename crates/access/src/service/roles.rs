@@ -14,8 +14,8 @@ use super::{Access, json_list, json_of};
 use crate::entity::roles::Model;
 use crate::error::AccessError;
 use crate::events;
-use crate::model::BUILT_IN_ROLES;
 use crate::store;
+use tessera_kernel::roles::{BuiltInRole, RoleKey};
 
 /// A role as listed: built-in or custom.
 #[derive(Clone, Debug)]
@@ -76,22 +76,22 @@ fn event_of(r: &Model, changed: Vec<&'static str>) -> events::RoleChanged {
 }
 
 impl Access {
-    fn built_in_view(&self, name: &str) -> Option<RoleView> {
-        let permissions = self.catalogue.built_in(name)?;
-        Some(RoleView {
-            key: name.to_owned(),
-            name: name.to_owned(),
-            description: Some(built_in_description(name).to_owned()),
+    fn built_in_view(&self, role: BuiltInRole) -> RoleView {
+        let permissions = self.catalogue.built_in(role);
+        RoleView {
+            key: role.as_str().to_owned(),
+            name: role.as_str().to_owned(),
+            description: Some(built_in_description(role).to_owned()),
             built_in: true,
             permissions: permissions.iter().cloned().collect(),
             created_at: None,
             updated_at: None,
-        })
+        }
     }
 
     /// The built-in roles, then the organization's custom roles by name.
     pub async fn list_roles(&self, org: OrgId) -> Result<Vec<RoleView>, ApiError> {
-        let mut roles: Vec<RoleView> = BUILT_IN_ROLES.iter().filter_map(|n| self.built_in_view(n)).collect();
+        let mut roles: Vec<RoleView> = BuiltInRole::ALL.into_iter().map(|r| self.built_in_view(r)).collect();
         let custom = store::roles::list(&self.core.db.conn, org).await?;
         roles.extend(custom.iter().map(RoleView::from));
         Ok(roles)
@@ -99,8 +99,8 @@ impl Access {
 
     /// One role of `org`, by built-in name or custom role id.
     pub async fn get_role(&self, org: OrgId, key: &str) -> Result<RoleView, ApiError> {
-        if let Some(view) = self.built_in_view(key) {
-            return Ok(view);
+        if let Some(role) = BuiltInRole::parse(key) {
+            return Ok(self.built_in_view(role));
         }
         let role = self.find_custom(&self.core.db.conn, org, key).await?;
         Ok(RoleView::from(&role))
@@ -112,7 +112,7 @@ impl Access {
         org: OrgId,
         key: &str,
     ) -> Result<Model, ApiError> {
-        if BUILT_IN_ROLES.contains(&key) {
+        if BuiltInRole::parse(key).is_some() {
             return Err(AccessError::BuiltInRole.into());
         }
         let id: RoleId = key.parse().map_err(|_| AccessError::RoleNotFound)?;
@@ -218,7 +218,7 @@ impl Access {
     #[tracing::instrument(skip_all)]
     pub async fn delete_role(&self, actor: &Actor, org: OrgId, key: &str) -> Result<(), ApiError> {
         let role = self.find_custom(&self.core.db.conn, org, key).await?;
-        let members = self.directory.members_with_role(org, &role.id.to_string()).await?;
+        let members = self.directory.members_with_role(org, &RoleKey::from(role.id)).await?;
         if members > 0 {
             return Err(AccessError::RoleInUse { members }.into());
         }
@@ -242,11 +242,11 @@ fn name_conflict(err: sea_orm::DbErr) -> ApiError {
     if tessera_kernel::db::is_unique_violation(&err) { AccessError::RoleNameTaken.into() } else { err.into() }
 }
 
-fn built_in_description(name: &str) -> &'static str {
-    match name {
-        "owner" => "Every permission, including deleting the organization and granting ownership",
-        "admin" => "Every permission except deleting the organization",
-        "member" => "Sees members and teams, and creates teams",
-        _ => "Sees members and teams",
+fn built_in_description(role: BuiltInRole) -> &'static str {
+    match role {
+        BuiltInRole::Owner => "Every permission, including deleting the organization and granting ownership",
+        BuiltInRole::Admin => "Every permission except deleting the organization",
+        BuiltInRole::Member => "Sees members and teams, and creates teams",
+        BuiltInRole::Viewer => "Sees members and teams",
     }
 }

@@ -53,7 +53,7 @@ impl Events {
     /// relayed before their consumers exist. Also notes where watchers start: as
     /// nothing is cached yet, no event before this point concerns them.
     pub(crate) async fn prepare(&self) -> Result<(), sea_orm::DbErr> {
-        self.watch_from.store(crate::relay::head(&self.core.db.conn).await?, Ordering::Relaxed);
+        self.watch_from.store(crate::store::head::get(&self.core.db.conn).await?, Ordering::Relaxed);
         for sub in self.core.bus.subscribers() {
             crate::consumer::ensure_cursor(&self.core, sub.name()).await?;
         }

@@ -2,7 +2,6 @@
 //! the customer's own events. They go through the outbox like every other event;
 //! an idempotency key returns the first event for 24 hours instead of a second one.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 use tessera_kernel::clock::rfc3339_string;
 use tessera_kernel::db::is_unique_violation;
@@ -11,8 +10,8 @@ use tessera_kernel::outbox;
 use tessera_kernel::{ActorRef, ApiError, ApiResult, FieldError};
 
 use super::Events;
-use crate::entity::{event_idempotency, event_log};
-use crate::model::event_of;
+use crate::model::{event_of, pending_event};
+use crate::store;
 use tessera_kernel::bus::Event;
 
 /// How long an idempotency key returns its first event.
@@ -103,7 +102,7 @@ impl Events {
             return Ok(Published { event: self.published(id, now, org, actor, req), replayed: false });
         };
         let txn = self.core.db.begin_write().await.map_err(TryError::db)?;
-        let found = event_idempotency::Entity::find_by_id((org, key.clone())).one(&*txn).await.map_err(TryError::db)?;
+        let found = store::idempotency::find(&*txn, org, key).await.map_err(TryError::db)?;
         let expired_key = found.as_ref().is_some_and(|r| now - r.created_at >= IDEMPOTENCY_MS);
         if let Some(row) = found.filter(|r| now - r.created_at < IDEMPOTENCY_MS) {
             drop(txn);
@@ -121,21 +120,9 @@ impl Events {
         // and two such deletes before their inserts deadlock. Only if still
         // expired: a concurrent call may have taken it over meanwhile.
         if expired_key {
-            event_idempotency::Entity::delete_many()
-                .filter(event_idempotency::Column::OrgId.eq(org))
-                .filter(event_idempotency::Column::IdemKey.eq(key.as_str()))
-                .filter(event_idempotency::Column::CreatedAt.lte(now - IDEMPOTENCY_MS))
-                .exec(&*txn)
-                .await
-                .map_err(TryError::db)?;
+            store::idempotency::delete_key_from(&*txn, org, key, now - IDEMPOTENCY_MS).await.map_err(TryError::db)?;
         }
-        let row = event_idempotency::ActiveModel {
-            org_id: Set(org),
-            idem_key: Set(key.clone()),
-            event_id: Set(id),
-            created_at: Set(now),
-        };
-        event_idempotency::Entity::insert(row).exec_without_returning(&*txn).await.map_err(TryError::db)?;
+        store::idempotency::insert(&*txn, org, key, id, now).await.map_err(TryError::db)?;
         txn.commit().await.map_err(TryError::db)?;
         self.outbox_written.notify_one();
         Ok(Published { event: self.published(id, now, org, actor, req), replayed: false })
@@ -162,23 +149,9 @@ impl Events {
         // found in the log (the other order would miss it).
         let pending = outbox::find(conn, id).await.map_err(TryError::db)?;
         if let Some(r) = pending {
-            return Ok((r.org_id == Some(org)).then(|| Event {
-                id: r.id,
-                event_type: r.event_type,
-                occurred_at: rfc3339_string(r.occurred_at),
-                org_id: r.org_id,
-                actor: r.actor,
-                data: r.data,
-                seq: 0,
-                occurred_ms: r.occurred_at,
-            }));
+            return Ok((r.org_id == Some(org)).then(|| pending_event(r)));
         }
-        let logged = event_log::Entity::find()
-            .filter(event_log::Column::Id.eq(id))
-            .filter(event_log::Column::OrgId.eq(org))
-            .one(conn)
-            .await
-            .map_err(TryError::db)?;
+        let logged = store::log::find(conn, org, id).await.map_err(TryError::db)?;
         Ok(logged.map(event_of))
     }
 }

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::DbErr;
 use tokio::sync::watch;
 
 use super::Events;
 use super::publish::IDEMPOTENCY_MS;
-use crate::entity::{event_cursors, event_idempotency, event_log};
+use crate::store;
 
 const BATCH: u64 = 5_000;
 const FIRST_PASS: Duration = Duration::from_secs(60);
@@ -34,40 +34,19 @@ pub fn start(events: Arc<Events>, stop: watch::Receiver<bool>) -> tokio::task::J
 pub async fn apply(events: &Events) -> Result<u64, DbErr> {
     let core = &events.core;
     let now = core.clock.now_ms();
-    event_idempotency::Entity::delete_many()
-        .filter(event_idempotency::Column::CreatedAt.lt(now - IDEMPOTENCY_MS))
-        .exec(core.db.writer())
-        .await?;
+    store::idempotency::delete_before(core.db.writer(), now - IDEMPOTENCY_MS).await?;
     if events.cfg.retention_days == 0 {
         return Ok(0);
     }
     let since = now - i64::from(events.cfg.retention_days) * 86_400_000;
     // Never past the slowest consumer: it still has to see those events.
-    let slowest: Option<i64> = event_cursors::Entity::find()
-        .select_only()
-        .column(event_cursors::Column::Position)
-        .order_by_asc(event_cursors::Column::Position)
-        .limit(1)
-        .into_tuple()
-        .one(&core.db.conn)
-        .await?;
+    let slowest = store::cursors::slowest(&core.db.conn).await?;
     let mut deleted = 0;
     loop {
-        let mut query = event_log::Entity::find()
-            .select_only()
-            .column(event_log::Column::Seq)
-            .filter(event_log::Column::OccurredAt.lt(since))
-            .order_by_asc(event_log::Column::Seq)
-            .limit(BATCH);
-        if let Some(pos) = slowest {
-            query = query.filter(event_log::Column::Seq.lte(pos));
-        }
-        let seqs: Vec<i64> = query.into_tuple().all(&core.db.conn).await?;
+        let seqs = store::log::seqs_before(&core.db.conn, since, slowest, BATCH).await?;
         if seqs.is_empty() {
             return Ok(deleted);
         }
-        let res =
-            event_log::Entity::delete_many().filter(event_log::Column::Seq.is_in(seqs)).exec(core.db.writer()).await?;
-        deleted += res.rows_affected;
+        deleted += store::log::delete(core.db.writer(), seqs).await?;
     }
 }

@@ -1,5 +1,8 @@
 //! `users`: accounts, their credentials and profile.
 use sea_orm::entity::prelude::*;
+use tessera_kernel::PlatformRole;
+
+use crate::model::UserStatus;
 use tessera_kernel::ids::UserId;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -17,8 +20,8 @@ pub struct Model {
     pub avatar_url: Option<String>,
     pub locale: Option<String>,
     pub timezone: Option<String>,
-    pub status: String,
-    pub role: String,
+    pub status: UserStatus,
+    pub role: PlatformRole,
     pub metadata: Json,
     pub preferences: Json,
     /// Consecutive failed sign-ins since the last success or lock.

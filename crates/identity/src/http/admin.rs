@@ -3,10 +3,11 @@
 
 use axum::extract::State;
 use serde::Deserialize;
+use tessera_kernel::fields::parse_name;
 use tessera_kernel::ids::UserId;
 use tessera_kernel::{
-    ApiError, ApiResult, Created, Data, Done, FieldError, FieldErrors, Json, NoContent, Page, PageMeta, Path,
-    PlatformAdmin, PlatformRole, Query,
+    ApiError, ApiResult, Created, Data, Done, FieldError, FieldErrors, Json, NoContent, Page, Path, PlatformAdmin,
+    PlatformRole, Query,
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -49,8 +50,7 @@ pub struct ListUsersQuery {
 impl ListUsersQuery {
     fn parse(self) -> Result<ListFilter, ApiError> {
         let mut errors = FieldErrors::new();
-        let tessera_kernel::PageReq { page, limit } =
-            tessera_kernel::PageReq::check(self.page, self.limit, &mut errors);
+        let page = tessera_kernel::PageReq::check(self.page, self.limit, &mut errors);
         let sort = self.sort.unwrap_or_else(|| "-createdAt".into());
         let (descending, key) = match sort.strip_prefix('-') {
             Some(k) => (true, k),
@@ -72,13 +72,12 @@ impl ListUsersQuery {
         }
         errors.finish()?;
         Ok(ListFilter {
-            status: self.status.map(UserStatus::as_str),
-            role: self.role.map(PlatformRole::as_str),
+            status: self.status,
+            role: self.role,
             q: self.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()),
             sort: column.unwrap_or(Column::CreatedAt),
             descending,
             page,
-            limit,
         })
     }
 }
@@ -93,8 +92,7 @@ async fn list_users(
 ) -> ApiResult<Page<UserOut>> {
     let filter = q.parse()?;
     let (rows, total) = crate::store::users::list(&s.app.db.conn, &filter).await?;
-    let meta = PageMeta { page: filter.page, limit: filter.limit, total };
-    Ok(Page::new(rows.iter().map(UserOut::from).collect(), meta))
+    Ok(Page::new(rows.iter().map(UserOut::from).collect(), filter.page.meta(total)))
 }
 
 /// A new account created by an administrator.
@@ -121,7 +119,7 @@ async fn create_user(
 ) -> ApiResult<Created<UserOut>> {
     let mut errors = FieldErrors::new();
     let email = errors.check(Email::parse("email", &input.email));
-    let name = errors.check(model::parse_name("name", &input.name));
+    let name = errors.check(parse_name("name", &input.name));
     let password = match &input.password {
         Some(p) => errors.check(NewPassword::parse("password", p, &s.id.cfg.password)).map(Some),
         None => Some(None),

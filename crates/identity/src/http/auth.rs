@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use tessera_kernel::fields::parse_name;
 use tessera_kernel::ratelimit::enforce;
 use tessera_kernel::{
     Accepted, Actor, ApiError, ApiResult, ClientInfo, Created, Data, Done, FieldErrors, Json, PlatformAdmin,
@@ -17,7 +18,7 @@ use utoipa_axum::routes;
 use super::IdentityState;
 use super::users::UserOut;
 use crate::jwt::Claims;
-use crate::model::{self, Email, NewPassword, Secret};
+use crate::model::{Email, NewPassword, Secret};
 use crate::service::auth::{Registration, TokenPair};
 use crate::store::sessions::Origin;
 
@@ -129,7 +130,7 @@ async fn register(
     let mut errors = FieldErrors::new();
     let email = errors.check(Email::parse("email", &input.email));
     let password = errors.check(NewPassword::parse("password", &input.password, policy));
-    let name = errors.check(model::parse_name("name", &input.name));
+    let name = errors.check(parse_name("name", &input.name));
     errors.finish()?;
     let (Some(email), Some(password), Some(name)) = (email, password, name) else {
         return Err(ApiError::bad_request("invalid registration"));

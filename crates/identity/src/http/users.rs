@@ -1,6 +1,7 @@
 //! `/users/me`: the caller's own profile.
 
 use serde::Deserialize;
+use tessera_kernel::fields::parse_name;
 use tessera_kernel::{Actor, ApiResult, Data, FieldErrors, Json, NoContent};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -45,7 +46,7 @@ impl ProfilePatchIn {
             }
         };
         ProfilePatch {
-            name: self.name.and_then(|n| errors.check(model::parse_name("name", &n))),
+            name: self.name.and_then(|n| errors.check(parse_name("name", &n))),
             avatar_url: opt(errors, self.avatar_url, model::parse_avatar_url, "avatarUrl"),
             locale: opt(errors, self.locale, model::parse_locale, "locale"),
             timezone: opt(errors, self.timezone, model::parse_timezone, "timezone"),

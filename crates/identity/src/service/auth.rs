@@ -100,9 +100,9 @@ impl Identity {
         let (Some(user), true) = (user, verified.ok) else {
             return Err(self.failed_login(email, ip).await);
         };
-        match UserStatus::parse(&user.status) {
-            Some(UserStatus::Disabled) => return Err(IdentityError::AccountDisabled.into()),
-            Some(UserStatus::PendingVerification) if !self.cfg.allow_unverified_login => {
+        match user.status {
+            UserStatus::Disabled => return Err(IdentityError::AccountDisabled.into()),
+            UserStatus::PendingVerification if !self.cfg.allow_unverified_login => {
                 return Err(IdentityError::EmailNotVerified.into());
             }
             _ => {}
@@ -167,7 +167,7 @@ impl Identity {
         let session = store::sessions::create(conn, user.id, origin, now, expires).await?;
         let refresh = random_token("", 32);
         store::sessions::insert_refresh(conn, session.id, token_hash(&refresh), now).await?;
-        let role = PlatformRole::parse(&user.role).unwrap_or(PlatformRole::User);
+        let role = user.role;
         let (access, _) = self.tokens.issue(user.id, session.id, role)?;
         Ok((self.pair(access, refresh), session.id))
     }
@@ -200,7 +200,7 @@ impl Identity {
         if row.revoked_at.is_some() || row.expires_at <= now {
             return Err(IdentityError::InvalidRefreshToken.into());
         }
-        if UserStatus::parse(&row.status) == Some(UserStatus::Disabled) {
+        if row.status == UserStatus::Disabled {
             return Err(IdentityError::AccountDisabled.into());
         }
         let next = random_token("", 32);
@@ -208,7 +208,7 @@ impl Identity {
         let expires = now + self.cfg.refresh_token_ttl_days * 86_400_000;
         store::sessions::touch(&*txn, row.session_id, now, expires).await?;
         txn.commit().await?;
-        let role = PlatformRole::parse(&row.role).unwrap_or(PlatformRole::User);
+        let role = row.role;
         let (access, _) = self.tokens.issue(row.user_id, row.session_id, role)?;
         metrics::counter!("tessera_token_refreshes_total").increment(1);
         Ok(self.pair(access, next))
@@ -293,8 +293,8 @@ impl Identity {
             avatar_url: sea_orm::Set(None),
             locale: sea_orm::Set(None),
             timezone: sea_orm::Set(None),
-            status: sea_orm::Set(status.as_str().into()),
-            role: sea_orm::Set(role.as_str().into()),
+            status: sea_orm::Set(status),
+            role: sea_orm::Set(role),
             metadata: sea_orm::Set(serde_json::json!({})),
             preferences: sea_orm::Set(serde_json::json!({})),
             failed_logins: sea_orm::Set(0),

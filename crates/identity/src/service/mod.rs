@@ -144,10 +144,7 @@ impl Identity {
         };
         let user = store::users::find(db, session.user_id).await?;
         let (live, role) = match user {
-            Some(u) => (
-                session.revoked_at.is_none() && UserStatus::parse(&u.status) != Some(UserStatus::Disabled),
-                PlatformRole::parse(&u.role).unwrap_or(PlatformRole::User),
-            ),
+            Some(u) => (session.revoked_at.is_none() && u.status != UserStatus::Disabled, u.role),
             None => (false, PlatformRole::User),
         };
         Ok(SessionView { user_id: session.user_id, role, live, expires_at: session.expires_at })

@@ -30,8 +30,8 @@ impl Identity {
         let user = store::users::find(&*txn, user_id).await?.ok_or(IdentityError::InvalidToken)?;
         let mut active: users::ActiveModel = user.clone().into();
         active.email_verified_at = Set(Some(now));
-        if user.status == UserStatus::PendingVerification.as_str() {
-            active.status = Set(UserStatus::Active.as_str().into());
+        if user.status == UserStatus::PendingVerification {
+            active.status = Set(UserStatus::Active);
         }
         active.updated_at = Set(now);
         let before = UserOut::from(&user);
@@ -80,7 +80,7 @@ impl Identity {
         let Some(user) = store::users::find_by_email(&db.conn, email.as_str()).await? else {
             return Ok(());
         };
-        if user.email_verified_at.is_some() || user.status == UserStatus::Disabled.as_str() {
+        if user.email_verified_at.is_some() || user.status == UserStatus::Disabled {
             return Ok(());
         }
         let now = self.now();
@@ -107,7 +107,7 @@ impl Identity {
         let Some(user) = store::users::find_by_email(&db.conn, email.as_str()).await? else {
             return Ok(());
         };
-        if user.status == UserStatus::Disabled.as_str() {
+        if user.status == UserStatus::Disabled {
             return Ok(());
         }
         let now = self.now();
@@ -145,8 +145,8 @@ impl Identity {
         if user.email_verified_at.is_none() {
             active.email_verified_at = Set(Some(now));
         }
-        if user.status == UserStatus::PendingVerification.as_str() {
-            active.status = Set(UserStatus::Active.as_str().into());
+        if user.status == UserStatus::PendingVerification {
+            active.status = Set(UserStatus::Active);
         }
         store::users::update(&*txn, active).await?;
         action_tokens::void(&*txn, user_id, &purposes, now).await?;

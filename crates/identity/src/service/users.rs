@@ -110,14 +110,14 @@ impl Identity {
             active.email = Set(email.into_inner());
             changed.push("email");
         }
-        if let Some(role) = patch.role.filter(|r| r.as_str() != user.role) {
-            active.role = Set(role.as_str().into());
+        if let Some(role) = patch.role.filter(|r| *r != user.role) {
+            active.role = Set(role);
             changed.push("role");
         }
         if let Some(verified) = patch.email_verified.filter(|v| *v != user.email_verified_at.is_some()) {
             active.email_verified_at = Set(verified.then_some(now));
-            if verified && user.status == UserStatus::PendingVerification.as_str() {
-                active.status = Set(UserStatus::Active.as_str().into());
+            if verified && user.status == UserStatus::PendingVerification {
+                active.status = Set(UserStatus::Active);
             }
             changed.push("emailVerified");
         }
@@ -254,12 +254,12 @@ impl Identity {
             (false, true) => UserStatus::Active,
             (false, false) => UserStatus::PendingVerification,
         };
-        if user.status == target.as_str() {
+        if user.status == target {
             return Ok(user);
         }
-        let before_status = user.status.clone();
+        let before_status = user.status;
         let mut active: users::ActiveModel = user.into();
-        active.status = Set(target.as_str().into());
+        active.status = Set(target);
         active.updated_at = Set(now);
         let user = store::users::update(&*txn, active).await?;
         let mut revoked = Vec::new();

@@ -124,8 +124,8 @@ pub struct RefreshView {
     pub user_id: UserId,
     pub revoked_at: Option<i64>,
     pub expires_at: i64,
-    pub status: String,
-    pub role: String,
+    pub status: crate::model::UserStatus,
+    pub role: tessera_kernel::PlatformRole,
 }
 
 pub async fn find_refresh<C: ConnectionTrait>(conn: &C, hash: &str) -> Result<Option<RefreshView>, DbErr> {

@@ -48,14 +48,13 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<u64, DbE
 /// Filters and order of the administrators' user list.
 #[derive(Debug)]
 pub struct ListFilter {
-    pub status: Option<&'static str>,
-    pub role: Option<&'static str>,
+    pub status: Option<crate::model::UserStatus>,
+    pub role: Option<tessera_kernel::PlatformRole>,
     /// Lower-cased search text, matched within e-mail and name.
     pub q: Option<String>,
     pub sort: Column,
     pub descending: bool,
-    pub page: u64,
-    pub limit: u64,
+    pub page: tessera_kernel::PageReq,
 }
 
 /// One page of users and the total matching the filter.
@@ -82,8 +81,8 @@ pub async fn list<C: ConnectionTrait>(conn: &C, f: &ListFilter) -> Result<(Vec<M
     let rows = query
         .order_by(f.sort, order.clone())
         .order_by(Column::Id, order)
-        .offset((Ord::max(f.page, 1) - 1) * f.limit)
-        .limit(f.limit)
+        .offset(f.page.offset())
+        .limit(f.page.limit)
         .all(conn)
         .await?;
     Ok((rows, total))

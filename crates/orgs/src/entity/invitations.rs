@@ -1,6 +1,9 @@
 //! `org_invitations`: invitations by e-mail, with the SHA-256 of their token.
 use sea_orm::entity::prelude::*;
 use tessera_kernel::ids::{InvitationId, OrgId, UserId};
+use tessera_kernel::roles::RoleKey;
+
+use crate::model::InvitationStatus;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "org_invitations")]
@@ -10,7 +13,7 @@ pub struct Model {
     pub org_id: OrgId,
     /// Normalized (trimmed, lower-case).
     pub email: String,
-    pub role: String,
+    pub role: RoleKey,
     /// Ids of teams joined (as members) on acceptance: a JSON array of strings.
     pub team_ids: Json,
     /// SHA-256 (hex) of the token in the link; replaced when resent.
@@ -18,8 +21,8 @@ pub struct Model {
     pub token_hash: String,
     /// Who sent it; cleared when that account is erased.
     pub invited_by: Option<UserId>,
-    /// `pending`, `accepted`, `declined`, `revoked` or `expired` (see `InvitationStatus`).
-    pub status: String,
+    /// `expired` once someone has observed it (see `InvitationStatus::of`).
+    pub status: InvitationStatus,
     pub ttl_days: i32,
     pub expires_at: i64,
     /// Who accepted it.

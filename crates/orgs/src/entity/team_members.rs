@@ -1,6 +1,7 @@
 //! `team_members`: seats in teams, with a team role (admin, member, viewer).
 use sea_orm::entity::prelude::*;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
+use tessera_kernel::roles::TeamRole;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "team_members")]
@@ -11,7 +12,7 @@ pub struct Model {
     pub user_id: UserId,
     /// The team's organization, so seats are found and removed with the membership.
     pub org_id: OrgId,
-    pub role: String,
+    pub role: TeamRole,
     pub added_at: i64,
 }
 

@@ -4,18 +4,16 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tessera_kernel::ids::{InvitationId, OrgId, TeamId, UserId};
-use tessera_kernel::{
-    ApiError, ApiResult, Created, Data, FieldError, FieldErrors, Json, OrgScope, Page, PageMeta, Path, Query,
-};
+use tessera_kernel::{ApiError, ApiResult, Created, Data, FieldError, FieldErrors, Json, OrgScope, Page, Path, Query};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::OrgsState;
 use crate::entity::invitations::Model;
-use crate::model::{self, InvitationStatus, InvitationTtl};
+use crate::model::{InvitationStatus, InvitationTtl, RoleKey};
 use crate::service::invitations::{BulkEntry, NewInvitation, Outcome, team_ids_of};
-use tessera_kernel::{PageQuery, PageReq};
+use tessera_kernel::PageQuery;
 
 /// Addresses in one bulk invitation, at most.
 pub const BULK_MAX: usize = 1000;
@@ -35,7 +33,7 @@ pub struct InvitationOut {
     pub id: InvitationId,
     pub org_id: OrgId,
     pub email: String,
-    pub role: String,
+    pub role: RoleKey,
     pub team_ids: Vec<TeamId>,
     pub status: InvitationStatus,
     pub invited_by: Option<UserId>,
@@ -54,7 +52,7 @@ pub struct InvitationOut {
 impl InvitationOut {
     pub(crate) fn at(row: Model, now: i64) -> Self {
         Self {
-            status: InvitationStatus::of(&row.status, row.expires_at, now),
+            status: InvitationStatus::of(row.status, row.expires_at, now),
             team_ids: team_ids_of(&row),
             id: row.id,
             org_id: row.org_id,
@@ -86,7 +84,7 @@ impl InvitationIn {
     fn parse(self) -> Result<NewInvitation, ApiError> {
         let mut errors = FieldErrors::new();
         let email = errors.check(tessera_identity::api::Email::parse("email", &self.email));
-        let role = errors.check(model::parse_role("role", &self.role));
+        let role = errors.check(RoleKey::parse("role", &self.role));
         let ttl = errors.check(InvitationTtl::parse("expiresInDays", self.expires_in_days));
         let mut team_ids = self.team_ids.unwrap_or_default();
         team_ids.sort();
@@ -238,10 +236,10 @@ async fn list_invitations(
     Query(q): Query<ListInvitationsQuery>,
 ) -> ApiResult<Page<InvitationOut>> {
     scope.require(&s.app, "members:invite").await?;
-    let PageReq { page, limit } = PageQuery { page: q.page, limit: q.limit }.parse()?;
-    let (rows, total) = s.orgs.list_invitations(scope.org_id, q.status, page, limit).await?;
+    let page = PageQuery { page: q.page, limit: q.limit }.parse()?;
+    let (rows, total) = s.orgs.list_invitations(scope.org_id, q.status, page).await?;
     let now = s.app.clock.now_ms();
-    Ok(Page::new(rows.into_iter().map(|r| InvitationOut::at(r, now)).collect(), PageMeta { page, limit, total }))
+    Ok(Page::new(rows.into_iter().map(|r| InvitationOut::at(r, now)).collect(), page.meta(total)))
 }
 
 /// Revokes a pending invitation; its link stops working (needs `members:invite`).

@@ -3,16 +3,16 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tessera_kernel::ids::{OrgId, UserId};
-use tessera_kernel::{ApiResult, Data, Done, FieldErrors, Json, NoContent, OrgScope, Page, PageMeta, Path, Query};
+use tessera_kernel::{ApiError, ApiResult, Data, Done, FieldErrors, Json, NoContent, OrgScope, Page, Path, Query};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::OrgsState;
-use crate::model;
+use crate::model::RoleKey;
 use crate::service::members::is_self;
 use crate::service::members::{MemberFilter, MemberView};
-use tessera_kernel::{PageQuery, PageReq};
+use tessera_kernel::PageQuery;
 
 pub fn routes() -> OpenApiRouter<OrgsState> {
     OpenApiRouter::new()
@@ -30,7 +30,7 @@ pub struct MemberOut {
     pub email: String,
     pub name: String,
     /// A built-in role name or a custom role's id.
-    pub role: String,
+    pub role: RoleKey,
     #[serde(with = "tessera_kernel::clock::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub joined_at: i64,
@@ -68,15 +68,14 @@ async fn list_members(
     Query(q): Query<ListMembersQuery>,
 ) -> ApiResult<Page<MemberOut>> {
     scope.require(&s.app, "members:read").await?;
-    let PageReq { page, limit } = PageQuery { page: q.page, limit: q.limit }.parse()?;
-    let filter = MemberFilter {
-        role: q.role.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()),
-        q: q.q.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()),
-        page,
-        limit,
-    };
+    let page = PageQuery { page: q.page, limit: q.limit }.parse()?;
+    let mut errors = FieldErrors::new();
+    let role = q.role.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let role = role.and_then(|r| errors.check(RoleKey::parse("role", r)));
+    errors.finish()?;
+    let filter = MemberFilter { role, q: q.q.map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()), page };
     let (views, total) = s.orgs.list_members(scope.org_id, &filter).await?;
-    Ok(Page::new(views.into_iter().map(MemberOut::from).collect(), PageMeta { page, limit, total }))
+    Ok(Page::new(views.into_iter().map(MemberOut::from).collect(), page.meta(total)))
 }
 
 /// A member's new role.
@@ -100,10 +99,7 @@ async fn change_member_role(
     Json(input): Json<MemberPatch>,
 ) -> ApiResult<Data<MemberOut>> {
     scope.require(&s.app, "members:manage").await?;
-    let mut errors = FieldErrors::new();
-    let role = errors.check(model::parse_role("role", &input.role));
-    errors.finish()?;
-    let role = role.unwrap_or_default();
+    let role = RoleKey::parse("role", &input.role).map_err(|e| ApiError::validation(vec![e]))?;
     Ok(Data::new(s.orgs.change_role(&scope.actor, scope.org_id, user, role).await?.into()))
 }
 

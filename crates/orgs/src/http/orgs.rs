@@ -2,18 +2,17 @@
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use tessera_kernel::fields::parse_name;
 use tessera_kernel::ids::OrgId;
-use tessera_kernel::{
-    Actor, ApiError, ApiResult, Created, Data, FieldErrors, Json, NoContent, OrgScope, Page, PageMeta, Query,
-};
+use tessera_kernel::{Actor, ApiError, ApiResult, Created, Data, FieldErrors, Json, NoContent, OrgScope, Page, Query};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::OrgsState;
-use crate::model::{self, OrgSlug};
+use crate::model::{self, OrgSlug, RoleKey};
 use crate::service::orgs::{NewOrg, OrgPatch, OrgView};
-use tessera_kernel::{PageQuery, PageReq};
+use tessera_kernel::PageQuery;
 
 pub fn routes() -> OpenApiRouter<OrgsState> {
     OpenApiRouter::new().routes(routes!(create_org, list_orgs)).routes(routes!(get_org, update_org, delete_org))
@@ -29,7 +28,7 @@ pub struct OrgOut {
     pub settings: serde_json::Value,
     pub metadata: serde_json::Value,
     /// The caller's role (`owner`, `admin`, …, or a custom role's id); none for an organization's key.
-    pub role: Option<String>,
+    pub role: Option<RoleKey>,
     #[serde(with = "tessera_kernel::clock::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
@@ -68,7 +67,7 @@ pub struct OrgIn {
     responses((status = 201, body = Data<OrgOut>), (status = 401), (status = 409), (status = 422)), security(("bearer" = [])))]
 async fn create_org(State(s): State<OrgsState>, actor: Actor, Json(input): Json<OrgIn>) -> ApiResult<Created<OrgOut>> {
     let mut errors = FieldErrors::new();
-    let name = errors.check(model::parse_name("name", &input.name));
+    let name = errors.check(parse_name("name", &input.name));
     let slug = input.slug.map(|s| errors.check(OrgSlug::parse("slug", &s)));
     errors.finish()?;
     let name = name.ok_or_else(|| ApiError::bad_request("invalid name"))?;
@@ -80,9 +79,9 @@ async fn create_org(State(s): State<OrgsState>, actor: Actor, Json(input): Json<
 #[utoipa::path(get, path = "/orgs", tag = "orgs", operation_id = "orgs.org.list", params(PageQuery),
     responses((status = 200, body = Page<OrgOut>), (status = 401), (status = 422)), security(("bearer" = [])))]
 async fn list_orgs(State(s): State<OrgsState>, actor: Actor, Query(q): Query<PageQuery>) -> ApiResult<Page<OrgOut>> {
-    let PageReq { page, limit } = q.parse()?;
-    let (views, total) = s.orgs.my_orgs(&actor, page, limit).await?;
-    Ok(Page::new(views.into_iter().map(OrgOut::from).collect(), PageMeta { page, limit, total }))
+    let page = q.parse()?;
+    let (views, total) = s.orgs.my_orgs(&actor, page).await?;
+    Ok(Page::new(views.into_iter().map(OrgOut::from).collect(), page.meta(total)))
 }
 
 /// One organization the caller belongs to.
@@ -117,7 +116,7 @@ async fn update_org(
     scope.require(&s.app, "org:update").await?;
     let mut errors = FieldErrors::new();
     let patch = OrgPatch {
-        name: input.name.and_then(|n| errors.check(model::parse_name("name", &n))),
+        name: input.name.and_then(|n| errors.check(parse_name("name", &n))),
         slug: input.slug.and_then(|v| errors.check(OrgSlug::parse("slug", &v))),
         settings: input.settings.and_then(|v| errors.check(model::parse_json_object("settings", v))),
         metadata: input.metadata.and_then(|v| errors.check(model::parse_json_object("metadata", v))),

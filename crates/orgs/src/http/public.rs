@@ -7,6 +7,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tessera_identity::api::Secret;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
+use tessera_kernel::roles::RoleKey;
 use tessera_kernel::{Actor, ApiError, ApiResult, Data, FieldError, Json, Path};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,7 +30,7 @@ pub struct InvitationPreviewOut {
     pub organization_name: String,
     /// The inviter's name (absent when the inviter's account is gone).
     pub inviter_name: Option<String>,
-    pub role: String,
+    pub role: RoleKey,
     #[serde(with = "tessera_kernel::clock::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: i64,
@@ -52,7 +53,7 @@ pub struct AcceptedOut {
     pub org_id: OrgId,
     pub organization_name: String,
     pub user_id: UserId,
-    pub role: String,
+    pub role: RoleKey,
     pub team_ids: Vec<TeamId>,
 }
 

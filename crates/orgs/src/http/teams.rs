@@ -4,10 +4,9 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tessera_kernel::authz::ResourceRef;
+use tessera_kernel::fields::parse_name;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
-use tessera_kernel::{
-    Actor, ApiResult, Created, Data, FieldErrors, Json, NoContent, OrgScope, Page, PageMeta, Path, Query,
-};
+use tessera_kernel::{Actor, ApiResult, Created, Data, FieldErrors, Json, NoContent, OrgScope, Page, Path, Query};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,7 +15,7 @@ use super::OrgsState;
 use crate::entity::teams::Model;
 use crate::model::{self, TeamRole};
 use crate::service::teams::{NewTeam, SeatView, TeamPatch};
-use tessera_kernel::{PageQuery, PageReq};
+use tessera_kernel::PageQuery;
 
 pub fn routes() -> OpenApiRouter<OrgsState> {
     OpenApiRouter::new()
@@ -63,7 +62,7 @@ pub struct TeamMemberOut {
     pub email: String,
     pub name: String,
     /// `admin`, `member` or `viewer`.
-    pub role: String,
+    pub role: TeamRole,
     #[serde(with = "tessera_kernel::clock::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub added_at: i64,
@@ -96,7 +95,7 @@ async fn create_team(
 ) -> ApiResult<Created<TeamOut>> {
     scope.require(&s.app, "teams:create").await?;
     let mut errors = FieldErrors::new();
-    let name = errors.check(model::parse_name("name", &input.name));
+    let name = errors.check(parse_name("name", &input.name));
     let description = input.description.and_then(|d| errors.check(model::parse_description("description", &d)));
     errors.finish()?;
     let new = NewTeam { name: name.unwrap_or_default(), description: description.filter(|d| !d.is_empty()) };
@@ -113,9 +112,9 @@ async fn list_teams(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Page<TeamOut>> {
     scope.require(&s.app, "teams:read").await?;
-    let PageReq { page, limit } = q.parse()?;
-    let (rows, total) = s.orgs.list_teams(scope.org_id, page, limit).await?;
-    Ok(Page::new(rows.into_iter().map(TeamOut::from).collect(), PageMeta { page, limit, total }))
+    let page = q.parse()?;
+    let (rows, total) = s.orgs.list_teams(scope.org_id, page).await?;
+    Ok(Page::new(rows.into_iter().map(TeamOut::from).collect(), page.meta(total)))
 }
 
 /// One team (needs `teams:read` on it).
@@ -154,7 +153,7 @@ async fn update_team(
 ) -> ApiResult<Data<TeamOut>> {
     scope.require_on(&s.app, "teams:manage", &ResourceRef::team(team)).await?;
     let mut errors = FieldErrors::new();
-    let name = input.name.and_then(|n| errors.check(model::parse_name("name", &n)));
+    let name = input.name.and_then(|n| errors.check(parse_name("name", &n)));
     let description = match input.description {
         Some(Some(d)) => errors
             .check(model::parse_description("description", &d))
@@ -217,9 +216,9 @@ async fn list_team_members(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Page<TeamMemberOut>> {
     scope.require_on(&s.app, "teams:read", &ResourceRef::team(team)).await?;
-    let PageReq { page, limit } = q.parse()?;
-    let (rows, total) = s.orgs.list_team_members(scope.org_id, team, page, limit).await?;
-    Ok(Page::new(rows.into_iter().map(TeamMemberOut::from).collect(), PageMeta { page, limit, total }))
+    let page = q.parse()?;
+    let (rows, total) = s.orgs.list_team_members(scope.org_id, team, page).await?;
+    Ok(Page::new(rows.into_iter().map(TeamMemberOut::from).collect(), page.meta(total)))
 }
 
 /// A seat's new role.

@@ -54,7 +54,7 @@ impl Orgs {
         let (txn, _) = self.begin_invitations(org).await?;
         // Gone (revoked and deleted with its org) or answered: nothing to do.
         if let Some(row) = store::invitations::find(&*txn, org, id).await?
-            && row.status == InvitationStatus::Pending.as_str()
+            && row.status == InvitationStatus::Pending
             && row.expires_at <= now
         {
             self.expire_one(&txn, &row, now).await?;

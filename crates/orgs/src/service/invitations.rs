@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
+use tessera_kernel::PageReq;
 use tessera_kernel::authz::{ResourceRef, require};
 use tessera_kernel::crypto::{random_token, token_hash};
 use tessera_kernel::db::WriteTxn;
@@ -18,7 +19,7 @@ use super::{Orgs, Target};
 use crate::entity::invitations::Model;
 use crate::error::OrgsError;
 use crate::events::{self, InvitationEvent};
-use crate::model::{InvitationStatus, InvitationTtl};
+use crate::model::{InvitationStatus, InvitationTtl, RoleKey};
 use crate::store;
 
 /// Random bytes in an invitation token.
@@ -29,7 +30,7 @@ const TOKEN_BYTES: usize = 32;
 pub struct NewInvitation {
     /// Normalized (trimmed, lower-case).
     pub email: String,
-    pub role: String,
+    pub role: RoleKey,
     pub team_ids: Vec<TeamId>,
     pub ttl: InvitationTtl,
 }
@@ -105,7 +106,7 @@ impl Orgs {
         entries: Vec<BulkEntry>,
     ) -> Result<Vec<Outcome>, ApiError> {
         let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(entries.len());
-        let mut roles: HashMap<String, Result<(), ApiError>> = HashMap::new();
+        let mut roles: HashMap<RoleKey, Result<(), ApiError>> = HashMap::new();
         let teams: HashSet<TeamId> =
             entries.iter().filter_map(|e| e.parsed.as_ref().ok()).flat_map(|n| n.team_ids.clone()).collect();
         let known_teams = self.check_teams(actor, org, &teams).await?;
@@ -171,7 +172,7 @@ impl Orgs {
                 team_ids: json!(new.team_ids.iter().map(ToString::to_string).collect::<Vec<_>>()),
                 token_hash: token_hash(&token),
                 invited_by: Some(inviter),
-                status: InvitationStatus::Pending.as_str().into(),
+                status: InvitationStatus::Pending,
                 ttl_days: new.ttl.days(),
                 expires_at: new.ttl.expires_at(now),
                 accepted_by: None,
@@ -275,8 +276,7 @@ impl Orgs {
         &self,
         org: OrgId,
         status: Option<InvitationStatus>,
-        page: u64,
-        limit: u64,
+        page: PageReq,
     ) -> Result<(Vec<Model>, u64), ApiError> {
         let now = self.now();
         if !store::invitations::unmarked_expired(&self.core.db.conn, org, now).await?.is_empty() {
@@ -284,7 +284,7 @@ impl Orgs {
             self.expire_in(&txn, org, now).await?;
             txn.commit().await?;
         }
-        Ok(store::invitations::page(&self.core.db.conn, org, status, now, page, limit).await?)
+        Ok(store::invitations::page(&self.core.db.conn, org, status, now, page).await?)
     }
 
     /// Revokes a pending invitation: its link stops working at once.
@@ -293,7 +293,7 @@ impl Orgs {
         let now = self.now();
         let (txn, _) = self.begin_invitations(org).await?;
         let mut row = store::invitations::find(&*txn, org, id).await?.ok_or(OrgsError::NotFound("invitation"))?;
-        if InvitationStatus::of(&row.status, row.expires_at, now) != InvitationStatus::Pending
+        if InvitationStatus::of(row.status, row.expires_at, now) != InvitationStatus::Pending
             || !store::invitations::finish(&*txn, id, InvitationStatus::Revoked, None, now).await?
         {
             return Err(OrgsError::InvitationNotPending.into());
@@ -308,7 +308,7 @@ impl Orgs {
             )
             .await?;
         txn.commit().await?;
-        (row.status, row.responded_at, row.updated_at) = ("revoked".into(), Some(now), now);
+        (row.status, row.responded_at, row.updated_at) = (InvitationStatus::Revoked, Some(now), now);
         Ok(row)
     }
 
@@ -346,7 +346,7 @@ impl Orgs {
         self.core.audit_only(&txn, &ChangeCtx::in_org(actor.as_ref(), org), events::INVITATION_RESENT, target).await?;
         txn.commit().await?;
         self.core.jobs.wake();
-        Ok(Model { status: "pending".into(), expires_at, updated_at: now, ..row })
+        Ok(Model { status: InvitationStatus::Pending, expires_at, updated_at: now, ..row })
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use serde_json::{Value, json};
+use tessera_kernel::PageReq;
 use tessera_kernel::db::WriteTxn;
 use tessera_kernel::ids::{OrgId, UserId};
 use tessera_kernel::{Actor, ApiError, Millis};
@@ -14,17 +15,16 @@ use super::{Orgs, Target};
 use crate::entity::members;
 use crate::error::OrgsError;
 use crate::events::{self, MemberEvent, TeamMemberEvent};
-use crate::model::{ADMIN, OWNER};
+use crate::model::{BuiltInRole, RoleKey};
 use crate::store;
 
 /// Which members to list.
 #[derive(Debug)]
 pub struct MemberFilter {
-    pub role: Option<String>,
+    pub role: Option<RoleKey>,
     /// Lower-cased text searched in e-mail and name.
     pub q: Option<String>,
-    pub page: u64,
-    pub limit: u64,
+    pub page: PageReq,
 }
 
 /// A member with the name and address the identity module knows.
@@ -33,7 +33,7 @@ pub struct MemberView {
     pub user_id: UserId,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: RoleKey,
     pub joined_at: Millis,
 }
 
@@ -42,8 +42,14 @@ pub(crate) fn is_self(actor: &Actor, user: UserId) -> bool {
     matches!(actor, Actor::User(u) if u.user_id == user)
 }
 
-fn member_event(org: OrgId, user: UserId, role: &str, previous: Option<&str>, via: &'static str) -> MemberEvent {
-    MemberEvent { org_id: org, user_id: user, role: role.to_owned(), previous_role: previous.map(str::to_owned), via }
+fn member_event(
+    org: OrgId,
+    user: UserId,
+    role: &RoleKey,
+    previous: Option<&RoleKey>,
+    via: &'static str,
+) -> MemberEvent {
+    MemberEvent { org_id: org, user_id: user, role: role.clone(), previous_role: previous.cloned(), via }
 }
 
 impl Orgs {
@@ -52,16 +58,14 @@ impl Orgs {
     pub async fn list_members(&self, org: OrgId, f: &MemberFilter) -> Result<(Vec<MemberView>, u64), ApiError> {
         let db = &self.core.db.conn;
         let (rows, total) = match &f.q {
-            None => store::members::page(db, org, f.role.as_deref(), f.page, f.limit).await?,
+            None => store::members::page(db, org, f.role.as_ref(), f.page).await?,
             Some(q) => {
-                let all = store::members::all(db, org, f.role.as_deref()).await?;
+                let all = store::members::all(db, org, f.role.as_ref()).await?;
                 let ids: Vec<UserId> = all.iter().map(|m| m.user_id).collect();
                 let hits: HashSet<UserId> = self.identity.search_users(&ids, q).await?.into_iter().collect();
                 let matched: Vec<members::Model> = all.into_iter().filter(|m| hits.contains(&m.user_id)).collect();
                 let total = matched.len() as u64;
-                let start = usize::try_from(store::offset(f.page, f.limit)).unwrap_or(usize::MAX);
-                let take = usize::try_from(f.limit).unwrap_or(usize::MAX);
-                (matched.into_iter().skip(start).take(take).collect(), total)
+                (f.page.slice(matched), total)
             }
         };
         let ids: Vec<UserId> = rows.iter().map(|m| m.user_id).collect();
@@ -83,7 +87,7 @@ impl Orgs {
     }
 
     /// Checks that `role` exists in `org` and that the caller may give it.
-    pub(crate) async fn check_assignable(&self, actor: &Actor, org: OrgId, role: &str) -> Result<(), ApiError> {
+    pub(crate) async fn check_assignable(&self, actor: &Actor, org: OrgId, role: &RoleKey) -> Result<(), ApiError> {
         if !self.core.authorizer()?.role_exists(org, role).await? {
             return Err(OrgsError::UnknownRole.into());
         }
@@ -104,7 +108,7 @@ impl Orgs {
         {
             return Ok(());
         }
-        Err(if member.role == OWNER { OrgsError::OwnerRequired } else { OrgsError::Outranked }.into())
+        Err(if member.role.is(BuiltInRole::Owner) { OrgsError::OwnerRequired } else { OrgsError::Outranked }.into())
     }
 
     /// Opens a transaction holding the organization's row and reads a member.
@@ -117,7 +121,8 @@ impl Orgs {
 
     /// Fails with `LAST_OWNER` when `member` is the organization's only owner.
     async fn keep_an_owner(&self, txn: &WriteTxn, member: &members::Model) -> Result<(), ApiError> {
-        if member.role == OWNER && store::members::count_with_role(&**txn, member.org_id, OWNER).await? <= 1 {
+        let owner = RoleKey::from(BuiltInRole::Owner);
+        if member.role == owner && store::members::count_with_role(&**txn, member.org_id, &owner).await? <= 1 {
             return Err(OrgsError::LastOwner.into());
         }
         Ok(())
@@ -130,7 +135,7 @@ impl Orgs {
         actor: &Actor,
         org: OrgId,
         user: UserId,
-        role: String,
+        role: RoleKey,
     ) -> Result<MemberView, ApiError> {
         self.check_assignable(actor, org, &role).await?;
         let (txn, member) = self.lock_member(org, user).await?;
@@ -190,7 +195,7 @@ impl Orgs {
         let seats = store::teams::seats_of_member(&**txn, org, user).await?;
         store::teams::delete_seats_of_member(&**txn, org, user).await?;
         for seat in &seats {
-            let data = TeamMemberEvent { org_id: org, team_id: seat.team_id, user_id: user, role: seat.role.clone() };
+            let data = TeamMemberEvent { org_id: org, team_id: seat.team_id, user_id: user, role: seat.role };
             let target = Target::new("team_member", format!("{}:{user}", seat.team_id))
                 .diff(json!({ "role": seat.role }), Value::Null);
             self.core
@@ -221,23 +226,24 @@ impl Orgs {
     #[tracing::instrument(skip_all)]
     pub async fn transfer_ownership(&self, actor: &Actor, org: OrgId, to: UserId) -> Result<(), ApiError> {
         let me = actor.session_user().map_err(|_| OrgsError::PersonOnly)?.user_id;
+        let (owner, admin) = (RoleKey::from(BuiltInRole::Owner), RoleKey::from(BuiltInRole::Admin));
         // Who may ask comes first: to anyone but an owner, the answer is 403 whatever the body says.
-        if !self.core.authorizer()?.can_assign_role(actor, org, OWNER).await? {
+        if !self.core.authorizer()?.can_assign_role(actor, org, &owner).await? {
             return Err(OrgsError::OwnerRequired.into());
         }
         if me == to {
             return Err(OrgsError::Invalid("you already own this organization; name another member").into());
         }
         let (txn, mine) = self.lock_member(org, me).await?;
-        if mine.role != OWNER {
+        if mine.role != owner {
             return Err(OrgsError::OwnerRequired.into());
         }
         let target = store::members::find(&*txn, org, to).await?.ok_or(OrgsError::NotAnOrgMember)?;
         let actor = actor.as_ref();
-        if target.role != OWNER {
-            store::members::set_role(&*txn, org, to, OWNER).await?;
-            let audit = Target::new("member", to).diff(json!({ "role": target.role }), json!({ "role": OWNER }));
-            let data = member_event(org, to, OWNER, Some(&target.role), "transfer");
+        if target.role != owner {
+            store::members::set_role(&*txn, org, to, &owner).await?;
+            let audit = Target::new("member", to).diff(json!({ "role": target.role }), json!({ "role": owner }));
+            let data = member_event(org, to, &owner, Some(&target.role), "transfer");
             self.core
                 .record(
                     &txn,
@@ -246,9 +252,9 @@ impl Orgs {
                 )
                 .await?;
         }
-        store::members::set_role(&*txn, org, me, ADMIN).await?;
-        let audit = Target::new("member", me).diff(json!({ "role": OWNER }), json!({ "role": ADMIN }));
-        let data = member_event(org, me, ADMIN, Some(OWNER), "transfer");
+        store::members::set_role(&*txn, org, me, &admin).await?;
+        let audit = Target::new("member", me).diff(json!({ "role": owner }), json!({ "role": admin }));
+        let data = member_event(org, me, &admin, Some(&owner), "transfer");
         self.core
             .record(&txn, &ChangeCtx::in_org(actor.clone(), org), Change::new(events::MEMBER_ROLE_CHANGED, audit, data))
             .await?;

@@ -18,19 +18,20 @@ use std::time::Duration;
 use tessera_identity::api::{Identity, UserSummary};
 pub(crate) use tessera_kernel::audit::Target;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
+use tessera_kernel::roles::{RoleKey, TeamRole};
 use tessera_kernel::{ApiError, Core, Millis};
 
 use crate::config::OrgsConfig;
 
 /// A team seat as checks need it: the team's organization and the seat's role.
-pub(crate) type Seat = (OrgId, Arc<str>);
+pub(crate) type Seat = (OrgId, TeamRole);
 
 /// The orgs module's services.
 pub struct Orgs {
     pub(crate) core: Core,
     pub(crate) identity: Arc<Identity>,
     /// `(org, user)` → the member's role, or `None` for "not a member".
-    pub(crate) roles: moka::sync::Cache<(OrgId, UserId), Option<Arc<str>>>,
+    pub(crate) roles: moka::sync::Cache<(OrgId, UserId), Option<RoleKey>>,
     /// `(team, user)` → the team's organization and the seat's role.
     pub(crate) seats: moka::sync::Cache<(TeamId, UserId), Option<Seat>>,
     /// Organization rows as `GET /orgs/{id}` shows them (read on every such request).

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use tessera_kernel::PageReq;
 use tessera_kernel::authz::Directory;
 use tessera_kernel::ids::OrgId;
 use tessera_kernel::{Actor, ApiError};
@@ -13,7 +14,7 @@ use super::{Orgs, Target};
 use crate::entity::{members, orgs};
 use crate::error::OrgsError;
 use crate::events::{self, MemberEvent, OrgEvent};
-use crate::model::{OWNER, OrgSlug};
+use crate::model::{BuiltInRole, OrgSlug, RoleKey};
 use crate::store;
 
 /// A new organization as submitted.
@@ -39,7 +40,7 @@ pub struct OrgPatch {
 #[derive(Debug, Clone)]
 pub struct OrgView {
     pub org: orgs::Model,
-    pub role: Option<String>,
+    pub role: Option<RoleKey>,
 }
 
 /// What audit entries show of an organization.
@@ -86,7 +87,8 @@ impl Orgs {
                 }
                 other => other?,
             }
-            let member = members::Model { org_id: org.id, user_id: user, role: OWNER.to_owned(), joined_at: now };
+            let member =
+                members::Model { org_id: org.id, user_id: user, role: BuiltInRole::Owner.into(), joined_at: now };
             store::members::insert(&*txn, member).await?;
             let actor_ref = actor.as_ref();
             let target = Target::new("org", org.id).diff(Value::Null, snapshot(&org));
@@ -97,9 +99,14 @@ impl Orgs {
                     Change::new(events::ORG_CREATED, target, org_event(&org, vec![])),
                 )
                 .await?;
-            let data =
-                MemberEvent { org_id: org.id, user_id: user, role: OWNER.into(), previous_role: None, via: "created" };
-            let target = Target::new("member", user).diff(Value::Null, json!({ "role": OWNER }));
+            let data = MemberEvent {
+                org_id: org.id,
+                user_id: user,
+                role: BuiltInRole::Owner.into(),
+                previous_role: None,
+                via: "created",
+            };
+            let target = Target::new("member", user).diff(Value::Null, json!({ "role": BuiltInRole::Owner }));
             self.core
                 .record(
                     &txn,
@@ -109,7 +116,7 @@ impl Orgs {
                 .await?;
             txn.commit().await?;
             self.forget_member(org.id, user);
-            return Ok(OrgView { org, role: Some(OWNER.to_owned()) });
+            return Ok(OrgView { org, role: Some(BuiltInRole::Owner.into()) });
         }
         Err(ApiError::conflict("SLUG_TAKEN", "could not find a free slug; choose one"))
     }
@@ -130,7 +137,7 @@ impl Orgs {
     }
 
     /// The organizations the caller belongs to (an organization's key: its own), a page of them.
-    pub async fn my_orgs(&self, actor: &Actor, page: u64, limit: u64) -> Result<(Vec<OrgView>, u64), ApiError> {
+    pub async fn my_orgs(&self, actor: &Actor, page: PageReq) -> Result<(Vec<OrgView>, u64), ApiError> {
         let db = &self.core.db.conn;
         let mut memberships = store::members::for_user(db, actor.user_id()).await?;
         // An organization's key sees its organization only, and holds no role in it (as `get_org` says).
@@ -141,9 +148,7 @@ impl Orgs {
             memberships.retain(|m| m.org_id == own);
         }
         let total = memberships.len() as u64;
-        let start = usize::try_from(store::offset(page, limit)).unwrap_or(usize::MAX);
-        let slice: Vec<_> =
-            memberships.into_iter().skip(start).take(usize::try_from(limit).unwrap_or(usize::MAX)).collect();
+        let slice = page.slice(memberships);
         let ids: Vec<OrgId> = slice.iter().map(|m| m.org_id).collect();
         let found = store::orgs::by_ids(db, &ids).await?;
         let views = slice

@@ -20,7 +20,7 @@ use super::{Orgs, Target};
 use crate::entity::invitations;
 use crate::error::OrgsError;
 use crate::events;
-use crate::model::{InvitationStatus, OWNER};
+use crate::model::{BuiltInRole, InvitationStatus, RoleKey};
 use crate::store;
 
 /// Registered with the core's personal-data registry; holds the module weakly
@@ -30,7 +30,7 @@ pub(crate) struct Memberships(pub(crate) Weak<Orgs>);
 fn invitation_json(row: &invitations::Model, now: i64) -> Value {
     json!({
         "id": row.id, "orgId": row.org_id, "email": row.email, "role": row.role,
-        "status": InvitationStatus::of(&row.status, row.expires_at, now),
+        "status": InvitationStatus::of(row.status, row.expires_at, now),
         "createdAt": from_millis(row.created_at), "expiresAt": from_millis(row.expires_at),
     })
 }
@@ -40,8 +40,8 @@ impl Orgs {
     pub async fn solely_owned(&self, user: UserId) -> Result<Vec<(OrgId, String)>, ApiError> {
         let db = &self.core.db.conn;
         let mut out = Vec::new();
-        for m in store::members::for_user(db, user).await?.into_iter().filter(|m| m.role == OWNER) {
-            if store::members::count_with_role(db, m.org_id, OWNER).await? <= 1 {
+        for m in store::members::for_user(db, user).await?.into_iter().filter(|m| m.role.is(BuiltInRole::Owner)) {
+            if store::members::count_with_role(db, m.org_id, &BuiltInRole::Owner.into()).await? <= 1 {
                 let name = store::orgs::find(db, m.org_id).await?.map(|o| o.name).unwrap_or_default();
                 out.push((m.org_id, name));
             }
@@ -84,9 +84,9 @@ impl Orgs {
         // Checked again under the organizations' locks: a co-owner may have left
         // since `check_erasable` looked.
         let mut sole = Vec::new();
-        for m in memberships.iter().filter(|m| m.role == OWNER) {
+        for m in memberships.iter().filter(|m| m.role.is(BuiltInRole::Owner)) {
             let org = store::orgs::lock(txn, m.org_id).await?;
-            if store::members::count_with_role(txn, m.org_id, OWNER).await? <= 1 {
+            if store::members::count_with_role(txn, m.org_id, &RoleKey::from(BuiltInRole::Owner)).await? <= 1 {
                 sole.push((m.org_id, org.map(|o| o.name).unwrap_or_default()));
             }
         }
@@ -130,7 +130,7 @@ impl Orgs {
             self.forget_member(m.org_id, user);
         }
         for row in store::invitations::sent_by(txn, user).await? {
-            if InvitationStatus::of(&row.status, row.expires_at, now) == InvitationStatus::Pending
+            if InvitationStatus::of(row.status, row.expires_at, now) == InvitationStatus::Pending
                 && store::invitations::finish(txn, row.id, InvitationStatus::Revoked, None, now).await?
             {
                 let target = Target::new("invitation", row.id);

@@ -14,7 +14,7 @@ use super::{Orgs, Target};
 use crate::entity::{invitations, members, orgs, team_members};
 use crate::error::OrgsError;
 use crate::events::{self, MemberEvent, TeamMemberEvent};
-use crate::model::{InvitationStatus, TeamRole};
+use crate::model::{InvitationStatus, RoleKey, TeamRole};
 use crate::store;
 
 /// What an invitation shows to whoever holds its link.
@@ -22,7 +22,7 @@ use crate::store;
 pub struct InvitationPreview {
     pub org_name: String,
     pub inviter_name: Option<String>,
-    pub role: String,
+    pub role: RoleKey,
     pub expires_at: Millis,
 }
 
@@ -31,7 +31,7 @@ pub struct InvitationPreview {
 pub struct Accepted {
     pub org: orgs::Model,
     pub user_id: UserId,
-    pub role: String,
+    pub role: RoleKey,
     pub teams: Vec<TeamId>,
 }
 
@@ -43,10 +43,10 @@ impl Orgs {
             .await?
             .ok_or(OrgsError::NotFound("invitation"))?;
         let now = self.now();
-        match InvitationStatus::of(&row.status, row.expires_at, now) {
+        match InvitationStatus::of(row.status, row.expires_at, now) {
             InvitationStatus::Pending => Ok(row),
             InvitationStatus::Expired => {
-                if row.status == InvitationStatus::Pending.as_str() {
+                if row.status == InvitationStatus::Pending {
                     let (txn, _) = self.begin_invitations(row.org_id).await?;
                     self.expire_one(&txn, &row, now).await?;
                     txn.commit().await?;
@@ -144,11 +144,10 @@ impl Orgs {
         let teams: Vec<TeamId> =
             store::teams::among(&*txn, org_id, &team_ids_of(&row)).await?.into_iter().map(|t| t.id).collect();
         for team in &teams {
-            let role = TeamRole::Member.as_str();
-            let seat =
-                team_members::Model { team_id: *team, user_id: user.id, org_id, role: role.into(), added_at: now };
+            let role = TeamRole::Member;
+            let seat = team_members::Model { team_id: *team, user_id: user.id, org_id, role, added_at: now };
             store::teams::insert_seat(&*txn, seat).await?;
-            let data = TeamMemberEvent { org_id, team_id: *team, user_id: user.id, role: role.into() };
+            let data = TeamMemberEvent { org_id, team_id: *team, user_id: user.id, role };
             let target =
                 Target::new("team_member", format!("{team}:{}", user.id)).diff(Value::Null, json!({ "role": role }));
             self.core

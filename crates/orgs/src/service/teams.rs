@@ -2,6 +2,7 @@
 //! removing a member from the organization removes their seats with them.
 
 use serde_json::{Value, json};
+use tessera_kernel::PageReq;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
 use tessera_kernel::{Actor, Change, ChangeCtx};
 use tessera_kernel::{ActorRef, ApiError, Millis};
@@ -33,7 +34,7 @@ pub struct SeatView {
     pub user_id: UserId,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: TeamRole,
     pub added_at: Millis,
 }
 
@@ -85,7 +86,7 @@ impl Orgs {
                 team_id: team.id,
                 user_id: user,
                 org_id: org,
-                role: TeamRole::Admin.as_str().into(),
+                role: TeamRole::Admin,
                 added_at: now,
             };
             store::teams::insert_seat(&*txn, seat).await?;
@@ -104,8 +105,8 @@ impl Orgs {
         user: UserId,
         role: TeamRole,
     ) -> Result<(), ApiError> {
-        let data = TeamMemberEvent { org_id: team.org_id, team_id: team.id, user_id: user, role: role.as_str().into() };
-        let target = seat_target(team.id, user).diff(Value::Null, json!({ "role": role.as_str() }));
+        let data = TeamMemberEvent { org_id: team.org_id, team_id: team.id, user_id: user, role };
+        let target = seat_target(team.id, user).diff(Value::Null, json!({ "role": role }));
         self.core
             .record(
                 txn,
@@ -116,8 +117,8 @@ impl Orgs {
     }
 
     /// A page of the organization's teams, by name.
-    pub async fn list_teams(&self, org: OrgId, page: u64, limit: u64) -> Result<(Vec<teams::Model>, u64), ApiError> {
-        Ok(store::teams::page(&self.core.db.conn, org, page, limit).await?)
+    pub async fn list_teams(&self, org: OrgId, page: PageReq) -> Result<(Vec<teams::Model>, u64), ApiError> {
+        Ok(store::teams::page(&self.core.db.conn, org, page).await?)
     }
 
     /// One team of the organization.
@@ -200,13 +201,7 @@ impl Orgs {
         if store::teams::find_seat(&*txn, id, user).await?.is_some() {
             return Err(OrgsError::AlreadyInTeam.into());
         }
-        let seat = team_members::Model {
-            team_id: id,
-            user_id: user,
-            org_id: org,
-            role: role.as_str().into(),
-            added_at: self.now(),
-        };
+        let seat = team_members::Model { team_id: id, user_id: user, org_id: org, role, added_at: self.now() };
         store::teams::insert_seat(&*txn, seat.clone()).await?;
         self.seat_added(&txn, &actor.as_ref(), &team, user, role).await?;
         txn.commit().await?;
@@ -230,12 +225,11 @@ impl Orgs {
         &self,
         org: OrgId,
         id: TeamId,
-        page: u64,
-        limit: u64,
+        page: PageReq,
     ) -> Result<(Vec<SeatView>, u64), ApiError> {
         let db = &self.core.db.conn;
         store::teams::find(db, org, id).await?.ok_or(OrgsError::NotFound("team"))?;
-        let (rows, total) = store::teams::seats_page(db, id, page, limit).await?;
+        let (rows, total) = store::teams::seats_page(db, id, page).await?;
         let ids: Vec<UserId> = rows.iter().map(|s| s.user_id).collect();
         let people = self.people(&ids).await?;
         let views = rows
@@ -267,11 +261,11 @@ impl Orgs {
         let txn = self.core.db.begin_write().await?;
         store::teams::find(&*txn, org, id).await?.ok_or(OrgsError::NotFound("team"))?;
         let mut seat = store::teams::find_seat(&*txn, id, user).await?.ok_or(OrgsError::NotFound("team member"))?;
-        if seat.role != role.as_str() {
-            store::teams::set_seat_role(&*txn, id, user, role.as_str()).await?;
-            let target = seat_target(id, user).diff(json!({ "role": seat.role }), json!({ "role": role.as_str() }));
-            seat.role = role.as_str().into();
-            let data = TeamMemberEvent { org_id: org, team_id: id, user_id: user, role: seat.role.clone() };
+        if seat.role != role {
+            store::teams::set_seat_role(&*txn, id, user, role).await?;
+            let target = seat_target(id, user).diff(json!({ "role": seat.role }), json!({ "role": role }));
+            seat.role = role;
+            let data = TeamMemberEvent { org_id: org, team_id: id, user_id: user, role };
             self.core
                 .record(
                     &txn,

@@ -6,6 +6,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use tessera_kernel::Millis;
+use tessera_kernel::PageReq;
 use tessera_kernel::ids::{InvitationId, OrgId, UserId};
 
 use crate::entity::invitations::{ActiveModel, Column, Entity, Model};
@@ -26,7 +27,7 @@ pub async fn find_by_token_hash<C: ConnectionTrait>(conn: &C, hash: &str) -> Res
 
 /// The condition for a status as seen at `now` (pending ones past their expiry are expired).
 fn status_is(status: InvitationStatus, now: Millis) -> Condition {
-    let stored = |s: InvitationStatus| Column::Status.eq(s.as_str());
+    let stored = |s: InvitationStatus| Column::Status.eq(s);
     match status {
         InvitationStatus::Pending => Condition::all().add(stored(status)).add(Column::ExpiresAt.gt(now)),
         InvitationStatus::Expired => Condition::any()
@@ -42,8 +43,7 @@ pub async fn page<C: ConnectionTrait>(
     org: OrgId,
     status: Option<InvitationStatus>,
     now: Millis,
-    page: u64,
-    limit: u64,
+    page: PageReq,
 ) -> Result<(Vec<Model>, u64), DbErr> {
     let mut query = Entity::find().filter(Column::OrgId.eq(org));
     if let Some(status) = status {
@@ -53,8 +53,8 @@ pub async fn page<C: ConnectionTrait>(
     let rows = query
         .order_by_desc(Column::CreatedAt)
         .order_by_desc(Column::Id)
-        .offset(super::offset(page, limit))
-        .limit(limit)
+        .offset(page.offset())
+        .limit(page.limit)
         .all(conn)
         .await?;
     Ok((rows, total))
@@ -85,7 +85,7 @@ pub async fn pending_for<C: ConnectionTrait>(
 pub async fn unmarked_expired<C: ConnectionTrait>(conn: &C, org: OrgId, now: Millis) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::OrgId.eq(org))
-        .filter(Column::Status.eq(InvitationStatus::Pending.as_str()))
+        .filter(Column::Status.eq(InvitationStatus::Pending))
         .filter(Column::ExpiresAt.lte(now))
         .all(conn)
         .await
@@ -100,12 +100,12 @@ pub async fn finish<C: ConnectionTrait>(
     now: Millis,
 ) -> Result<bool, DbErr> {
     let res = Entity::update_many()
-        .col_expr(Column::Status, Expr::value(to.as_str()))
+        .col_expr(Column::Status, Expr::value(to))
         .col_expr(Column::AcceptedBy, Expr::value(accepted_by))
         .col_expr(Column::RespondedAt, Expr::value(Some(now)))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
-        .filter(Column::Status.eq(InvitationStatus::Pending.as_str()))
+        .filter(Column::Status.eq(InvitationStatus::Pending))
         .exec(conn)
         .await?;
     Ok(res.rows_affected == 1)
@@ -114,10 +114,10 @@ pub async fn finish<C: ConnectionTrait>(
 /// Marks `id` expired; false when someone else did, or it is not pending.
 pub async fn mark_expired<C: ConnectionTrait>(conn: &C, id: InvitationId, now: Millis) -> Result<bool, DbErr> {
     let res = Entity::update_many()
-        .col_expr(Column::Status, Expr::value(InvitationStatus::Expired.as_str()))
+        .col_expr(Column::Status, Expr::value(InvitationStatus::Expired))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
-        .filter(Column::Status.eq(InvitationStatus::Pending.as_str()))
+        .filter(Column::Status.eq(InvitationStatus::Pending))
         .filter(Column::ExpiresAt.lte(now))
         .exec(conn)
         .await?;
@@ -135,11 +135,11 @@ pub async fn renew<C: ConnectionTrait>(
 ) -> Result<bool, DbErr> {
     let res = Entity::update_many()
         .col_expr(Column::TokenHash, Expr::value(token_hash))
-        .col_expr(Column::Status, Expr::value(InvitationStatus::Pending.as_str()))
+        .col_expr(Column::Status, Expr::value(InvitationStatus::Pending))
         .col_expr(Column::ExpiresAt, Expr::value(expires_at))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
-        .filter(Column::Status.is_in([InvitationStatus::Pending.as_str(), InvitationStatus::Expired.as_str()]))
+        .filter(Column::Status.is_in([InvitationStatus::Pending, InvitationStatus::Expired]))
         .exec(conn)
         .await?;
     Ok(res.rows_affected == 1)
@@ -194,9 +194,8 @@ pub async fn pseudonymize_received<C: ConnectionTrait>(
 ) -> Result<u64, DbErr> {
     let mut answered = Condition::any().add(Column::AcceptedBy.eq(user));
     if let Some(email) = email {
-        answered = answered.add(
-            Condition::all().add(Column::Email.eq(email)).add(Column::Status.ne(InvitationStatus::Pending.as_str())),
-        );
+        answered = answered
+            .add(Condition::all().add(Column::Email.eq(email)).add(Column::Status.ne(InvitationStatus::Pending)));
     }
     let rows = Entity::find().filter(answered).all(conn).await?;
     for row in &rows {

@@ -2,7 +2,9 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use tessera_kernel::PageReq;
 use tessera_kernel::ids::{OrgId, UserId};
+use tessera_kernel::roles::RoleKey;
 
 use crate::entity::members::{ActiveModel, Column, Entity, Model};
 
@@ -15,13 +17,13 @@ pub async fn find<C: ConnectionTrait>(conn: &C, org: OrgId, user: UserId) -> Res
 }
 
 /// The role of `user` in `org`: one primary-key lookup (the authorization hot path).
-pub async fn role<C: ConnectionTrait>(conn: &C, org: OrgId, user: UserId) -> Result<Option<String>, DbErr> {
+pub async fn role<C: ConnectionTrait>(conn: &C, org: OrgId, user: UserId) -> Result<Option<RoleKey>, DbErr> {
     Entity::find_by_id((org, user)).select_only().column(Column::Role).into_tuple().one(conn).await
 }
 
-pub async fn set_role<C: ConnectionTrait>(conn: &C, org: OrgId, user: UserId, role: &str) -> Result<u64, DbErr> {
+pub async fn set_role<C: ConnectionTrait>(conn: &C, org: OrgId, user: UserId, role: &RoleKey) -> Result<u64, DbErr> {
     let res = Entity::update_many()
-        .col_expr(Column::Role, Expr::value(role))
+        .col_expr(Column::Role, Expr::value(role.clone()))
         .filter(Column::OrgId.eq(org))
         .filter(Column::UserId.eq(user))
         .exec(conn)
@@ -38,8 +40,8 @@ pub async fn delete_for_org<C: ConnectionTrait>(conn: &C, org: OrgId) -> Result<
 }
 
 /// How many members of `org` hold `role` (indexed on `(org_id, role)`).
-pub async fn count_with_role<C: ConnectionTrait>(conn: &C, org: OrgId, role: &str) -> Result<u64, DbErr> {
-    Entity::find().filter(Column::OrgId.eq(org)).filter(Column::Role.eq(role)).count(conn).await
+pub async fn count_with_role<C: ConnectionTrait>(conn: &C, org: OrgId, role: &RoleKey) -> Result<u64, DbErr> {
+    Entity::find().filter(Column::OrgId.eq(org)).filter(Column::Role.eq(role.clone())).count(conn).await
 }
 
 /// Every membership of `user`, oldest first.
@@ -56,30 +58,29 @@ pub async fn for_user<C: ConnectionTrait>(conn: &C, user: UserId) -> Result<Vec<
 pub async fn page<C: ConnectionTrait>(
     conn: &C,
     org: OrgId,
-    role: Option<&str>,
-    page: u64,
-    limit: u64,
+    role: Option<&RoleKey>,
+    page: PageReq,
 ) -> Result<(Vec<Model>, u64), DbErr> {
     let mut query = Entity::find().filter(Column::OrgId.eq(org));
     if let Some(role) = role {
-        query = query.filter(Column::Role.eq(role));
+        query = query.filter(Column::Role.eq(role.clone()));
     }
     let total = query.clone().count(conn).await?;
     let rows = query
         .order_by_asc(Column::JoinedAt)
         .order_by_asc(Column::UserId)
-        .offset(super::offset(page, limit))
-        .limit(limit)
+        .offset(page.offset())
+        .limit(page.limit)
         .all(conn)
         .await?;
     Ok((rows, total))
 }
 
 /// Every member of `org` (optionally of one role), oldest first.
-pub async fn all<C: ConnectionTrait>(conn: &C, org: OrgId, role: Option<&str>) -> Result<Vec<Model>, DbErr> {
+pub async fn all<C: ConnectionTrait>(conn: &C, org: OrgId, role: Option<&RoleKey>) -> Result<Vec<Model>, DbErr> {
     let mut query = Entity::find().filter(Column::OrgId.eq(org));
     if let Some(role) = role {
-        query = query.filter(Column::Role.eq(role));
+        query = query.filter(Column::Role.eq(role.clone()));
     }
     query.order_by_asc(Column::JoinedAt).order_by_asc(Column::UserId).all(conn).await
 }

@@ -17,7 +17,7 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: OrgId) -> Result<Option<Mode
 /// The organization, locked until the transaction ends (membership changes that
 /// must keep an owner take this first, so two of them never race).
 pub async fn lock<C: ConnectionTrait>(conn: &C, id: OrgId) -> Result<Option<Model>, DbErr> {
-    super::for_update(Entity::find_by_id(id), conn).one(conn).await
+    tessera_kernel::db::lock_for_update(Entity::find_by_id(id), conn).one(conn).await
 }
 
 pub async fn by_ids<C: ConnectionTrait>(conn: &C, ids: &[OrgId]) -> Result<Vec<Model>, DbErr> {

@@ -2,7 +2,9 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use tessera_kernel::PageReq;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
+use tessera_kernel::roles::TeamRole;
 
 use crate::entity::team_members::{self as seats};
 use crate::entity::teams::{ActiveModel, Column, Entity, Model};
@@ -17,14 +19,14 @@ pub async fn find<C: ConnectionTrait>(conn: &C, org: OrgId, id: TeamId) -> Resul
 }
 
 /// One page of the teams of `org`, by name, and the total.
-pub async fn page<C: ConnectionTrait>(conn: &C, org: OrgId, page: u64, limit: u64) -> Result<(Vec<Model>, u64), DbErr> {
+pub async fn page<C: ConnectionTrait>(conn: &C, org: OrgId, page: PageReq) -> Result<(Vec<Model>, u64), DbErr> {
     let query = Entity::find().filter(Column::OrgId.eq(org));
     let total = query.clone().count(conn).await?;
     let rows = query
         .order_by_asc(Column::Name)
         .order_by_asc(Column::Id)
-        .offset(super::offset(page, limit))
-        .limit(limit)
+        .offset(page.offset())
+        .limit(page.limit)
         .all(conn)
         .await?;
     Ok((rows, total))
@@ -94,7 +96,7 @@ pub async fn seat_role<C: ConnectionTrait>(
     conn: &C,
     team: TeamId,
     user: UserId,
-) -> Result<Option<(OrgId, String)>, DbErr> {
+) -> Result<Option<(OrgId, TeamRole)>, DbErr> {
     seats::Entity::find_by_id((team, user))
         .select_only()
         .column(seats::Column::OrgId)
@@ -104,7 +106,12 @@ pub async fn seat_role<C: ConnectionTrait>(
         .await
 }
 
-pub async fn set_seat_role<C: ConnectionTrait>(conn: &C, team: TeamId, user: UserId, role: &str) -> Result<u64, DbErr> {
+pub async fn set_seat_role<C: ConnectionTrait>(
+    conn: &C,
+    team: TeamId,
+    user: UserId,
+    role: TeamRole,
+) -> Result<u64, DbErr> {
     let res = seats::Entity::update_many()
         .col_expr(seats::Column::Role, Expr::value(role))
         .filter(seats::Column::TeamId.eq(team))
@@ -122,16 +129,15 @@ pub async fn delete_seat<C: ConnectionTrait>(conn: &C, team: TeamId, user: UserI
 pub async fn seats_page<C: ConnectionTrait>(
     conn: &C,
     team: TeamId,
-    page: u64,
-    limit: u64,
+    page: PageReq,
 ) -> Result<(Vec<seats::Model>, u64), DbErr> {
     let query = seats::Entity::find().filter(seats::Column::TeamId.eq(team));
     let total = query.clone().count(conn).await?;
     let rows = query
         .order_by_asc(seats::Column::AddedAt)
         .order_by_asc(seats::Column::UserId)
-        .offset(super::offset(page, limit))
-        .limit(limit)
+        .offset(page.offset())
+        .limit(page.limit)
         .all(conn)
         .await?;
     Ok((rows, total))

@@ -402,5 +402,5 @@ async fn an_unseen_invitation_expires_on_time_by_itself() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, "expired");
+    assert_eq!(sea_orm::ActiveEnum::to_value(&row.status), "expired");
 }

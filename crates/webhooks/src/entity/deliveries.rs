@@ -3,6 +3,7 @@ use sea_orm::entity::prelude::*;
 use tessera_kernel::ids::{EventId, OrgId};
 
 use crate::ids::{DeliveryId, EndpointId};
+use crate::model::DeliveryStatus;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_deliveries")]
@@ -15,8 +16,7 @@ pub struct Model {
     pub event_type: String,
     /// The event envelope, posted as is.
     pub payload: Json,
-    /// `PENDING`, `RETRYING`, `DELIVERED` or `FAILED`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: i64,
     /// While a node is attempting it.

@@ -3,6 +3,7 @@ use sea_orm::entity::prelude::*;
 use tessera_kernel::ids::OrgId;
 
 use crate::ids::EndpointId;
+use crate::model::{DisabledReason, Signing};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_endpoints")]
@@ -23,9 +24,8 @@ pub struct Model {
     pub metadata: Json,
     pub is_active: bool,
     /// `manual`, `gone` (the endpoint answered 410) or `failing` (no success for days).
-    pub disabled_reason: Option<String>,
-    /// `hmac` or `ed25519`.
-    pub signing: String,
+    pub disabled_reason: Option<DisabledReason>,
+    pub signing: Signing,
     /// The signing secret, sealed under the data key.
     pub secret_sealed: String,
     /// The secret before the last rotation, signing too until `previous_secret_until`.

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::HooksState;
 use crate::ids::{DeliveryId, EndpointId};
-use crate::model::STATUSES;
+use crate::model::DeliveryStatus;
 use crate::service::deliveries::{DeliveryFilter, DeliveryOut};
 
 pub fn routes() -> OpenApiRouter<HooksState> {
@@ -61,10 +61,7 @@ impl DeliveriesQuery {
         if !(1..=200).contains(&limit) {
             errors.push(FieldError::new("limit", "OUT_OF_RANGE", "must be 1..=200"));
         }
-        let status = self.status.map(|s| s.to_ascii_uppercase());
-        if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
-            errors.push(FieldError::new("status", "INVALID", "PENDING, RETRYING, DELIVERED or FAILED"));
-        }
+        let status = self.status.and_then(|s| errors.check(DeliveryStatus::parse("status", &s)));
         let event_id = self.event_id.and_then(|e| {
             errors.check(e.parse::<EventId>().map_err(|_| FieldError::new("eventId", "INVALID", "must be a UUID")))
         });

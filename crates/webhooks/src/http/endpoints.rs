@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::HooksState;
 use crate::ids::EndpointId;
-use crate::model::{EndpointOut, parse_events, parse_headers, parse_metadata};
+use crate::model::{EndpointOut, Signing, parse_events, parse_headers, parse_metadata};
 use crate::service::deliveries::DeliveryOut;
 use crate::service::endpoints::{EndpointPatch, NewEndpoint};
 use crate::service::stats::EndpointStats;
@@ -91,14 +91,7 @@ async fn create_endpoint(
     let events = errors.check(parse_events(&input.events));
     let headers = errors.check(parse_headers(&input.headers.unwrap_or_default()));
     let metadata = errors.check(parse_metadata(&input.metadata.unwrap_or_else(|| json!({}))));
-    let ed25519 = match input.signing.as_deref() {
-        None | Some("hmac") => false,
-        Some("ed25519") => true,
-        Some(_) => {
-            errors.push(FieldError::new("signing", "INVALID", "hmac or ed25519"));
-            false
-        }
-    };
+    let signing = errors.check(Signing::parse("signing", input.signing.as_deref()));
     errors.finish()?;
     let new = NewEndpoint {
         url: input.url,
@@ -110,7 +103,7 @@ async fn create_endpoint(
         rate_limit_per_second: input.rate_limit_per_second,
         metadata: metadata.unwrap_or_default(),
         is_active: input.is_active.unwrap_or(true),
-        ed25519,
+        signing: signing.unwrap_or(Signing::Hmac),
     };
     Ok(Created(s.hooks.create_endpoint(&scope.actor, scope.org_id, new).await?))
 }

@@ -2,8 +2,6 @@
 //! with every attempt, retry one now, recover every failure since a time, send
 //! a test message, and report an event's deliveries to the events module.
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tessera_kernel::ChangeCtx;
@@ -15,10 +13,13 @@ use tessera_kernel::{ActorRef, ApiError, ApiResult, Millis};
 use utoipa::ToSchema;
 
 use super::Webhooks;
-use crate::entity::{attempts, deliveries};
+use crate::entity::deliveries;
 use crate::events::{self, TestEvent};
 use crate::ids::{DeliveryId, EndpointId};
-use crate::model::{FAILED, PENDING, RETRYING};
+use crate::model::DeliveryStatus;
+use crate::store;
+pub use crate::store::deliveries::Filter as DeliveryFilter;
+use crate::store::deliveries::Requeue;
 
 /// A delivery.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -32,8 +33,7 @@ pub struct DeliveryOut {
     pub event_type: String,
     /// The same as `eventType` (seed 001's name).
     pub event: String,
-    /// `PENDING`, `RETRYING`, `DELIVERED` or `FAILED`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     /// When the next attempt is due (PENDING, RETRYING).
     pub next_attempt_at: Option<String>,
@@ -57,7 +57,7 @@ pub struct DeliveryOut {
 
 impl DeliveryOut {
     fn new(d: deliveries::Model, full: bool) -> Self {
-        let waiting = d.status == PENDING || d.status == RETRYING;
+        let waiting = d.status.is_queued();
         Self {
             id: d.id,
             endpoint_id: d.endpoint_id,
@@ -107,19 +107,6 @@ pub struct ResponseOut {
     pub duration_ms: i32,
 }
 
-/// Which deliveries to list.
-#[derive(Debug, Default)]
-pub struct DeliveryFilter {
-    pub status: Option<String>,
-    pub event_type: Option<String>,
-    pub event_id: Option<EventId>,
-    pub from: Option<Millis>,
-    pub to: Option<Millis>,
-    /// Older than this (created_at, id) (the previous page's cursor).
-    pub before: Option<(Millis, DeliveryId)>,
-    pub limit: u64,
-}
-
 impl Webhooks {
     /// An endpoint's deliveries, newest first; the cursor of the next page.
     pub async fn list_deliveries(
@@ -128,52 +115,14 @@ impl Webhooks {
         endpoint: EndpointId,
         f: &DeliveryFilter,
     ) -> ApiResult<(Vec<DeliveryOut>, Option<(Millis, DeliveryId)>)> {
-        use deliveries::Column as C;
         self.endpoint(org, endpoint).await?;
-        let mut cond = Condition::all().add(C::EndpointId.eq(endpoint)).add(C::OrgId.eq(org));
-        if let Some(s) = &f.status {
-            cond = cond.add(C::Status.eq(s.as_str()));
-        }
-        if let Some(t) = &f.event_type {
-            cond = cond.add(C::EventType.eq(t.as_str()));
-        }
-        if let Some(e) = f.event_id {
-            cond = cond.add(C::EventId.eq(e));
-        }
-        if let Some(from) = f.from {
-            cond = cond.add(C::CreatedAt.gte(from));
-        }
-        if let Some(to) = f.to {
-            cond = cond.add(C::CreatedAt.lt(to));
-        }
-        if let Some((at, id)) = f.before {
-            cond = cond.add(
-                Condition::any()
-                    .add(C::CreatedAt.lt(at))
-                    .add(Condition::all().add(C::CreatedAt.eq(at)).add(C::Id.lt(id))),
-            );
-        }
-        let rows = deliveries::Entity::find()
-            .filter(cond)
-            .order_by_desc(C::CreatedAt)
-            .order_by_desc(C::Id)
-            .limit(f.limit + 1)
-            .all(&self.core.db.conn)
-            .await?;
-        let more = rows.len() as u64 > f.limit;
-        let rows: Vec<_> = rows.into_iter().take(f.limit as usize).collect();
-        let next = if more { rows.last().map(|r| (r.created_at, r.id)) } else { None };
+        let (rows, next) = store::deliveries::page(&self.core.db.conn, org, endpoint, f).await?;
         Ok((rows.into_iter().map(|d| DeliveryOut::new(d, false)).collect(), next))
     }
 
     /// The delivery, or 404: `WEBHOOK_NOT_FOUND` when the organization has no such endpoint.
     async fn delivery(&self, org: OrgId, endpoint: EndpointId, id: DeliveryId) -> ApiResult<deliveries::Model> {
-        let found = deliveries::Entity::find_by_id(id)
-            .filter(deliveries::Column::OrgId.eq(org))
-            .filter(deliveries::Column::EndpointId.eq(endpoint))
-            .one(&self.core.db.conn)
-            .await?;
-        match found {
+        match store::deliveries::find(&self.core.db.conn, org, endpoint, id).await? {
             Some(d) => Ok(d),
             None => {
                 self.endpoint(org, endpoint).await?;
@@ -185,12 +134,7 @@ impl Webhooks {
     /// One delivery with every attempt.
     pub async fn get_delivery(&self, org: OrgId, endpoint: EndpointId, id: DeliveryId) -> ApiResult<DeliveryOut> {
         let d = self.delivery(org, endpoint, id).await?;
-        let tries = attempts::Entity::find()
-            .filter(attempts::Column::DeliveryId.eq(id))
-            .order_by_asc(attempts::Column::AttemptedAt)
-            .order_by_asc(attempts::Column::Id)
-            .all(&self.core.db.conn)
-            .await?;
+        let tries = store::attempts::of_delivery(&self.core.db.conn, id).await?;
         let mut out = DeliveryOut::new(d, true);
         out.response = Some(tries.last().map(|a| ResponseOut {
             status_code: a.status_code,
@@ -228,15 +172,7 @@ impl Webhooks {
             return Err(ApiError::conflict("DELIVERY_IN_FLIGHT", "an attempt of this delivery is running"));
         }
         let target = ("webhook_delivery", id.to_string());
-        self.requeue(
-            actor,
-            org,
-            "webhook.delivery_retried",
-            target,
-            Condition::all().add(deliveries::Column::Id.eq(id)),
-            now,
-        )
-        .await?;
+        self.requeue(actor, org, "webhook.delivery_retried", target, Requeue::One(id), now).await?;
         self.get_delivery(org, endpoint, id).await
     }
 
@@ -244,12 +180,9 @@ impl Webhooks {
     pub async fn recover(&self, actor: &ActorRef, org: OrgId, endpoint: EndpointId, since: Millis) -> ApiResult<u64> {
         self.endpoint(org, endpoint).await?;
         let now = self.core.clock.now_ms();
-        let cond = Condition::all()
-            .add(deliveries::Column::EndpointId.eq(endpoint))
-            .add(deliveries::Column::Status.eq(FAILED))
-            .add(deliveries::Column::CreatedAt.gte(since));
-        self.requeue(actor, org, "webhook.deliveries_recovered", ("webhook_endpoint", endpoint.to_string()), cond, now)
-            .await
+        let target = ("webhook_endpoint", endpoint.to_string());
+        let which = Requeue::FailedSince(endpoint, since);
+        self.requeue(actor, org, "webhook.deliveries_recovered", target, which, now).await
     }
 
     /// Queues the matching deliveries again, with the audit entry of who asked.
@@ -259,26 +192,18 @@ impl Webhooks {
         org: OrgId,
         action: &'static str,
         (target_type, target_id): (&'static str, String),
-        cond: Condition,
+        which: Requeue,
         now: Millis,
     ) -> ApiResult<u64> {
         let txn = self.core.db.begin_write().await?;
-        let res = deliveries::Entity::update_many()
-            .col_expr(deliveries::Column::Status, Expr::value(PENDING))
-            .col_expr(deliveries::Column::NextAttemptAt, Expr::value(now))
-            .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
-            .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<i64>::None))
-            .col_expr(deliveries::Column::LeasedBy, Expr::value(Option::<String>::None))
-            .filter(cond)
-            .exec(&*txn)
-            .await?;
-        if res.rows_affected > 0 {
-            let target = Target::new(target_type, target_id).diff(Value::Null, json!({ "queued": res.rows_affected }));
+        let queued = store::deliveries::requeue(&*txn, which, now).await?;
+        if queued > 0 {
+            let target = Target::new(target_type, target_id).diff(Value::Null, json!({ "queued": queued }));
             self.core.audit_only(&txn, &ChangeCtx::in_org(actor.clone(), org), action, target).await?;
         }
         txn.commit().await?;
         self.wake.notify_one();
-        Ok(res.rows_affected)
+        Ok(queued)
     }
 
     /// Queues a `webhook.test` message to this endpoint only.
@@ -300,7 +225,7 @@ impl Webhooks {
         let mut row = super::fanout::new_delivery(&ep, &event, serde_json::to_value(&event).unwrap_or_default(), now);
         row.id = sea_orm::Set(id);
         let txn = self.core.db.begin_write().await?;
-        deliveries::Entity::insert(row).exec_without_returning(&*txn).await?;
+        store::deliveries::insert(&*txn, row).await?;
         let target = Target::new("webhook_endpoint", ep.id);
         self.core.audit_only(&txn, &ChangeCtx::in_org(actor.clone(), org), "webhook.test_sent", target).await?;
         txn.commit().await?;
@@ -321,13 +246,7 @@ impl DeliveryReport for EventDeliveries {
 
     async fn report(&self, org: OrgId, event: EventId) -> Result<Value, ApiError> {
         let hooks = self.0.upgrade().ok_or_else(|| ApiError::unavailable("the webhooks module is shutting down"))?;
-        let rows = deliveries::Entity::find()
-            .filter(deliveries::Column::OrgId.eq(org))
-            .filter(deliveries::Column::EventId.eq(event))
-            .order_by_asc(deliveries::Column::CreatedAt)
-            .limit(1_000)
-            .all(&hooks.core.db.conn)
-            .await?;
+        let rows = store::deliveries::of_event(&hooks.core.db.conn, org, event, 1_000).await?;
         Ok(json!(rows.into_iter().map(|d| DeliveryOut::new(d, false)).collect::<Vec<_>>()))
     }
 }

@@ -18,11 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
-use sea_orm::{
-    ActiveValue, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveValue, DbErr};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use super::Webhooks;
@@ -30,6 +26,7 @@ use super::pacing::Paced;
 use super::record::Outcome;
 use crate::entity::deliveries;
 use crate::ids::{DeliveryId, EndpointId};
+use crate::store;
 
 /// This node's view of one endpoint's traffic.
 #[derive(Default)]
@@ -132,38 +129,17 @@ impl Dispatcher {
 
     /// Leases up to `n` due deliveries (fewer when rate limits put some back).
     async fn claim(&self, n: usize) -> Result<Vec<Paced>, DbErr> {
-        use deliveries::Column as C;
-        use sea_orm::ExprTrait;
         let hooks = &self.hooks;
         let now = hooks.core.clock.now_ms();
         let lease_until = now + hooks.cfg.lease_ms();
         let txn = hooks.core.db.begin_relaxed().await?;
-        // The statuses as literals, spelled as the queue index's predicate: a bound
-        // parameter would keep the planner from proving the partial index applies.
-        let mut due = Condition::all()
-            .add(Expr::cust(crate::migration::QUEUED))
-            .add(C::NextAttemptAt.lte(now))
-            .add(C::LeaseUntil.is_null().or(C::LeaseUntil.lt(now)));
-        let saturated = self.saturated();
-        if !saturated.is_empty() {
-            due = due.add(C::EndpointId.is_not_in(saturated));
-        }
-        let mut query = deliveries::Entity::find().filter(due).order_by_asc(C::NextAttemptAt).limit(n as u64);
-        if txn.get_database_backend() != DatabaseBackend::Sqlite {
-            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let rows = query.all(&*txn).await?;
+        let rows = store::deliveries::lock_due(&*txn, now, self.saturated(), n as u64).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let mut batch = hooks.pace(&*txn, rows, now).await?;
         if !batch.is_empty() {
-            deliveries::Entity::update_many()
-                .col_expr(C::LeaseUntil, Expr::value(lease_until))
-                .col_expr(C::LeasedBy, Expr::value(hooks.node.clone()))
-                .filter(C::Id.is_in(batch.iter().map(|p| p.delivery.id)))
-                .exec(&*txn)
-                .await?;
+            store::deliveries::lease(&*txn, batch.iter().map(|p| p.delivery.id), lease_until, &hooks.node).await?;
         }
         txn.commit().await?;
         for p in &mut batch {
@@ -290,13 +266,6 @@ impl Dispatcher {
 impl Webhooks {
     /// Gives up this node's lease on `delivery` without an attempt.
     async fn release(&self, delivery: &deliveries::Model) -> Result<(), DbErr> {
-        deliveries::Entity::update_many()
-            .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<i64>::None))
-            .col_expr(deliveries::Column::LeasedBy, Expr::value(Option::<String>::None))
-            .filter(deliveries::Column::Id.eq(delivery.id))
-            .filter(deliveries::Column::LeasedBy.eq(self.node.clone()))
-            .exec(self.core.db.relaxed())
-            .await?;
-        Ok(())
+        store::deliveries::release(self.core.db.relaxed(), delivery.id, &self.node).await
     }
 }

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use super::endpoint_change;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tessera_kernel::audit::Target;
 use tessera_kernel::ids::OrgId;
@@ -16,8 +15,9 @@ use super::Webhooks;
 use crate::entity::endpoints;
 use crate::events;
 use crate::ids::EndpointId;
-use crate::model::{EndpointOut, patterns_of};
+use crate::model::{DisabledReason, EndpointOut, Signing, patterns_of};
 use crate::signing::SigningSecret;
+use crate::store;
 
 const SEAL_PURPOSE: &str = "webhook-secret";
 
@@ -32,7 +32,7 @@ pub struct NewEndpoint {
     pub rate_limit_per_second: Option<i32>,
     pub metadata: Value,
     pub is_active: bool,
-    pub ed25519: bool,
+    pub signing: Signing,
 }
 
 /// Changes to an endpoint, checked; `None` leaves a field as it is.
@@ -68,7 +68,7 @@ impl Webhooks {
     }
 
     pub(crate) fn view(&self, row: &endpoints::Model, secret: Option<String>) -> EndpointOut {
-        let public = if row.signing == "ed25519" {
+        let public = if row.signing == Signing::Ed25519 {
             self.secrets(row, i64::MAX).first().and_then(SigningSecret::public_key_string)
         } else {
             None
@@ -82,7 +82,7 @@ impl Webhooks {
 
     pub async fn create_endpoint(&self, actor: &Actor, org: OrgId, new: NewEndpoint) -> ApiResult<EndpointOut> {
         self.check_target(&new.url).await?;
-        let secret = if new.ed25519 { SigningSecret::generate_ed25519() } else { SigningSecret::generate_hmac() };
+        let secret = new_secret(new.signing);
         let now = self.core.clock.now_ms();
         let row = endpoints::Model {
             id: EndpointId::new(),
@@ -96,8 +96,8 @@ impl Webhooks {
             rate_limit_per_second: new.rate_limit_per_second,
             metadata: new.metadata,
             is_active: new.is_active,
-            disabled_reason: (!new.is_active).then(|| "manual".to_owned()),
-            signing: if new.ed25519 { "ed25519" } else { "hmac" }.to_owned(),
+            disabled_reason: (!new.is_active).then_some(DisabledReason::Manual),
+            signing: new.signing,
             secret_sealed: self.seal(&secret),
             previous_secret_sealed: None,
             previous_secret_until: None,
@@ -109,7 +109,7 @@ impl Webhooks {
             updated_at: now,
         };
         let txn = self.core.db.begin_write().await?;
-        endpoints::Entity::insert(endpoints::ActiveModel::from(row.clone())).exec_without_returning(&*txn).await?;
+        store::endpoints::insert(&*txn, row.clone()).await?;
         let target = Target::new("webhook_endpoint", row.id).diff(Value::Null, self.audit_view(&row));
         self.core
             .record(
@@ -146,13 +146,7 @@ impl Webhooks {
     }
 
     pub async fn list_endpoints(&self, org: OrgId, page: PageReq) -> ApiResult<(Vec<EndpointOut>, u64)> {
-        let pages = endpoints::Entity::find()
-            .filter(endpoints::Column::OrgId.eq(org))
-            .order_by_asc(endpoints::Column::CreatedAt)
-            .order_by_asc(endpoints::Column::Id)
-            .paginate(&self.core.db.conn, page.limit);
-        let total = pages.num_items().await?;
-        let rows = pages.fetch_page(page.page.saturating_sub(1)).await?;
+        let (rows, total) = store::endpoints::page(&self.core.db.conn, org, page).await?;
         Ok((rows.iter().map(|r| self.view(r, None)).collect(), total))
     }
 
@@ -204,7 +198,7 @@ impl Webhooks {
                 row.failing_since = None;
             }
             row.is_active = active;
-            row.disabled_reason = if active { None } else { row.disabled_reason.or_else(|| Some("manual".to_owned())) };
+            row.disabled_reason = if active { None } else { row.disabled_reason.or(Some(DisabledReason::Manual)) };
         }
         row.updated_at = self.core.clock.now_ms();
         // Only what a change may touch: the recorder keeps the health columns current meanwhile.
@@ -225,7 +219,7 @@ impl Webhooks {
         if row.failing_since != before.failing_since {
             changed.push(C::FailingSince);
         }
-        write_columns(&txn, &row, &changed).await?;
+        store::endpoints::write_columns(&*txn, &row, &changed).await?;
         let target = Target::new("webhook_endpoint", row.id).diff(self.audit_view(&before), self.audit_view(&row));
         self.core
             .record(
@@ -241,12 +235,11 @@ impl Webhooks {
 
     /// Deletes the endpoint with its deliveries and attempts.
     pub async fn delete_endpoint(&self, actor: &Actor, org: OrgId, id: EndpointId) -> ApiResult<()> {
-        use crate::entity::{attempts, deliveries};
         let txn = self.core.db.begin_write().await?;
         let row = find_endpoint(&*txn, org, id).await?;
-        attempts::Entity::delete_many().filter(attempts::Column::EndpointId.eq(id)).exec(&*txn).await?;
-        deliveries::Entity::delete_many().filter(deliveries::Column::EndpointId.eq(id)).exec(&*txn).await?;
-        endpoints::Entity::delete_by_id(id).exec(&*txn).await?;
+        store::attempts::delete_of_endpoints(&*txn, vec![id]).await?;
+        store::deliveries::delete_of_endpoint(&*txn, id).await?;
+        store::endpoints::delete(&*txn, id).await?;
         let target = Target::new("webhook_endpoint", id).diff(self.audit_view(&row), Value::Null);
         self.core
             .record(
@@ -271,15 +264,14 @@ impl Webhooks {
         let txn = self.core.db.begin_write().await?;
         let mut row = find_endpoint(&*txn, org, id).await?;
         let now = self.core.clock.now_ms();
-        let secret =
-            if row.signing == "ed25519" { SigningSecret::generate_ed25519() } else { SigningSecret::generate_hmac() };
+        let secret = new_secret(row.signing);
         row.previous_secret_sealed = (grace_hours > 0).then(|| row.secret_sealed.clone());
         row.previous_secret_until = (grace_hours > 0).then(|| now + i64::from(grace_hours) * 3_600_000);
         row.secret_sealed = self.seal(&secret);
         row.updated_at = now;
         use endpoints::Column as C;
-        write_columns(&txn, &row, &[C::PreviousSecretSealed, C::PreviousSecretUntil, C::SecretSealed, C::UpdatedAt])
-            .await?;
+        let changed = [C::PreviousSecretSealed, C::PreviousSecretUntil, C::SecretSealed, C::UpdatedAt];
+        store::endpoints::write_columns(&*txn, &row, &changed).await?;
         let target = Target::new("webhook_endpoint", row.id);
         self.core
             .record(
@@ -295,11 +287,7 @@ impl Webhooks {
 
     /// Active endpoints of `org` (fan-out).
     pub(crate) async fn active_endpoints(&self, org: OrgId) -> ApiResult<Vec<endpoints::Model>> {
-        Ok(endpoints::Entity::find()
-            .filter(endpoints::Column::OrgId.eq(org))
-            .filter(endpoints::Column::IsActive.eq(true))
-            .all(&self.core.db.conn)
-            .await?)
+        Ok(store::endpoints::active(&self.core.db.conn, org).await?)
     }
 
     /// The endpoint by id, from this node's brief cache.
@@ -307,24 +295,18 @@ impl Webhooks {
         if let Some(hit) = self.endpoints.get(&id) {
             return Ok(hit);
         }
-        let row = endpoints::Entity::find_by_id(id).one(&self.core.db.conn).await?.map(std::sync::Arc::new);
+        let row = store::endpoints::by_id(&self.core.db.conn, id).await?.map(std::sync::Arc::new);
         self.endpoints.insert(id, row.clone());
         Ok(row)
     }
 }
 
-/// Updates `cols` of the endpoint's row to `row`'s values, leaving the others as they are in the database.
-async fn write_columns(
-    txn: &sea_orm::DatabaseTransaction,
-    row: &endpoints::Model,
-    cols: &[endpoints::Column],
-) -> Result<(), sea_orm::DbErr> {
-    let mut change = endpoints::ActiveModel::from(row.clone());
-    for col in cols {
-        change.reset(*col);
+/// A fresh secret of the `signing` scheme.
+fn new_secret(signing: Signing) -> SigningSecret {
+    match signing {
+        Signing::Hmac => SigningSecret::generate_hmac(),
+        Signing::Ed25519 => SigningSecret::generate_ed25519(),
     }
-    change.update(txn).await?;
-    Ok(())
 }
 
 /// The id an actor is recorded by.
@@ -344,9 +326,7 @@ impl IdString for ActorRef {
 
 /// The endpoint `id` of `org` read through `db`, or 404 `WEBHOOK_NOT_FOUND` (seed 001's code).
 async fn find_endpoint(db: &impl sea_orm::ConnectionTrait, org: OrgId, id: EndpointId) -> ApiResult<endpoints::Model> {
-    endpoints::Entity::find_by_id(id)
-        .filter(endpoints::Column::OrgId.eq(org))
-        .one(db)
+    store::endpoints::find(db, org, id)
         .await?
         .ok_or_else(|| ApiError::not_found_as("WEBHOOK_NOT_FOUND", "webhook endpoint"))
 }

@@ -2,11 +2,10 @@
 //! per active endpoint that wants it. Deliveries are unique per endpoint and
 //! event, so a batch handed over twice adds nothing the second time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Weak;
 
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set, TryIntoModel};
+use sea_orm::{DbErr, Set, TryIntoModel};
 use tessera_kernel::bus::{Event, HandleError, Subscriber};
 use tessera_kernel::ids::OrgId;
 
@@ -14,7 +13,8 @@ use super::Webhooks;
 use super::dispatch::Reserved;
 use crate::entity::{deliveries, endpoints};
 use crate::ids::DeliveryId;
-use crate::model::{PENDING, patterns_of, wants};
+use crate::model::{DeliveryStatus, patterns_of, wants};
+use crate::store;
 
 /// The fan-out subscriber (holding the module weakly: the core, which the
 /// module holds, keeps its subscribers).
@@ -69,7 +69,7 @@ pub(crate) fn new_delivery(
         event_id: Set(event.id),
         event_type: Set(event.event_type.clone()),
         payload: Set(payload),
-        status: Set(PENDING.to_owned()),
+        status: Set(DeliveryStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         lease_until: Set(None),
@@ -101,7 +101,7 @@ impl Webhooks {
         let mut failed = None;
         for chunk in rows.chunks(500) {
             let taken = chunk.iter().any(|r| r.id.try_as_ref().is_some_and(|id| reserved.contains_key(id)));
-            match self.insert_chunk(chunk, taken).await {
+            match store::deliveries::insert_new(self.core.db.relaxed(), chunk, taken).await {
                 Ok(Some(inserted)) => {
                     // Only the rows this node took are handed over; the rest wait in the queue.
                     let mine = |id: &DeliveryId| inserted.contains(id) && reserved.contains_key(id);
@@ -127,39 +127,5 @@ impl Webhooks {
             self.wake.notify_one();
         }
         Ok(())
-    }
-
-    /// Inserts `chunk`, skipping conflicts; with `report`, returns the ids actually written.
-    async fn insert_chunk(
-        &self,
-        chunk: &[deliveries::ActiveModel],
-        report: bool,
-    ) -> Result<Option<HashSet<DeliveryId>>, DbErr> {
-        let cols = [deliveries::Column::EndpointId, deliveries::Column::EventId];
-        let insert = deliveries::Entity::insert_many(chunk.to_vec())
-            .on_conflict(OnConflict::columns(cols).do_nothing_on(cols).to_owned());
-        let db = self.core.db.relaxed();
-        if !report {
-            insert.exec_without_returning(db).await?;
-            return Ok(None);
-        }
-        if db.support_returning() {
-            return match insert.exec_with_returning_keys(db).await {
-                Ok(keys) => Ok(Some(keys.into_iter().collect())),
-                Err(DbErr::RecordNotInserted) => Ok(Some(HashSet::new())),
-                Err(err) => Err(err),
-            };
-        }
-        // Without RETURNING (MySQL): the new rows are those whose fresh ids are now present.
-        insert.exec_without_returning(db).await?;
-        let ids = chunk.iter().filter_map(|r| r.id.try_as_ref().copied());
-        let found = deliveries::Entity::find()
-            .select_only()
-            .column(deliveries::Column::Id)
-            .filter(deliveries::Column::Id.is_in(ids))
-            .into_tuple::<DeliveryId>()
-            .all(db)
-            .await?;
-        Ok(Some(found.into_iter().collect()))
     }
 }

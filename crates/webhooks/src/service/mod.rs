@@ -78,7 +78,7 @@ pub(crate) fn endpoint_change(event_type: &'static str, row: &endpoint_rows::Mod
         name: row.name.clone(),
         events: patterns_of(row),
         is_active: row.is_active,
-        disabled_reason: row.disabled_reason.clone(),
+        disabled_reason: row.disabled_reason,
     };
     Change::new(event_type, target, data)
 }

@@ -8,12 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::sea_query::{Expr, LockType, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use super::Webhooks;
-use crate::entity::{deliveries, pacing};
+use crate::entity::deliveries;
 use crate::ids::EndpointId;
+use crate::store;
 
 /// A claimed delivery, with the time its endpoint's rate limit lets it go.
 pub(crate) struct Paced {
@@ -49,7 +49,7 @@ impl Webhooks {
                 continue;
             };
             let interval = 1_000_000 / i64::from(rate);
-            let mut slot = next_slot(txn, id, now_us).await?.max(now_us);
+            let mut slot = store::pacing::lock_next_slot(txn, id, now_us).await?.max(now_us);
             let mut later = Vec::new();
             let mut due_again = None;
             for delivery in rows {
@@ -61,34 +61,11 @@ impl Webhooks {
                     later.push(delivery.id);
                 }
             }
-            pacing::Entity::update_many()
-                .col_expr(pacing::Column::NextAtUs, Expr::value(slot))
-                .filter(pacing::Column::EndpointId.eq(id))
-                .exec(txn)
-                .await?;
+            store::pacing::set_next_slot(txn, id, slot).await?;
             if let Some(at) = due_again {
-                deliveries::Entity::update_many()
-                    .col_expr(deliveries::Column::NextAttemptAt, Expr::value(at))
-                    .filter(deliveries::Column::Id.is_in(later))
-                    .exec(txn)
-                    .await?;
+                store::deliveries::due_again(txn, later, at).await?;
             }
         }
         Ok(go)
     }
-}
-
-/// The endpoint's first free slot, its schedule row locked until `txn` ends
-/// (SQLite's write transaction holds the whole database already).
-async fn next_slot<C: ConnectionTrait>(txn: &C, id: EndpointId, now_us: i64) -> Result<i64, DbErr> {
-    let key = pacing::Column::EndpointId;
-    pacing::Entity::insert(pacing::ActiveModel { endpoint_id: Set(id), next_at_us: Set(now_us) })
-        .on_conflict(OnConflict::column(key).do_nothing_on([key]).to_owned())
-        .exec_without_returning(txn)
-        .await?;
-    let mut query = pacing::Entity::find_by_id(id).select_only().column(pacing::Column::NextAtUs);
-    if txn.get_database_backend() != DatabaseBackend::Sqlite {
-        query = query.lock(LockType::Update);
-    }
-    Ok(query.into_tuple::<i64>().one(txn).await?.unwrap_or(now_us))
 }

@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{DatabaseTransaction, DbErr, Set};
 use tessera_kernel::ActorRef;
 use tessera_kernel::ChangeCtx;
 use tessera_kernel::audit::Target;
 use tessera_kernel::outbox::NewEvent;
+use tessera_kernel::roles::BuiltInRole;
 use tokio::sync::{mpsc, watch};
 
 use super::send::AttemptResult;
@@ -21,7 +21,9 @@ use super::{Webhooks, endpoint_change};
 use crate::entity::{attempts, deliveries, endpoints};
 use crate::events::{self, DeliveryOutcome};
 use crate::ids::AttemptId;
-use crate::model::{DELIVERED, FAILED, RETRYING};
+use crate::model::{DeliveryStatus, DisabledReason};
+use crate::store;
+use crate::store::deliveries::Undelivered;
 
 /// An attempt's result (or a delivery given up without one).
 pub struct Outcome {
@@ -106,32 +108,14 @@ impl Webhooks {
                 error: Set(o.result.error.clone()),
             })
             .collect();
-        if !rows.is_empty() {
-            attempts::Entity::insert_many(rows).exec_without_returning(&*txn).await?;
-        }
-        let mine = deliveries::Column::LeasedBy.eq(self.node.clone());
+        store::attempts::insert_many(&*txn, rows).await?;
         // Successes: one statement per status code.
         let mut ok_by_code: BTreeMap<u16, Vec<_>> = BTreeMap::new();
         for o in batch.iter().filter(|o| o.result.ok()) {
             ok_by_code.entry(o.result.status.unwrap_or(200)).or_default().push(o.delivery.id);
         }
         for (code, ids) in ok_by_code {
-            deliveries::Entity::update_many()
-                .col_expr(deliveries::Column::Status, Expr::value(DELIVERED))
-                .col_expr(
-                    deliveries::Column::Attempts,
-                    sea_orm::ExprTrait::add(Expr::col(deliveries::Column::Attempts), 1),
-                )
-                .col_expr(deliveries::Column::LastStatusCode, Expr::value(i32::from(code)))
-                .col_expr(deliveries::Column::LastError, Expr::value(Option::<String>::None))
-                .col_expr(deliveries::Column::DeliveredAt, Expr::value(now))
-                .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
-                .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<i64>::None))
-                .col_expr(deliveries::Column::LeasedBy, Expr::value(Option::<String>::None))
-                .filter(deliveries::Column::Id.is_in(ids))
-                .filter(mine.clone())
-                .exec(&*txn)
-                .await?;
+            store::deliveries::mark_delivered(&*txn, ids, i32::from(code), now, &self.node).await?;
         }
         let mut outcome_events = Vec::new();
         let mut disable = Vec::new();
@@ -145,30 +129,25 @@ impl Webhooks {
                     now + d.max(asked)
                 })
             };
-            let status = if retry.is_some() { RETRYING } else { FAILED };
-            deliveries::Entity::update_many()
-                .col_expr(deliveries::Column::Status, Expr::value(status))
-                .col_expr(deliveries::Column::Attempts, Expr::value(attempts))
-                .col_expr(deliveries::Column::NextAttemptAt, Expr::value(retry.unwrap_or(now)))
-                .col_expr(deliveries::Column::LastStatusCode, Expr::value(o.result.status.map(i32::from)))
-                .col_expr(deliveries::Column::LastError, Expr::value(o.result.error.clone()))
-                .col_expr(deliveries::Column::UpdatedAt, Expr::value(now))
-                .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<i64>::None))
-                .col_expr(deliveries::Column::LeasedBy, Expr::value(Option::<String>::None))
-                .filter(deliveries::Column::Id.eq(o.delivery.id))
-                .filter(mine.clone())
-                .exec(&*txn)
-                .await?;
+            let status = if retry.is_some() { DeliveryStatus::Retrying } else { DeliveryStatus::Failed };
+            let left = Undelivered {
+                status,
+                attempts,
+                next_attempt_at: retry.unwrap_or(now),
+                status_code: o.result.status.map(i32::from),
+                error: o.result.error.as_deref(),
+            };
+            store::deliveries::mark_undelivered(&*txn, o.delivery.id, left, now, &self.node).await?;
             if retry.is_none() {
                 outcome_events.push((events::FAILED, o));
             }
             let Some(endpoint) = &o.endpoint else { continue };
             if o.result.status == Some(410) {
-                disable.push((endpoint.clone(), "gone"));
+                disable.push((endpoint.clone(), DisabledReason::Gone));
             } else if let Some(since) = endpoint.failing_since
                 && now - since >= i64::from(self.cfg.disable_after_days) * 86_400_000
             {
-                disable.push((endpoint.clone(), "failing"));
+                disable.push((endpoint.clone(), DisabledReason::Failing));
             }
         }
         outcome_events.extend(batch.iter().filter(|o| o.result.ok()).map(|o| (events::DELIVERED, o)));
@@ -189,7 +168,6 @@ impl Webhooks {
 
     /// Endpoint health: the last attempt, the last success, and the first failure since then.
     async fn mark_health(&self, txn: &DatabaseTransaction, batch: &[Outcome], now: i64) -> Result<(), DbErr> {
-        use endpoints::Column as C;
         let attempted = || batch.iter().filter_map(|o| o.endpoint.as_ref().map(|e| (o, e)));
         let ok: HashSet<_> = attempted().filter(|(o, _)| o.result.ok()).map(|(_, e)| e.id).collect();
         let failed: HashSet<_> = attempted().filter(|(_, e)| !ok.contains(&e.id)).map(|(_, e)| e.id).collect();
@@ -199,22 +177,10 @@ impl Webhooks {
             .map(|(_, e)| e.id)
             .collect();
         if !ok.is_empty() {
-            endpoints::Entity::update_many()
-                .col_expr(C::LastSuccessAt, Expr::value(now))
-                .col_expr(C::LastTriggeredAt, Expr::value(now))
-                .col_expr(C::FailingSince, Expr::value(Option::<i64>::None))
-                .filter(C::Id.is_in(ok.iter().copied()))
-                .exec(txn)
-                .await?;
+            store::endpoints::mark_succeeded(txn, ok.iter().copied(), now).await?;
         }
         if !failed.is_empty() {
-            let since = sea_orm::sea_query::Func::coalesce([Expr::col(C::FailingSince), Expr::value(now)]);
-            endpoints::Entity::update_many()
-                .col_expr(C::LastTriggeredAt, Expr::value(now))
-                .col_expr(C::FailingSince, since.into())
-                .filter(C::Id.is_in(failed.iter().copied()))
-                .exec(txn)
-                .await?;
+            store::endpoints::mark_failed(txn, failed.iter().copied(), now).await?;
         }
         for id in ok.iter().chain(newly_failing.iter()) {
             self.endpoints.invalidate(id);
@@ -252,24 +218,17 @@ impl Webhooks {
         &self,
         txn: &DatabaseTransaction,
         endpoint: &endpoints::Model,
-        reason: &str,
+        reason: DisabledReason,
         now: i64,
     ) -> Result<(), DbErr> {
-        let res = endpoints::Entity::update_many()
-            .col_expr(endpoints::Column::IsActive, Expr::value(false))
-            .col_expr(endpoints::Column::DisabledReason, Expr::value(reason))
-            .col_expr(endpoints::Column::UpdatedAt, Expr::value(now))
-            .filter(endpoints::Column::Id.eq(endpoint.id))
-            .filter(endpoints::Column::IsActive.eq(true))
-            .exec(txn)
-            .await?;
+        let changed = store::endpoints::disable(txn, endpoint.id, reason, now).await?;
         self.endpoints.invalidate(&endpoint.id);
-        if res.rows_affected == 0 {
+        if changed == 0 {
             return Ok(());
         }
         let mut row = endpoint.clone();
         row.is_active = false;
-        row.disabled_reason = Some(reason.to_owned());
+        row.disabled_reason = Some(reason);
         let target = Target::new("webhook_endpoint", row.id)
             .diff(serde_json::json!({"isActive": true}), serde_json::json!({"isActive": false, "reason": reason}));
         self.core
@@ -280,19 +239,26 @@ impl Webhooks {
             )
             .await
             .map_err(|e| DbErr::Custom(e.message.to_string()))?;
-        tracing::warn!(endpoint = %row.id, org = %row.org_id, reason, "webhook endpoint disabled");
+        tracing::warn!(endpoint = %row.id, org = %row.org_id, reason = ?reason, "webhook endpoint disabled");
         self.mail_admins(txn, &row, reason).await
     }
 
-    async fn mail_admins(&self, txn: &DatabaseTransaction, row: &endpoints::Model, reason: &str) -> Result<(), DbErr> {
+    async fn mail_admins(
+        &self,
+        txn: &DatabaseTransaction,
+        row: &endpoints::Model,
+        reason: DisabledReason,
+    ) -> Result<(), DbErr> {
         let why = match reason {
-            "gone" => "it answered 410 Gone".to_owned(),
-            _ => format!("it has failed for {} days without a success", self.cfg.disable_after_days),
+            DisabledReason::Gone => "it answered 410 Gone".to_owned(),
+            DisabledReason::Failing | DisabledReason::Manual => {
+                format!("it has failed for {} days without a success", self.cfg.disable_after_days)
+            }
         };
         // Everyone who could act on it, however many: an organization may have hundreds of admins.
         let people = self
             .orgs
-            .members_with_roles(row.org_id, &["owner", "admin"])
+            .members_with_roles(row.org_id, &[BuiltInRole::Owner.into(), BuiltInRole::Admin.into()])
             .await
             .map_err(|e| DbErr::Custom(e.message.to_string()))?;
         for person in people {

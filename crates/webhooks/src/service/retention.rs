@@ -5,12 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::DbErr;
 use tokio::sync::watch;
 
 use super::Webhooks;
-use crate::entity::{attempts, deliveries};
-use crate::model::{DELIVERED, FAILED};
+use crate::store;
 
 const BATCH: u64 = 1_000;
 const FIRST_PASS: Duration = Duration::from_secs(90);
@@ -38,27 +37,14 @@ pub async fn apply(hooks: &Webhooks) -> Result<u64, DbErr> {
     let before = hooks.core.clock.now_ms() - i64::from(hooks.cfg.retention_days) * 86_400_000;
     let mut deleted = 0;
     loop {
-        let ids: Vec<crate::ids::DeliveryId> = deliveries::Entity::find()
-            .select_only()
-            .column(deliveries::Column::Id)
-            .filter(deliveries::Column::Status.is_in([DELIVERED, FAILED]))
-            .filter(deliveries::Column::UpdatedAt.lt(before))
-            .order_by_asc(deliveries::Column::UpdatedAt)
-            .limit(BATCH)
-            .into_tuple()
-            .all(&hooks.core.db.conn)
-            .await?;
+        let ids = store::deliveries::finished_before(&hooks.core.db.conn, before, BATCH).await?;
         if ids.is_empty() {
             return Ok(deleted);
         }
         let txn = hooks.core.db.begin_write().await?;
-        attempts::Entity::delete_many().filter(attempts::Column::DeliveryId.is_in(ids.clone())).exec(&*txn).await?;
-        let res = deliveries::Entity::delete_many()
-            .filter(deliveries::Column::Id.is_in(ids))
-            .filter(deliveries::Column::Status.is_in([DELIVERED, FAILED]))
-            .exec(&*txn)
-            .await?;
+        store::attempts::delete_of_deliveries(&*txn, ids.clone()).await?;
+        let removed = store::deliveries::delete_finished(&*txn, ids).await?;
         txn.commit().await?;
-        deleted += res.rows_affected;
+        deleted += removed;
     }
 }

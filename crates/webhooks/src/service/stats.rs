@@ -1,15 +1,14 @@
 //! Endpoint statistics: success rate and latency percentiles of the attempts
 //! of the last hour and the last day.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use tessera_kernel::ids::OrgId;
 use tessera_kernel::{ApiResult, Millis};
 use utoipa::ToSchema;
 
 use super::Webhooks;
-use crate::entity::attempts;
 use crate::ids::EndpointId;
+use crate::store;
 
 /// The most attempts a window looks at (the newest).
 const SAMPLE: u64 = 200_000;
@@ -61,18 +60,7 @@ impl Webhooks {
     pub async fn stats(&self, org: OrgId, endpoint: EndpointId) -> ApiResult<EndpointStats> {
         self.endpoint(org, endpoint).await?;
         let now = self.core.clock.now_ms();
-        let day: Vec<(i64, i32, Option<i32>)> = attempts::Entity::find()
-            .select_only()
-            .column(attempts::Column::AttemptedAt)
-            .column(attempts::Column::DurationMs)
-            .column(attempts::Column::StatusCode)
-            .filter(attempts::Column::EndpointId.eq(endpoint))
-            .filter(attempts::Column::AttemptedAt.gte(now - 86_400_000))
-            .order_by_desc(attempts::Column::AttemptedAt)
-            .limit(SAMPLE)
-            .into_tuple()
-            .all(&self.core.db.conn)
-            .await?;
+        let day = store::attempts::samples_since(&self.core.db.conn, endpoint, now - 86_400_000, SAMPLE).await?;
         let hour_from: Millis = now - 3_600_000;
         let hour: Vec<(i32, Option<i32>)> = day.iter().filter(|a| a.0 >= hour_from).map(|a| (a.1, a.2)).collect();
         let all: Vec<(i32, Option<i32>)> = day.iter().map(|a| (a.1, a.2)).collect();
