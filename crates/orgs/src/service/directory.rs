@@ -26,7 +26,7 @@ impl Directory for Orgs {
             Some(cached) => cached,
             None => {
                 let seat = store::teams::seat_role(&self.core.db.conn, team, user).await?;
-                self.seats.insert((team, user), seat.clone());
+                self.seats.insert((team, user), seat);
                 seat
             }
         };
