@@ -11,13 +11,7 @@ bench_events() {
   local engine=$1 nodes=$2 url datadir i port pid t0 code bases="" pids=()
   EDIR="$OUT/$engine/events-${nodes}n"; mkdir -p "$EDIR"
   datadir=$(mktemp -d /tmp/tessera-bench-events.XXXXXX); DATA_DIRS+=("$datadir")
-  if [ "$engine" = postgres ]; then
-    PG_DB="tessera_bench_events_$(date -u +%Y%m%d%H%M%S)_$$"
-    psql "$PG_URL/postgres" -qAtc "CREATE DATABASE \"$PG_DB\"" >/dev/null
-    url="$PG_URL/$PG_DB"
-  else
-    url="sqlite://$datadir/tessera.db"
-  fi
+  new_database "$engine" events "$datadir"; url=$DB_URL
   : >"$EDIR/meta.env"; kv engine "$engine"; kv nodes "$nodes"; kv database_url "$url"
   export TESSERA_RATE_LIMIT__GLOBAL_PER_IP=1000000000 TESSERA_SSRF_ALLOW=127.0.0.0/8 \
          TESSERA_WEBHOOKS__RETRY_SCHEDULE_SECS='[0]' TESSERA_IDENTITY__ACCESS_TOKEN_TTL_SECS=3600
@@ -49,9 +43,7 @@ bench_events() {
   done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   EXTRA_PIDS=()
-  if [ "$engine" = postgres ]; then
-    psql "$PG_URL/postgres" -qAtc "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null || true; PG_DB=""
-  fi
+  drop_database "$engine"
   rm -rf "$datadir"
   unset TESSERA_RATE_LIMIT__GLOBAL_PER_IP TESSERA_SSRF_ALLOW TESSERA_WEBHOOKS__RETRY_SCHEDULE_SECS TESSERA_IDENTITY__ACCESS_TOKEN_TTL_SECS
 }

@@ -55,13 +55,7 @@ bench_orgs() {
   local engine=$1 url datadir seed hot other svc exp q1 mid q1t q3t stok etok key res code org api="$BASE/api/v1"
   EDIR="$OUT/$engine/orgs"; mkdir -p "$EDIR"
   datadir=$(mktemp -d /tmp/tessera-bench-orgs.XXXXXX); DATA_DIRS+=("$datadir")
-  if [ "$engine" = postgres ]; then
-    PG_DB="tessera_bench_orgs_$(date -u +%Y%m%d%H%M%S)_$$"
-    psql "$PG_URL/postgres" -qAtc "CREATE DATABASE \"$PG_DB\"" >/dev/null
-    url="$PG_URL/$PG_DB"
-  else
-    url="sqlite://$datadir/tessera.db"
-  fi
+  new_database "$engine" orgs "$datadir"; url=$DB_URL
   : >"$EDIR/meta.env"; kv engine "$engine"; kv database_url "$url"
   wait_idle "seeding ($engine)"
   log "$engine/orgs: seeding $ORG_USERS users, $ORG_ORGS organizations x $ORG_TEAMS teams, $ORG_AUDIT audit entries..."

@@ -11,6 +11,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report_orgs import TARGETS as ORG_TARGETS, orgs_section  # noqa: E402
 from report_events import TARGETS as EVENT_TARGETS, events_section  # noqa: E402
+from report_limits import TARGETS as LIMIT_TARGETS, limits_section  # noqa: E402
 
 OUT = sys.argv[1]
 MIB = 1024.0  # kB per MiB
@@ -164,9 +165,13 @@ for engine, e in engines.items():
     ev_rows, ev_data = events_section(os.path.join(OUT, engine), engine)
     if ev_data:
         e["events"] = ev_data
+    lim_rows, lim_data = limits_section(os.path.join(OUT, engine), engine)
+    if lim_data is not None:
+        e["limits"] = lim_data
     if not M.get("engine"):  # the identity tests did not run on this engine (SCENARIOS)
         rows.extend(org_rows)
         rows.extend(ev_rows)
+        rows.extend(lim_rows)
         continue
     login, flood, shed = R.get("login"), R.get("flood"), R.get("shed")
     verify, me, refresh = R.get("verify"), R.get("me"), R.get("refresh")
@@ -303,6 +308,7 @@ for engine, e in engines.items():
     derived[engine] = d
     rows.extend(org_rows)
     rows.extend(ev_rows)
+    rows.extend(lim_rows)
 
 size = run.get("binary_size_bytes")
 rows.append(("—", "release binary MiB (target/release/tessera)", f1(size and size / 1048576), "", "—", "", ""))
@@ -326,8 +332,12 @@ summary = {
                     "argon2": "argon2id m=19456 KiB t=2 p=1 (tessera default), hash_concurrency=0 (=nproc), hash_queue=256",
                     "orgs_scenario": {"TESSERA_RATE_LIMIT__GLOBAL_PER_IP": 1000000000,
                                       "TESSERA_ACCESS__API_KEY_RATE_LIMIT_PER_MINUTE": 1000000000,
-                                      "TESSERA_IDENTITY__ACCESS_TOKEN_TTL_SECS": 3600}},
-    "targets": {**TARGETS, "orgs": ORG_TARGETS, "events": EVENT_TARGETS},
+                                      "TESSERA_IDENTITY__ACCESS_TOKEN_TTL_SECS": 3600},
+                    "limits_scenario": {"TESSERA_RATE_LIMIT__GLOBAL_PER_IP": 1000000000,
+                                        "TESSERA_RATE_LIMIT__AUTH_PER_IP": 1000000000,
+                                        "TESSERA_IDENTITY__ACCESS_TOKEN_TTL_SECS": 3600,
+                                        "TESSERA_REDIS_URL": "LIMITS_REDIS_URL (redis variant only)"}},
+    "targets": {**TARGETS, "orgs": ORG_TARGETS, "events": EVENT_TARGETS, "limits": LIMIT_TARGETS},
     "binary_size_bytes": size,
     "argon2": {**hashtime, "ceiling_logins_per_s": ceiling, "cores": nproc},
     "tessera": engines,
@@ -347,7 +357,9 @@ head = (f"tessera bench {summary['date']} — commit {str(summary['git']['commit
         f"identity tests: rate limits off (TESSERA_RATE_LIMIT__ENABLED=false, IP lockout threshold 1e9), like the "
         f"peer's rateLimit: {{enabled: false}}; organizations tests (rows 'orgs'): rate limits on, per-address and "
         f"per-API-key limits raised to 1e9 per minute, on a database seeded by seed_orgs; the reference column "
-        f"holds Zitadel's published 1,906 PAT requests/s for the API-key row.")
+        f"holds Zitadel's published 1,906 PAT requests/s for the API-key row; shared-limits tests (rows 'limits'): "
+        f"rate limits on and out of reach, the same loads with limits in process and in Redis, the reference column "
+        f"holding the in-process figure and the ratio Redis ÷ in-process.")
 if peer:
     head += (f"\nPeer: better-auth {peer.get('better-auth')} on Node {peer.get('node')}, SQLite {peer.get('sqlite')}, "
              f"{peer.get('hash', {}).get('hash')}; its get-session is the read compared with verify-token and users/me. "

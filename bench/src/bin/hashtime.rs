@@ -1,15 +1,14 @@
 //! Times one argon2id hash, single-threaded, with the same crate, version and
 //! construction tessera's identity module uses (crates/identity/src/password.rs):
-//! `Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(m, t, p, None))`
-//! then `PasswordHasher::hash_password`. Also times `verify_password` (what a
-//! sign-in costs). Prints one JSON line.
+//! an `argon2_rust::Hasher` kept between hashes. A verification is the same
+//! computation, so `verify_ms_median` equals `hash_ms_median`. Beside it, the
+//! RustCrypto `argon2` crate tessera used before, interleaved in the same run
+//! (`rustcrypto_hash_ms_median`). Prints one JSON line.
 //!
 //! Usage: hashtime [--m KIB] [--t ITER] [--p LANES] [--n COUNT] [--warmup COUNT]
 
 use std::process::ExitCode;
 use std::time::Instant;
-
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version};
 
 struct Opts {
     m: u32,
@@ -48,39 +47,64 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn run(o: &Opts) -> Result<String, String> {
-    let params = Params::new(o.m, o.t, o.p, None).map_err(|e| e.to_string())?;
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let password = b"bench password 12345 xyz";
-    let mut stored = String::new();
-    for _ in 0..o.warmup {
-        stored = argon.hash_password(password).map_err(|e| e.to_string())?.to_string();
-    }
-    let mut hash_ms = Vec::with_capacity(o.n);
-    for _ in 0..o.n {
+    let salt = b"bench salt 16 by";
+    // tessera's construction (crates/identity/src/password.rs): one argon2-rust
+    // Hasher per hashing thread, its arena kept between hashes.
+    let params = argon2_rust::Params::builder()
+        .memory(argon2_rust::params::Memory::kib(u64::from(o.m)))
+        .passes(o.t)
+        .lanes(o.p)
+        .threads(1)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut ours =
+        argon2_rust::Argon2::new(argon2_rust::Algorithm::Argon2id, argon2_rust::Version::V0x13, params).hasher();
+    // The RustCrypto crate tessera used before, with its memory reused the same way.
+    let rc_params = argon2::Params::new(o.m, o.t, o.p, None).map_err(|e| e.to_string())?;
+    let rc = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, rc_params.clone());
+    let mut rc_memory = vec![argon2::Block::default(); rc_params.block_count()];
+    let (mut tag, mut rc_tag) = ([0u8; 32], [0u8; 32]);
+    let (mut hash_ms, mut rc_ms) = (Vec::with_capacity(o.n), Vec::with_capacity(o.n));
+    // Interleaved, so both see the same machine.
+    for i in 0..o.warmup + o.n {
         let t0 = Instant::now();
-        let h = argon.hash_password(password).map_err(|e| e.to_string())?;
-        hash_ms.push(t0.elapsed().as_secs_f64() * 1e3);
-        stored = h.to_string();
-    }
-    let parsed = PasswordHash::new(&stored).map_err(|e| e.to_string())?;
-    let mut verify_ms = Vec::with_capacity(o.n);
-    for _ in 0..o.n {
-        let t0 = Instant::now();
-        argon.verify_password(password, &parsed).map_err(|e| e.to_string())?;
-        verify_ms.push(t0.elapsed().as_secs_f64() * 1e3);
+        ours.hash_into(password, salt, &mut tag).map_err(|e| e.to_string())?;
+        let t1 = Instant::now();
+        rc.hash_password_into_with_memory(password, salt, &mut rc_tag, &mut rc_memory[..])
+            .map_err(|e| e.to_string())?;
+        let t2 = Instant::now();
+        if tag != rc_tag {
+            return Err("the two implementations disagree".into());
+        }
+        if i >= o.warmup {
+            hash_ms.push((t1 - t0).as_secs_f64() * 1e3);
+            rc_ms.push((t2 - t1).as_secs_f64() * 1e3);
+        }
     }
     let min = hash_ms.iter().copied().fold(f64::INFINITY, f64::min);
     let max = hash_ms.iter().copied().fold(0.0, f64::max);
     let mean = hash_ms.iter().sum::<f64>() / hash_ms.len() as f64;
     let hash_median = median(&mut hash_ms);
-    let verify_median = median(&mut verify_ms);
+    let rc_median = median(&mut rc_ms);
     Ok(format!(
         concat!(
-            "{{\"algorithm\":\"argon2id\",\"version\":\"0x13\",\"m_kib\":{},\"t\":{},\"p\":{},",
-            "\"n\":{},\"hash_ms_median\":{:.3},\"hash_ms_min\":{:.3},\"hash_ms_max\":{:.3},",
-            "\"hash_ms_mean\":{:.3},\"verify_ms_median\":{:.3}}}"
+            "{{\"algorithm\":\"argon2id\",\"version\":\"0x13\",\"implementation\":\"argon2-rust/{:?}\",",
+            "\"m_kib\":{},\"t\":{},\"p\":{},\"n\":{},\"hash_ms_median\":{:.3},\"hash_ms_min\":{:.3},",
+            "\"hash_ms_max\":{:.3},\"hash_ms_mean\":{:.3},\"verify_ms_median\":{:.3},",
+            "\"rustcrypto_hash_ms_median\":{:.3}}}"
         ),
-        o.m, o.t, o.p, o.n, hash_median, min, max, mean, verify_median
+        argon2_rust::detected_backend(),
+        o.m,
+        o.t,
+        o.p,
+        o.n,
+        hash_median,
+        min,
+        max,
+        mean,
+        hash_median,
+        rc_median
     ))
 }
 

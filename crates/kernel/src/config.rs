@@ -1,6 +1,6 @@
 //! Layered configuration: embedded defaults of every module, `tessera.toml`,
 //! `TESSERA_*` environment variables, then CLI flags (highest). The kernel owns the
-//! `server`, `data`, `database`, `mail`, `jobs`, `rate_limit` and `outbound` sections; each module
+//! `server`, `data`, `database`, `mail`, `jobs`, `rate_limit`, `redis` and `outbound` sections; each module
 //! reads its own section through [`Settings::section`]. Errors name the key.
 
 use std::net::SocketAddr;
@@ -28,6 +28,7 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("MAIL_FROM", "mail.from"),
     ("SSRF_ALLOW", "outbound.ssrf_allow"),
     ("NATS_URL", "events.nats_url"),
+    ("REDIS_URL", "redis.url"),
 ];
 
 /// A configuration problem, naming the key at fault.
@@ -312,6 +313,25 @@ pub struct RateLimitConfig {
     pub auth_per_account: u32,
 }
 
+/// `[redis]`: where rate limits and sign-in strikes are shared by every node.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://[user:pass@]host:port[/db]`; empty keeps limits in each node's memory.
+    pub url: String,
+    /// Put before every key, so several deployments can share one Redis.
+    pub key_prefix: String,
+    /// Longest wait for one Redis call before the node falls back to its own limits.
+    pub timeout_ms: u64,
+}
+
+impl RedisConfig {
+    /// The URL, when one is set.
+    pub fn url(&self) -> Option<&str> {
+        Some(self.url.trim()).filter(|u| !u.is_empty())
+    }
+}
+
 /// `[outbound]`: requests to URLs that users supply (webhooks, callbacks).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -337,6 +357,7 @@ pub struct KernelConfig {
     pub mail: MailConfig,
     pub jobs: JobsConfig,
     pub rate_limit: RateLimitConfig,
+    pub redis: RedisConfig,
     pub outbound: OutboundConfig,
 }
 
@@ -350,6 +371,7 @@ impl KernelConfig {
             mail: settings.section("mail")?,
             jobs: settings.section("jobs")?,
             rate_limit: settings.section("rate_limit")?,
+            redis: settings.section("redis")?,
             outbound: settings.section("outbound")?,
         };
         cfg.validate()?;
@@ -392,6 +414,14 @@ impl KernelConfig {
             if origin.parse::<axum::http::HeaderValue>().is_err() || Url::parse(origin).is_err() {
                 return Err(ConfigError::key("server.cors_origins", format!("{origin} is not an origin")));
             }
+        }
+        if let Some(url) = self.redis.url()
+            && let Err(e) = redis::Client::open(url)
+        {
+            return Err(ConfigError::key("redis.url", format!("is not a Redis URL: {e}")));
+        }
+        if !(1..=10_000).contains(&self.redis.timeout_ms) {
+            return Err(ConfigError::key("redis.timeout_ms", "must be between 1 and 10000"));
         }
         self.outbound.ssrf_guard()?;
         Ok(())
@@ -482,5 +512,18 @@ mod tests {
     #[test]
     fn the_short_ssrf_allow_variable_sets_the_key() {
         assert!(ENV_ALIASES.contains(&("SSRF_ALLOW", "outbound.ssrf_allow")));
+    }
+
+    #[test]
+    fn redis_is_off_unless_a_url_is_set_and_a_bad_one_names_its_key() {
+        assert!(ENV_ALIASES.contains(&("REDIS_URL", "redis.url")));
+        let cfg = KernelConfig::from_settings(&Settings::for_test(&[DEFAULT_CONFIG], &[])).unwrap();
+        assert_eq!(cfg.redis.url(), None);
+        let set =
+            Settings::for_test(&[DEFAULT_CONFIG], &[("redis.url", serde_json::json!("redis://127.0.0.1:6379/2"))]);
+        assert_eq!(KernelConfig::from_settings(&set).unwrap().redis.url(), Some("redis://127.0.0.1:6379/2"));
+        let bad = Settings::for_test(&[DEFAULT_CONFIG], &[("redis.url", serde_json::json!("http://nope"))]);
+        let err = KernelConfig::from_settings(&bad).unwrap_err().to_string();
+        assert!(err.contains("`redis.url`"), "{err}");
     }
 }

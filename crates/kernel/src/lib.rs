@@ -1,6 +1,7 @@
 //! tessera's shared kernel: the conventions every module follows (error envelope,
 //! extractors, typed ids, actor, clock, configuration) and the shared services
-//! (database, job queue, outbox, mail, rate limits, keyring, the SSRF guard).
+//! (database, job queue, outbox, mail, rate limits and strikes — in memory or
+//! shared through Redis —, keyring, the SSRF guard).
 
 pub mod actor;
 pub mod audit;
@@ -24,11 +25,13 @@ pub mod page;
 pub mod personal;
 pub mod ratelimit;
 pub mod record;
+pub mod redis;
 pub mod request_id;
 pub mod response;
 pub mod roles;
 pub mod ssrf;
 pub mod state;
+pub mod strikes;
 pub mod vacuum;
 
 pub use actor::{Actor, ActorRef, ClientInfo, KeyActor, PlatformAdmin, PlatformRole};

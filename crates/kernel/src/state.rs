@@ -20,6 +20,7 @@ use crate::jobs::Jobs;
 use crate::mail::Mailer;
 use crate::personal::PersonalDataRegistry;
 use crate::ratelimit::RateLimiter;
+use crate::redis::Redis;
 
 /// The shared services modules are built from (everything but authentication):
 /// a handle, cloned for nothing more than one reference count, however many
@@ -49,6 +50,8 @@ pub struct CoreParts {
     pub jobs: Jobs,
     pub mailer: Arc<Mailer>,
     pub limiter: Arc<dyn RateLimiter>,
+    /// The Redis the nodes share limits and strikes through (`redis.url`), if any.
+    pub redis: Option<Arc<Redis>>,
     pub keyring: Arc<Keyring>,
     /// Where every change records its audit entry: set once, by the module that
     /// keeps the audit log, while modules are built (see [`CoreParts::audit_sink`]).

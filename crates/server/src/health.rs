@@ -43,16 +43,29 @@ async fn health() -> impl IntoResponse {
     axum::Json(json!({ "status": "ok" }))
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers. Redis, when configured, is reported but does
+/// not make a node unready: without it each node keeps limits in its own memory.
 async fn ready(State(app): State<AppState>) -> impl IntoResponse {
+    let mut checks = serde_json::Map::new();
+    if let Some(redis) = &app.redis {
+        let state = match redis.ping().await {
+            Ok(()) => "ok",
+            Err(error) => {
+                tracing::warn!(%error, "readiness: redis unreachable; limits are per node");
+                "unreachable"
+            }
+        };
+        checks.insert("redis".into(), json!(state));
+    }
     match app.db.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(json!({ "status": "ready", "checks": { "database": "ok" } }))),
+        Ok(()) => {
+            checks.insert("database".into(), json!("ok"));
+            (StatusCode::OK, axum::Json(json!({ "status": "ready", "checks": checks })))
+        }
         Err(e) => {
             tracing::warn!(error = %e, "readiness: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(json!({ "status": "unavailable", "checks": { "database": "unreachable" } })),
-            )
+            checks.insert("database".into(), json!("unreachable"));
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({ "status": "unavailable", "checks": checks })))
         }
     }
 }

@@ -26,7 +26,7 @@ use tessera_kernel::jobs::Jobs;
 use tessera_kernel::mail::Mailer;
 pub use tessera_kernel::module::Migrator;
 use tessera_kernel::module::{AnyModule, ModuleList, Running, Services, Wiring};
-use tessera_kernel::ratelimit::MemoryRateLimiter;
+use tessera_kernel::redis::Redis;
 use tessera_kernel::{ApiError, AppState, Core, CoreParts};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -125,6 +125,7 @@ pub async fn build<L: ModuleList>(settings: Settings, clock: Clock) -> Result<Te
     let jobs = Jobs::new(db.clone(), clock.clone(), config.jobs.clone());
     let mailer = Arc::new(Mailer::new(&config.mail, &config.data).map_err(|e| StartError::Other(e.to_string()))?);
     mailer.register(&jobs);
+    let redis = shared_limits(&config).await?;
     let core = Core::new(CoreParts {
         db,
         config: Arc::new(config),
@@ -132,7 +133,8 @@ pub async fn build<L: ModuleList>(settings: Settings, clock: Clock) -> Result<Te
         clock,
         jobs,
         mailer,
-        limiter: MemoryRateLimiter::new(),
+        limiter: tessera_kernel::ratelimit::limiter(redis.clone()),
+        redis,
         keyring: Arc::new(keyring),
         audit: OnceLock::new(),
         authz: OnceLock::new(),
@@ -161,6 +163,20 @@ pub async fn build<L: ModuleList>(settings: Settings, clock: Clock) -> Result<Te
     let app = AppState::new(core.clone(), auth, authz);
     let router = compose(app, &modules);
     Ok(Tessera { core, router, modules, services: wiring.services() })
+}
+
+/// The Redis that limits are shared through, when `redis.url` is set. One that
+/// does not answer at start does not stop start-up: limits stay per node until
+/// it does (see `[redis]` in the kernel's default configuration).
+async fn shared_limits(config: &KernelConfig) -> Result<Option<Arc<Redis>>, StartError> {
+    let redis = Redis::open(&config.redis).map_err(|e| StartError::Config(ConfigError(e)))?;
+    if let Some(redis) = &redis {
+        match redis.ping().await {
+            Ok(()) => tracing::info!("rate limits and sign-in strikes are shared through redis"),
+            Err(error) => tracing::warn!(%error, "redis unreachable at start; limits stay per node until it answers"),
+        }
+    }
+    Ok(redis)
 }
 
 /// Refuses a `server.modules` entry that names no composed module.

@@ -4,21 +4,28 @@
 //! and helpers to drive it the way a client would.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod assert;
 mod client;
 mod db;
+mod fixtures;
 mod mail;
+mod redis;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use assert::{assert_error, assert_field_error, error_fields, field_codes};
 pub use client::{Client, TestResponse};
 pub use db::{Engine, TestDatabase};
-pub use mail::{ReceivedMail, SmtpSecurity, SmtpSink};
+pub use fixtures::{ApiKey, Invitation, Org, fresh_email, id_of, publish};
+pub use mail::{Inbox, ReceivedMail, SmtpSecurity, SmtpSink};
+pub use redis::{ThrowawayRedis, fresh_prefix, redis_url};
 use serde_json::{Value, json};
 use tessera::Modules;
 use tessera_identity::api::{Identity, NewAccount, Secret};
 use tessera_kernel::config::Settings;
+use tessera_kernel::ids::UserId;
 use tessera_kernel::module::Services;
 use tessera_kernel::{Clock, Core};
 use tokio::sync::oneshot;
@@ -59,6 +66,21 @@ impl TestConfig {
 /// Boots the application with the test defaults.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
+}
+
+/// Two nodes of one deployment: the first as [`spawn_app_with`] makes it, the second
+/// on its database, data dir (the key that seals secrets) and public URL (the
+/// token issuer), both configured by `configure`.
+pub async fn spawn_nodes(configure: impl Fn(&mut TestConfig)) -> (TestApp, TestApp) {
+    let first = spawn_app_with(&configure).await;
+    let second = spawn_app_with(|cfg| {
+        configure(cfg);
+        cfg.set("database.url", json!(first.database_url))
+            .set("data.dir", json!(first.data_dir))
+            .set("server.public_url", json!(first.base_url));
+    })
+    .await;
+    (first, second)
 }
 
 /// Boots the application after `configure` adjusts the test configuration.
@@ -161,8 +183,7 @@ impl TestApp {
 
     /// Registers a new account through the API and signs it in.
     pub async fn signed_up_user(&self) -> TestUser {
-        let email = format!("user-{}@example.test", uuid::Uuid::now_v7().simple());
-        self.register_and_login(&email, "correct horse battery staple").await
+        self.register_and_login(&fresh_email("user"), "correct horse battery staple").await
     }
 
     /// Registers `email` with `password` and signs in.
@@ -182,9 +203,24 @@ impl TestApp {
         TestUser::from_login(self, email, password, &res)
     }
 
+    /// A new account whose address is confirmed with the link from its mail, signed in.
+    pub async fn verified_user(&self) -> TestUser {
+        self.verified_user_via(self, &fresh_email("user")).await
+    }
+
+    /// Registers `email`, confirms it with the link from the mail `inbox` received, and signs in.
+    pub async fn verified_user_via(&self, inbox: &dyn Inbox, email: &str) -> TestUser {
+        let user = self.register_and_login(email, "correct horse battery staple").await;
+        let mail = inbox.mail_to(email, "Confirm your e-mail").await;
+        let token = mail.token(&format!("{}/verify-email", self.base_url)).expect("a verification link");
+        let res = self.anonymous().post("/api/v1/auth/verify-email", &json!({ "token": token })).await;
+        assert_eq!(res.status, 200, "verify: {}", res.text);
+        user
+    }
+
     /// A platform administrator, created the way the CLI does, then signed in.
     pub async fn admin(&self) -> TestUser {
-        let email = format!("admin-{}@example.test", uuid::Uuid::now_v7().simple());
+        let email = fresh_email("admin");
         let password = "admin password for tests";
         let secret = Secret::new(password.to_owned());
         let new = NewAccount { email: &email, name: Some("Admin"), password: Some(&secret), admin: true };
@@ -199,7 +235,7 @@ impl TestApp {
 
     /// Waits (at most 10 s) for a mail to `to` whose subject contains `subject`.
     pub async fn mail_to(&self, to: &str, subject: &str) -> ReceivedMail {
-        mail::wait_for(|| self.mails(), to, subject).await
+        (self as &dyn Inbox).mail_to(to, subject).await
     }
 
     /// Every event recorded, relayed or still in the outbox, oldest first: `(type, data)`.
@@ -214,6 +250,13 @@ impl TestApp {
     }
 }
 
+/// The file transport's mail.
+impl Inbox for TestApp {
+    fn received(&self) -> Vec<ReceivedMail> {
+        self.mails()
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -225,7 +268,7 @@ impl Drop for TestApp {
 /// A signed-in account.
 #[derive(Clone, Debug)]
 pub struct TestUser {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub password: String,
     pub access_token: String,
@@ -238,7 +281,7 @@ impl TestUser {
         let data = res.data();
         let access = data["accessToken"].as_str().unwrap().to_owned();
         Self {
-            id: data["user"]["id"].as_str().unwrap().to_owned(),
+            id: fixtures::typed_id_of(&data["user"]),
             email: email.to_owned(),
             password: password.to_owned(),
             refresh_token: data["refreshToken"].as_str().unwrap().to_owned(),

@@ -41,6 +41,26 @@ fn parse(bytes: &[u8]) -> Option<ReceivedMail> {
     })
 }
 
+/// Where the application's mail can be read: its file transport (the `TestApp`)
+/// or an [`SmtpSink`].
+pub trait Inbox: Sync {
+    /// Every message so far, oldest first.
+    fn received(&self) -> Vec<ReceivedMail>;
+}
+
+impl dyn Inbox + '_ {
+    /// Waits (at most 10 s) for a message to `to` whose subject contains `subject`; the newest such.
+    pub async fn mail_to(&self, to: &str, subject: &str) -> ReceivedMail {
+        wait_for(|| self.received(), to, subject).await
+    }
+}
+
+impl Inbox for SmtpSink {
+    fn received(&self) -> Vec<ReceivedMail> {
+        SmtpSink::received(self)
+    }
+}
+
 /// Every message file under `dir` (recursively), oldest first.
 pub(crate) fn read_dir(dir: &Path) -> Vec<ReceivedMail> {
     let mut files: Vec<PathBuf> = Vec::new();

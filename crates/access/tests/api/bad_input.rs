@@ -3,12 +3,11 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tessera_testkit::{TestResponse, TestUser, spawn_app};
-
-use crate::support::{create_org, org_key};
+use tessera_kernel::ids::{ApiKeyId, OrgId};
+use tessera_testkit::{TestResponse, TestUser, assert_error, error_fields, spawn_app};
 
 /// Every endpoint with a JSON body, as `(method, path)`.
-fn bodies(org: &str, role: &str, key: &str) -> Vec<(Method, String)> {
+fn bodies(org: OrgId, role: &str, key: ApiKeyId) -> Vec<(Method, String)> {
     vec![
         (Method::POST, format!("/api/v1/orgs/{org}/roles")),
         (Method::PATCH, format!("/api/v1/orgs/{org}/roles/{role}")),
@@ -25,21 +24,21 @@ async fn send(user: &TestUser, method: Method, path: &str, body: &str) -> TestRe
     user.client.send_raw(method, path, "application/json", body.to_owned()).await
 }
 
-async fn setup() -> (tessera_testkit::TestApp, TestUser, String, String, String) {
+async fn setup() -> (tessera_testkit::TestApp, TestUser, OrgId, String, ApiKeyId) {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let role =
         owner.client.post(&format!("/api/v1/orgs/{org}/roles"), &json!({ "name": "Ops", "permissions": [] })).await;
     let role = role.data()["id"].as_str().unwrap().to_owned();
-    let key = org_key(&owner, &org, &["members:read"]).await.id;
+    let key = app.org_key(&owner.client, org, &["members:read"]).await.id;
     (app, owner, org, role, key)
 }
 
 #[tokio::test]
 async fn malformed_json_is_400_everywhere() {
     let (_app, owner, org, role, key) = setup().await;
-    for (method, path) in bodies(&org, &role, &key) {
+    for (method, path) in bodies(org, &role, key) {
         for body in ["{", "{\"name\": }", "nul", "{\"a\":1} x"] {
             let res = send(&owner, method.clone(), &path, body).await;
             assert_eq!(res.status, 400, "{method} {path} {body}: {}", res.text);
@@ -51,7 +50,7 @@ async fn malformed_json_is_400_everywhere() {
 #[tokio::test]
 async fn unknown_fields_and_wrong_types_are_422_everywhere() {
     let (_app, owner, org, role, key) = setup().await;
-    for (method, path) in bodies(&org, &role, &key) {
+    for (method, path) in bodies(org, &role, key) {
         for body in [r#"{"surprise": true}"#, r#"{"name": 5, "permissions": "all"}"#, "[]", "42"] {
             let res = send(&owner, method.clone(), &path, body).await;
             assert_eq!(res.status, 422, "{method} {path} {body}: {}", res.text);
@@ -108,15 +107,8 @@ async fn field_errors_name_their_fields() {
     ];
     for (path, body, field) in cases {
         let res = owner.client.post(&path, &body).await;
-        assert_eq!(res.status, 422, "{path} {body}: {}", res.text);
-        assert_eq!(res.error_code(), "VALIDATION_FAILED");
-        let fields: Vec<&str> = res.json["error"]["details"]["fields"]
-            .as_array()
-            .unwrap_or_else(|| panic!("details: {}", res.text))
-            .iter()
-            .map(|d| d["field"].as_str().unwrap())
-            .collect();
-        assert!(fields.contains(&field), "{path} {body}: wanted {field} in {}", res.text);
+        assert_error(&res, 422, "VALIDATION_FAILED");
+        assert!(error_fields(&res).iter().any(|f| f == field), "{path} {body}: wanted {field} in {}", res.text);
     }
 }
 
@@ -186,7 +178,7 @@ async fn list_queries_are_checked() {
 async fn every_endpoint_needs_credentials() {
     let (app, _owner, org, role, key) = setup().await;
     let anonymous = app.anonymous();
-    let mut all = bodies(&org, &role, &key);
+    let mut all = bodies(org, &role, key);
     all.extend([
         (Method::GET, "/api/v1/permissions".to_owned()),
         (Method::GET, format!("/api/v1/orgs/{org}/roles")),

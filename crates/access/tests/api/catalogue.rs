@@ -1,8 +1,8 @@
 //! `GET /permissions` and the built-in roles of `GET /orgs/{orgId}/roles`.
 
-use tessera_testkit::spawn_app;
+use tessera_testkit::{assert_error, spawn_app};
 
-use crate::support::{create_org, strings};
+use crate::support::strings;
 
 const ORGS: &[&str] = &[
     "org:update",
@@ -45,15 +45,14 @@ async fn the_catalogue_needs_a_signed_in_caller() {
 
     let res = app.anonymous().get("/api/v1/permissions").await;
 
-    assert_eq!(res.status, 401);
-    assert_eq!(res.error_code(), "UNAUTHORIZED");
+    assert_error(&res, 401, "UNAUTHORIZED");
 }
 
 #[tokio::test]
 async fn built_in_roles_carry_their_documented_permissions() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
 
     let res = owner.client.get(&format!("/api/v1/orgs/{org}/roles")).await;
 
@@ -77,7 +76,7 @@ async fn built_in_roles_carry_their_documented_permissions() {
 async fn one_built_in_role_is_read_by_its_name() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
 
     let res = owner.client.get(&format!("/api/v1/orgs/{org}/roles/viewer")).await;
 

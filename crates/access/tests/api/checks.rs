@@ -1,16 +1,17 @@
 //! `POST /authz/check`, `POST /authz/check/batch` and `GET /users/me/permissions`.
 
 use serde_json::{Value, json};
-use tessera_testkit::spawn_app;
+use tessera_kernel::ids::{OrgId, TeamId};
+use tessera_testkit::{assert_error, spawn_app};
 
-use crate::support::{as_key, check, create_org, create_team, join, org_key};
+use crate::support::check;
 
 #[tokio::test]
 async fn a_member_asks_about_itself_and_learns_the_deciding_rule() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let viewer = join(&app, &owner, &org, "viewer").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let viewer = app.join_new(&owner, org, "viewer").await;
 
     let read = check(&viewer.client, json!({ "orgId": org, "permission": "members:read" })).await;
     let invite = check(&viewer.client, json!({ "orgId": org, "permission": "members:invite" })).await;
@@ -28,9 +29,9 @@ async fn a_member_asks_about_itself_and_learns_the_deciding_rule() {
 async fn asking_about_someone_else_needs_authz_check() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let member = join(&app, &owner, &org, "member").await;
-    let admin = join(&app, &owner, &org, "admin").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let member = app.join_new(&owner, org, "member").await;
+    let admin = app.join_new(&owner, org, "admin").await;
     let about_owner = json!({ "subject": owner.id, "orgId": org, "permission": "org:delete" });
 
     let refused = member.client.post("/api/v1/authz/check", &about_owner).await;
@@ -38,8 +39,7 @@ async fn asking_about_someone_else_needs_authz_check() {
     let about_member =
         check(&admin.client, json!({ "subject": member.id, "orgId": org, "permission": "teams:manage" })).await;
 
-    assert_eq!(refused.status, 403, "{}", refused.text);
-    assert_eq!(refused.error_code(), "FORBIDDEN");
+    assert_error(&refused, 403, "FORBIDDEN");
     assert_eq!(answered, (true, "role:owner".to_owned()));
     assert_eq!(about_member, (false, "missing permission".to_owned()));
 }
@@ -49,8 +49,8 @@ async fn an_outsider_learns_nothing_about_an_organization() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
     let stranger = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let nowhere = uuid::Uuid::now_v7().to_string();
+    let org = app.create_org(&owner, "Acme").await.id;
+    let nowhere = OrgId::new();
 
     let mut answers = Vec::new();
     for (subject, org_id) in [(&owner.id, &org), (&stranger.id, &org), (&owner.id, &nowhere), (&stranger.id, &nowhere)]
@@ -74,12 +74,12 @@ async fn an_outsider_learns_nothing_about_an_organization() {
 async fn a_check_can_be_about_an_api_key() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let key = org_key(&owner, &org, &["members:read"]).await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let key = app.org_key(&owner.client, org, &["members:read"]).await;
 
     let given = check(&owner.client, json!({ "subject": key.id, "orgId": org, "permission": "members:read" })).await;
     let not_given = check(&owner.client, json!({ "subject": key.id, "orgId": org, "permission": "teams:read" })).await;
-    let itself = check(&as_key(&app, &key), json!({ "orgId": org, "permission": "members:read" })).await;
+    let itself = check(&app.as_key(&key), json!({ "orgId": org, "permission": "members:read" })).await;
 
     assert_eq!(given, (true, "role:owner".to_owned()));
     assert_eq!(not_given, (false, "missing permission".to_owned()));
@@ -90,20 +90,19 @@ async fn a_check_can_be_about_an_api_key() {
 async fn team_roles_grant_on_their_team_only() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let viewer = join(&app, &owner, &org, "viewer").await;
-    let team_a = create_team(&owner, &org, "Core").await;
-    let team_b = create_team(&owner, &org, "Edge").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let viewer = app.join_new(&owner, org, "viewer").await;
+    let team_a = app.create_team(&owner, org, "Core").await;
+    let team_b = app.create_team(&owner, org, "Edge").await;
     let seat = owner
         .client
         .post(&format!("/api/v1/orgs/{org}/teams/{team_a}/members"), &json!({ "userId": viewer.id, "role": "admin" }))
         .await;
     assert_eq!(seat.status, 201, "{}", seat.text);
-    let on =
-        |team: &str| json!({ "orgId": org, "permission": "teams:manage", "resource": { "type": "team", "id": team } });
+    let on = |team: TeamId| json!({ "orgId": org, "permission": "teams:manage", "resource": { "type": "team", "id": team } });
 
-    assert_eq!(check(&viewer.client, on(&team_a)).await, (true, "team_role:admin".to_owned()));
-    assert_eq!(check(&viewer.client, on(&team_b)).await, (false, "missing permission".to_owned()));
+    assert_eq!(check(&viewer.client, on(team_a)).await, (true, "team_role:admin".to_owned()));
+    assert_eq!(check(&viewer.client, on(team_b)).await, (false, "missing permission".to_owned()));
     let org_wide = check(&viewer.client, json!({ "orgId": org, "permission": "teams:manage" })).await;
     assert!(!org_wide.0);
     let patch_a =
@@ -118,8 +117,8 @@ async fn team_roles_grant_on_their_team_only() {
 async fn a_batch_answers_up_to_a_hundred_checks_in_order() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let viewer = join(&app, &owner, &org, "viewer").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let viewer = app.join_new(&owner, org, "viewer").await;
     let mut checks: Vec<Value> = (0..99)
         .map(|i| {
             let permission = if i % 2 == 0 { "members:read" } else { "members:invite" };
@@ -143,7 +142,7 @@ async fn a_batch_answers_up_to_a_hundred_checks_in_order() {
 async fn a_batch_of_none_or_more_than_a_hundred_is_refused() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let one = json!({ "orgId": org, "permission": "members:read" });
 
     let too_many = owner.client.post("/api/v1/authz/check/batch", &json!({ "checks": vec![one.clone(); 101] })).await;
@@ -154,8 +153,7 @@ async fn a_batch_of_none_or_more_than_a_hundred_is_refused() {
         .await;
 
     for res in [&too_many, &empty, &unknown] {
-        assert_eq!(res.status, 422, "{}", res.text);
-        assert_eq!(res.error_code(), "VALIDATION_FAILED");
+        assert_error(res, 422, "VALIDATION_FAILED");
     }
     assert!(unknown.text.contains("checks[1].permission"), "{}", unknown.text);
 }
@@ -164,8 +162,8 @@ async fn a_batch_of_none_or_more_than_a_hundred_is_refused() {
 async fn a_batch_about_others_without_authz_check_is_refused_whole() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let member = join(&app, &owner, &org, "member").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let member = app.join_new(&owner, org, "member").await;
     let checks = json!([
         { "orgId": org, "permission": "members:read" },
         { "subject": owner.id, "orgId": org, "permission": "members:read" },
@@ -181,7 +179,7 @@ async fn a_batch_about_others_without_authz_check_is_refused_whole() {
 async fn an_unknown_permission_in_a_check_is_refused() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
 
     let res = owner.client.post("/api/v1/authz/check", &json!({ "orgId": org, "permission": "rockets:launch" })).await;
 
@@ -193,12 +191,12 @@ async fn an_unknown_permission_in_a_check_is_refused() {
 async fn my_permissions_list_role_and_organization_wide_permissions() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let member = join(&app, &owner, &org, "member").await;
-    let key = org_key(&owner, &org, &["members:read", "audit:read"]).await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let member = app.join_new(&owner, org, "member").await;
+    let key = app.org_key(&owner.client, org, &["members:read", "audit:read"]).await;
 
     let mine = member.client.get(&format!("/api/v1/users/me/permissions?orgId={org}")).await;
-    let keys = as_key(&app, &key).get(&format!("/api/v1/users/me/permissions?orgId={org}")).await;
+    let keys = app.as_key(&key).get(&format!("/api/v1/users/me/permissions?orgId={org}")).await;
 
     assert_eq!(mine.status, 200, "{}", mine.text);
     assert_eq!(mine.data()["role"], "member");
@@ -218,8 +216,7 @@ async fn my_permissions_need_a_well_formed_organization_id() {
     let anonymous = app.anonymous().get(&format!("/api/v1/users/me/permissions?orgId={}", uuid::Uuid::now_v7())).await;
 
     for res in [&missing, &malformed, &extra] {
-        assert_eq!(res.status, 422, "{}", res.text);
-        assert_eq!(res.error_code(), "VALIDATION_FAILED");
+        assert_error(res, 422, "VALIDATION_FAILED");
     }
     assert_eq!(anonymous.status, 401);
 }

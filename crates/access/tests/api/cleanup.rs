@@ -3,28 +3,28 @@
 
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
+use tessera_kernel::ids::OrgId;
 use tessera_testkit::{TestApp, spawn_app};
 
-use crate::support::{as_key, create_org, events_of, join, org_key, personal_key};
+use crate::support::personal_key;
 
-async fn count(app: &TestApp, table: &str, org: &str) -> i64 {
+async fn count(app: &TestApp, table: &str, org: OrgId) -> i64 {
     let db = &app.core.db.conn;
     // Ids are stored in each engine's own UUID form; compare on what SeaORM reads back.
     let sql = format!("SELECT org_id FROM {table}");
     let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
-    let org: uuid::Uuid = org.parse().unwrap();
-    rows.iter().filter(|r| r.try_get::<Option<uuid::Uuid>>("", "org_id").unwrap() == Some(org)).count() as i64
+    rows.iter().filter(|r| r.try_get::<Option<uuid::Uuid>>("", "org_id").unwrap() == Some(org.as_uuid())).count() as i64
 }
 
 #[tokio::test]
 async fn deleting_an_organization_removes_its_keys_roles_and_grants() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let kept = create_org(&owner, "Bravo").await;
-    let viewer = join(&app, &owner, &org, "viewer").await;
-    let key = org_key(&owner, &org, &["members:read"]).await;
-    let other_key = org_key(&owner, &kept, &["members:read"]).await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let kept = app.create_org(&owner, "Bravo").await.id;
+    let viewer = app.join_new(&owner, org, "viewer").await;
+    let key = app.org_key(&owner.client, org, &["members:read"]).await;
+    let other_key = app.org_key(&owner.client, kept, &["members:read"]).await;
     for o in [&org, &kept] {
         let role =
             owner.client.post(&format!("/api/v1/orgs/{o}/roles"), &json!({ "name": "Ops", "permissions": [] })).await;
@@ -32,25 +32,25 @@ async fn deleting_an_organization_removes_its_keys_roles_and_grants() {
     }
     let grant = json!({ "subject": viewer.id, "permission": "teams:read", "resourceType": "team", "resourceId": "t" });
     assert_eq!(owner.client.post(&format!("/api/v1/orgs/{org}/grants"), &grant).await.status, 201);
-    assert_eq!(count(&app, "api_keys", &org).await, 1);
-    assert_eq!(count(&app, "access_roles", &org).await, 1);
-    assert_eq!(count(&app, "access_grants", &org).await, 1);
+    assert_eq!(count(&app, "api_keys", org).await, 1);
+    assert_eq!(count(&app, "access_roles", org).await, 1);
+    assert_eq!(count(&app, "access_grants", org).await, 1);
 
     let res = owner.client.delete(&format!("/api/v1/orgs/{org}")).await;
 
     assert_eq!(res.status, 204, "{}", res.text);
-    assert_eq!(count(&app, "api_keys", &org).await, 0);
-    assert_eq!(count(&app, "access_roles", &org).await, 0);
-    assert_eq!(count(&app, "access_grants", &org).await, 0);
-    assert_eq!(count(&app, "api_keys", &kept).await, 1);
-    assert_eq!(count(&app, "access_roles", &kept).await, 1);
+    assert_eq!(count(&app, "api_keys", org).await, 0);
+    assert_eq!(count(&app, "access_roles", org).await, 0);
+    assert_eq!(count(&app, "access_grants", org).await, 0);
+    assert_eq!(count(&app, "api_keys", kept).await, 1);
+    assert_eq!(count(&app, "access_roles", kept).await, 1);
     let db = &app.core.db.conn;
     let sql = "SELECT token_hash FROM api_key_secrets";
     let secrets = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
     assert_eq!(secrets.len(), 1, "only the other organization's key keeps a secret");
-    let dead = as_key(&app, &key).get(&format!("/api/v1/orgs/{org}/members")).await;
+    let dead = app.as_key(&key).get(&format!("/api/v1/orgs/{org}/members")).await;
     assert_eq!(dead.status, 401, "{}", dead.text);
-    let alive = as_key(&app, &other_key).get(&format!("/api/v1/orgs/{kept}/members")).await;
+    let alive = app.as_key(&other_key).get(&format!("/api/v1/orgs/{kept}/members")).await;
     assert_eq!(alive.status, 200, "{}", alive.text);
 }
 
@@ -61,16 +61,16 @@ async fn deleting_an_account_revokes_its_personal_keys() {
     let other = app.signed_up_user().await;
     let key = personal_key(&user, json!({ "name": "laptop" })).await;
     let kept = personal_key(&other, json!({ "name": "theirs" })).await;
-    assert_eq!(as_key(&app, &key).get("/api/v1/users/me/api-keys").await.status, 200);
+    assert_eq!(app.as_key(&key).get("/api/v1/users/me/api-keys").await.status, 200);
 
     let res = user.client.delete("/api/v1/users/me").await;
 
     assert_eq!(res.status, 204, "{}", res.text);
-    assert_eq!(as_key(&app, &key).get("/api/v1/users/me/api-keys").await.status, 401);
-    assert_eq!(as_key(&app, &kept).get("/api/v1/users/me/api-keys").await.status, 200);
-    let revoked = events_of(&app, "api_key.revoked").await;
+    assert_eq!(app.as_key(&key).get("/api/v1/users/me/api-keys").await.status, 401);
+    assert_eq!(app.as_key(&kept).get("/api/v1/users/me/api-keys").await.status, 200);
+    let revoked = app.events_of("api_key.revoked").await;
     assert_eq!(revoked.len(), 1);
-    assert_eq!(revoked[0]["id"], key.id);
+    assert_eq!(revoked[0]["id"], key.id.to_string());
     assert_eq!(revoked[0]["reason"], "account_deleted");
 }
 
@@ -78,9 +78,9 @@ async fn deleting_an_account_revokes_its_personal_keys() {
 async fn a_users_export_lists_their_keys_without_secrets() {
     let app = spawn_app().await;
     let user = app.signed_up_user().await;
-    let org = create_org(&user, "Acme").await;
+    let org = app.create_org(&user, "Acme").await.id;
     let personal = personal_key(&user, json!({ "name": "laptop" })).await;
-    let org_key = org_key(&user, &org, &["members:read"]).await;
+    let org_key = app.org_key(&user.client, org, &["members:read"]).await;
 
     let res = user.client.get("/api/v1/users/me/export").await;
 

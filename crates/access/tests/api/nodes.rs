@@ -6,9 +6,10 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tessera_testkit::{Client, Engine, TestApp, TestConfig, TestUser, spawn_app_with};
+use tessera_kernel::ids::OrgId;
+use tessera_testkit::{ApiKey, Client, Engine, TestApp, TestConfig, TestUser, spawn_app_with};
 
-use crate::support::{Key, check, create_org, join, org_key, set_role};
+use crate::support::{check, set_role};
 
 /// Caches far longer than the test runs: only the watchers can make a node forget.
 fn long_caches(cfg: &mut TestConfig) {
@@ -39,8 +40,8 @@ fn on(node: &TestApp, user: &TestUser) -> Client {
     node.with_token(&user.access_token)
 }
 
-fn key_on(node: &TestApp, key: &Key) -> Client {
-    node.with_token(&key.secret)
+fn key_on(node: &TestApp, key: &ApiKey) -> Client {
+    node.as_key(key)
 }
 
 /// Waits (at most 10 s, a fraction of every cache's lifetime) until `path` answers `status` to `client`.
@@ -57,7 +58,7 @@ async fn until_status(client: &Client, path: &str, status: u16) {
 }
 
 /// Waits (at most 10 s) until checking `permission` in `org` as `client` answers `allowed`.
-async fn until_check(client: &Client, org: &str, permission: &str, allowed: bool) {
+async fn until_check(client: &Client, org: OrgId, permission: &str, allowed: bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (now, reason) = check(client, json!({ "orgId": org, "permission": permission })).await;
@@ -74,8 +75,8 @@ async fn a_removed_member_is_refused_on_every_node() {
     let (a, second) = cluster().await;
     let b = second.as_ref().unwrap_or(&a);
     let owner = a.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let member = join(&a, &owner, &org, "member").await;
+    let org = a.create_org(&owner, "Acme").await.id;
+    let member = a.join_new(&owner, org, "member").await;
     let members = format!("/api/v1/orgs/{org}/members");
     // The other node learns (and caches) the membership.
     assert_eq!(on(b, &member).get(&members).await.status, 200);
@@ -92,14 +93,14 @@ async fn a_changed_role_holds_on_every_node() {
     let (a, second) = cluster().await;
     let b = second.as_ref().unwrap_or(&a);
     let owner = a.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let admin = join(&a, &owner, &org, "admin").await;
+    let org = a.create_org(&owner, "Acme").await.id;
+    let admin = a.join_new(&owner, org, "admin").await;
     let (allowed, _) = check(&on(b, &admin), json!({ "orgId": org, "permission": "members:invite" })).await;
     assert!(allowed, "an admin invites");
 
-    set_role(&owner, &org, &admin, "viewer").await;
+    set_role(&owner, org, &admin, "viewer").await;
 
-    until_check(&on(b, &admin), &org, "members:invite", false).await;
+    until_check(&on(b, &admin), org, "members:invite", false).await;
     let (still, reason) = check(&on(b, &admin), json!({ "orgId": org, "permission": "members:read" })).await;
     assert!(still, "a viewer still reads members: {reason}");
 }
@@ -109,12 +110,12 @@ async fn an_edited_custom_role_holds_on_every_node() {
     let (a, second) = cluster().await;
     let b = second.as_ref().unwrap_or(&a);
     let owner = a.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = a.create_org(&owner, "Acme").await.id;
     let body = json!({ "name": "Inviter", "permissions": ["members:invite", "members:read"] });
     let role = owner.client.post(&format!("/api/v1/orgs/{org}/roles"), &body).await;
     assert_eq!(role.status, 201, "{}", role.text);
     let role = role.data()["id"].as_str().unwrap().to_owned();
-    let inviter = join(&a, &owner, &org, &role).await;
+    let inviter = a.join_new(&owner, org, &role).await;
     let (allowed, _) = check(&on(b, &inviter), json!({ "orgId": org, "permission": "members:invite" })).await;
     assert!(allowed, "the role lets them invite");
 
@@ -122,7 +123,7 @@ async fn an_edited_custom_role_holds_on_every_node() {
     let res = owner.client.patch(&format!("/api/v1/orgs/{org}/roles/{role}"), &edit).await;
     assert_eq!(res.status, 200, "{}", res.text);
 
-    until_check(&on(b, &inviter), &org, "members:invite", false).await;
+    until_check(&on(b, &inviter), org, "members:invite", false).await;
 }
 
 #[tokio::test]
@@ -130,8 +131,8 @@ async fn a_revoked_key_is_refused_on_every_node() {
     let (a, second) = cluster().await;
     let b = second.as_ref().unwrap_or(&a);
     let owner = a.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let key = org_key(&owner, &org, &["members:read"]).await;
+    let org = a.create_org(&owner, "Acme").await.id;
+    let key = a.org_key(&owner.client, org, &["members:read"]).await;
     let members = format!("/api/v1/orgs/{org}/members");
     // The other node learns (and caches) the key.
     assert_eq!(key_on(b, &key).get(&members).await.status, 200);

@@ -1,15 +1,15 @@
 //! Custom roles: `POST/GET /orgs/{orgId}/roles`, `PATCH/DELETE /orgs/{orgId}/roles/{roleId}`.
 
 use serde_json::json;
-use tessera_testkit::spawn_app;
+use tessera_testkit::{assert_error, spawn_app};
 
-use crate::support::{audit_entries, create_org, events_of, join, set_role, strings};
+use crate::support::{audit_entries, set_role, strings};
 
 #[tokio::test]
 async fn an_owner_creates_a_custom_role_listed_after_the_built_in_ones() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let body =
         json!({ "name": "Billing", "description": "Pays the bills", "permissions": ["members:read", "audit:read"] });
 
@@ -35,7 +35,7 @@ async fn an_owner_creates_a_custom_role_listed_after_the_built_in_ones() {
 async fn creating_a_role_emits_role_created_and_an_audit_entry() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
 
     let res = owner
         .client
@@ -43,14 +43,14 @@ async fn creating_a_role_emits_role_created_and_an_audit_entry() {
         .await;
     let id = res.data()["id"].as_str().unwrap().to_owned();
 
-    let events = events_of(&app, "role.created").await;
+    let events = app.events_of("role.created").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["id"], id);
-    assert_eq!(events[0]["orgId"], org);
-    let entries = audit_entries(&owner, &org, "role.created").await;
+    assert_eq!(events[0]["orgId"], org.to_string());
+    let entries = audit_entries(&owner, org, "role.created").await;
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0]["target"]["id"], id);
-    assert_eq!(entries[0]["actor"]["id"], owner.id);
+    assert_eq!(entries[0]["actor"]["id"], owner.id.to_string());
     assert_eq!(entries[0]["changes"]["after"]["name"], "Ops");
 }
 
@@ -58,13 +58,12 @@ async fn creating_a_role_emits_role_created_and_an_audit_entry() {
 async fn an_unknown_permission_is_refused_with_422_naming_it() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let body = json!({ "name": "Odd", "permissions": ["members:read", "rockets:launch"] });
 
     let res = owner.client.post(&format!("/api/v1/orgs/{org}/roles"), &body).await;
 
-    assert_eq!(res.status, 422, "{}", res.text);
-    assert_eq!(res.error_code(), "VALIDATION_FAILED");
+    assert_error(&res, 422, "VALIDATION_FAILED");
     assert!(res.text.contains("permissions[1]") && res.text.contains("UNKNOWN_PERMISSION"), "{}", res.text);
 }
 
@@ -72,7 +71,7 @@ async fn an_unknown_permission_is_refused_with_422_naming_it() {
 async fn custom_roles_cannot_carry_org_delete_or_take_a_built_in_name() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let path = format!("/api/v1/orgs/{org}/roles");
 
     let owner_only = owner.client.post(&path, &json!({ "name": "Boss", "permissions": ["org:delete"] })).await;
@@ -88,34 +87,32 @@ async fn custom_roles_cannot_carry_org_delete_or_take_a_built_in_name() {
 async fn a_second_role_with_the_same_name_conflicts() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let path = format!("/api/v1/orgs/{org}/roles");
     assert_eq!(owner.client.post(&path, &json!({ "name": "Ops", "permissions": [] })).await.status, 201);
 
     let res = owner.client.post(&path, &json!({ "name": "ops", "permissions": [] })).await;
 
-    assert_eq!(res.status, 409, "{}", res.text);
-    assert_eq!(res.error_code(), "ROLE_NAME_TAKEN");
+    assert_error(&res, 409, "ROLE_NAME_TAKEN");
 }
 
 #[tokio::test]
 async fn nobody_puts_a_permission_they_lack_into_a_role() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let path = format!("/api/v1/orgs/{org}/roles");
     let limited = owner
         .client
         .post(&path, &json!({ "name": "Role admin", "permissions": ["roles:manage", "members:read"] }))
         .await;
     let role_id = limited.data()["id"].as_str().unwrap().to_owned();
-    let manager = join(&app, &owner, &org, &role_id).await;
+    let manager = app.join_new(&owner, org, &role_id).await;
 
     let escalate = manager.client.post(&path, &json!({ "name": "Keys", "permissions": ["api_keys:manage"] })).await;
     let fine = manager.client.post(&path, &json!({ "name": "Readers", "permissions": ["members:read"] })).await;
 
-    assert_eq!(escalate.status, 403, "{}", escalate.text);
-    assert_eq!(escalate.error_code(), "FORBIDDEN");
+    assert_error(&escalate, 403, "FORBIDDEN");
     assert_eq!(escalate.json["error"]["details"]["missingPermissions"], json!(["api_keys:manage"]));
     assert_eq!(fine.status, 201, "{}", fine.text);
     let readers = fine.data()["id"].as_str().unwrap().to_owned();
@@ -130,15 +127,14 @@ async fn nobody_puts_a_permission_they_lack_into_a_role() {
 async fn members_without_roles_manage_cannot_create_roles() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let member = join(&app, &owner, &org, "member").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let member = app.join_new(&owner, org, "member").await;
 
     let res =
         member.client.post(&format!("/api/v1/orgs/{org}/roles"), &json!({ "name": "Mine", "permissions": [] })).await;
     let read = member.client.get(&format!("/api/v1/orgs/{org}/roles")).await;
 
-    assert_eq!(res.status, 403, "{}", res.text);
-    assert_eq!(res.error_code(), "FORBIDDEN");
+    assert_error(&res, 403, "FORBIDDEN");
     assert_eq!(read.status, 200, "members see the roles: {}", read.text);
 }
 
@@ -146,7 +142,7 @@ async fn members_without_roles_manage_cannot_create_roles() {
 async fn a_role_is_renamed_and_its_permissions_changed() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let created = owner
         .client
         .post(&format!("/api/v1/orgs/{org}/roles"), &json!({ "name": "Ops", "permissions": ["teams:read"] }))
@@ -159,10 +155,10 @@ async fn a_role_is_renamed_and_its_permissions_changed() {
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.data()["name"], "Operations");
     assert_eq!(strings(&res.data()["permissions"]), ["teams:manage", "teams:read"]);
-    let events = events_of(&app, "role.updated").await;
+    let events = app.events_of("role.updated").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["changed"], json!(["name", "permissions"]));
-    let entries = audit_entries(&owner, &org, "role.updated").await;
+    let entries = audit_entries(&owner, org, "role.updated").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["changes"]["before"]["name"], "Ops");
     assert_eq!(entries[0]["changes"]["after"]["name"], "Operations");
@@ -172,13 +168,13 @@ async fn a_role_is_renamed_and_its_permissions_changed() {
 async fn a_changed_role_changes_what_its_holders_may_do_at_once() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let created = owner
         .client
         .post(&format!("/api/v1/orgs/{org}/roles"), &json!({ "name": "Ops", "permissions": ["members:read"] }))
         .await;
     let id = created.data()["id"].as_str().unwrap().to_owned();
-    let ops = join(&app, &owner, &org, &id).await;
+    let ops = app.join_new(&owner, org, &id).await;
     assert_eq!(ops.client.get(&format!("/api/v1/orgs/{org}/audit-logs")).await.status, 403);
 
     let res = owner
@@ -195,44 +191,41 @@ async fn a_changed_role_changes_what_its_holders_may_do_at_once() {
 async fn built_in_roles_cannot_be_changed_or_deleted() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
 
     let patch = owner.client.patch(&format!("/api/v1/orgs/{org}/roles/admin"), &json!({ "name": "Boss" })).await;
     let delete = owner.client.delete(&format!("/api/v1/orgs/{org}/roles/member")).await;
 
-    assert_eq!(patch.status, 409, "{}", patch.text);
-    assert_eq!(patch.error_code(), "BUILT_IN_ROLE");
-    assert_eq!(delete.status, 409, "{}", delete.text);
-    assert_eq!(delete.error_code(), "BUILT_IN_ROLE");
+    assert_error(&patch, 409, "BUILT_IN_ROLE");
+    assert_error(&delete, 409, "BUILT_IN_ROLE");
 }
 
 #[tokio::test]
 async fn a_role_in_use_cannot_be_deleted_until_its_holders_have_another() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let created = owner
         .client
         .post(&format!("/api/v1/orgs/{org}/roles"), &json!({ "name": "Ops", "permissions": ["members:read"] }))
         .await;
     let id = created.data()["id"].as_str().unwrap().to_owned();
-    let ops = join(&app, &owner, &org, &id).await;
+    let ops = app.join_new(&owner, org, &id).await;
     let path = format!("/api/v1/orgs/{org}/roles/{id}");
 
     let refused = owner.client.delete(&path).await;
-    assert_eq!(refused.status, 409, "{}", refused.text);
-    assert_eq!(refused.error_code(), "ROLE_IN_USE");
+    assert_error(&refused, 409, "ROLE_IN_USE");
     assert_eq!(refused.json["error"]["details"]["members"], 1);
 
-    set_role(&owner, &org, &ops, "viewer").await;
+    set_role(&owner, org, &ops, "viewer").await;
     let res = owner.client.delete(&path).await;
 
     assert_eq!(res.status, 204, "{}", res.text);
     assert_eq!(owner.client.get(&path).await.status, 404);
-    let events = events_of(&app, "role.deleted").await;
+    let events = app.events_of("role.deleted").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["id"], id);
-    let entries = audit_entries(&owner, &org, "role.deleted").await;
+    let entries = audit_entries(&owner, org, "role.deleted").await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["changes"]["before"]["name"], "Ops");
 }
@@ -241,7 +234,7 @@ async fn a_role_in_use_cannot_be_deleted_until_its_holders_have_another() {
 async fn a_member_cannot_be_given_a_role_with_permissions_the_giver_lacks() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let path = format!("/api/v1/orgs/{org}/roles");
     let inviter = owner
         .client
@@ -250,8 +243,8 @@ async fn a_member_cannot_be_given_a_role_with_permissions_the_giver_lacks() {
     let inviter_role = inviter.data()["id"].as_str().unwrap().to_owned();
     let auditor = owner.client.post(&path, &json!({ "name": "Auditor", "permissions": ["audit:read"] })).await;
     let auditor_role = auditor.data()["id"].as_str().unwrap().to_owned();
-    let manager = join(&app, &owner, &org, &inviter_role).await;
-    let viewer = join(&app, &owner, &org, "viewer").await;
+    let manager = app.join_new(&owner, org, &inviter_role).await;
+    let viewer = app.join_new(&owner, org, "viewer").await;
 
     let assign = manager
         .client
@@ -270,8 +263,8 @@ async fn a_member_cannot_be_given_a_role_with_permissions_the_giver_lacks() {
 async fn roles_of_another_organization_are_not_found() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org_a = create_org(&owner, "Acme").await;
-    let org_b = create_org(&owner, "Bravo").await;
+    let org_a = app.create_org(&owner, "Acme").await.id;
+    let org_b = app.create_org(&owner, "Bravo").await.id;
     let created =
         owner.client.post(&format!("/api/v1/orgs/{org_a}/roles"), &json!({ "name": "Ops", "permissions": [] })).await;
     let id = created.data()["id"].as_str().unwrap().to_owned();
@@ -287,8 +280,7 @@ async fn roles_of_another_organization_are_not_found() {
     assert_eq!(get.status, 404, "{}", get.text);
     assert_eq!(patch.status, 404, "{}", patch.text);
     assert_eq!(delete.status, 404, "{}", delete.text);
-    assert_eq!(assign.status, 422, "{}", assign.text);
-    assert_eq!(assign.error_code(), "UNKNOWN_ROLE");
+    assert_error(&assign, 422, "UNKNOWN_ROLE");
 }
 
 #[tokio::test]
@@ -296,7 +288,7 @@ async fn outsiders_see_no_roles_of_an_organization() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
     let stranger = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
 
     let list = stranger.client.get(&format!("/api/v1/orgs/{org}/roles")).await;
     let create =

@@ -48,7 +48,7 @@ async fn history(app: &TestApp, me: UserId, org: OrgId) -> ApiKeyId {
 async fn my_export_holds_the_audit_entries_i_acted_in_directly_or_through_my_keys() {
     let app = spawn_app().await;
     let me = app.signed_up_user().await;
-    let my_id: UserId = me.id.parse().unwrap();
+    let my_id = me.id;
     let key = history(&app, my_id, OrgId::new()).await;
 
     let res = me.client.get("/api/v1/users/me/export").await;
@@ -84,7 +84,7 @@ async fn erasure_pseudonymizes_my_entries_keeps_them_and_every_chain_still_verif
     let app = spawn_app().await;
     let admin = app.admin().await;
     let me = app.signed_up_user().await;
-    let my_id: UserId = me.id.parse().unwrap();
+    let my_id = me.id;
     let org = OrgId::new();
     history(&app, my_id, org).await;
     let before = all_pages(&admin.client, &format!("/api/v1/audit-logs?orgId={org}"), 100).await;
@@ -120,7 +120,7 @@ async fn erasure_pseudonymizes_my_entries_keeps_them_and_every_chain_still_verif
 async fn tampering_is_still_caught_after_an_erasure() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let my_id: UserId = app.signed_up_user().await.id.parse().unwrap();
+    let my_id = app.signed_up_user().await.id;
     let org = OrgId::new();
     history(&app, my_id, org).await;
     let txn = app.core.db.begin_write().await.unwrap();

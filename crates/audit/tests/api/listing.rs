@@ -4,7 +4,7 @@ use serde_json::json;
 use tessera_kernel::ActorRef;
 use tessera_kernel::audit::AuditEntry;
 use tessera_kernel::ids::{ApiKeyId, OrgId, UserId};
-use tessera_testkit::spawn_app;
+use tessera_testkit::{error_fields, spawn_app};
 
 use crate::support::{all_pages, org_entries, record, record_from, user_actor};
 
@@ -13,7 +13,7 @@ async fn platform_administrators_page_through_an_organizations_log_newest_first(
     let app = spawn_app().await;
     let admin = app.admin().await;
     let org = OrgId::new();
-    record(&app, org_entries(org, &user_actor(&admin.id), 25)).await;
+    record(&app, org_entries(org, &user_actor(admin.id), 25)).await;
     record(&app, org_entries(OrgId::new(), &ActorRef::System, 3)).await;
 
     let entries = all_pages(&admin.client, &format!("/api/v1/audit-logs?orgId={org}"), 10).await;
@@ -167,8 +167,7 @@ async fn bad_filters_are_refused_naming_the_parameter() {
         let res = admin.client.get(&format!("/api/v1/audit-logs?{query}")).await;
         assert_eq!(res.status, 422, "{query}: {}", res.text);
         assert_eq!(res.error_code(), "VALIDATION_FAILED");
-        let fields = res.json["error"]["details"]["fields"].as_array().unwrap();
-        assert!(fields.iter().any(|f| f["field"] == field), "{query}: {}", res.text);
+        assert!(error_fields(&res).iter().any(|f| f == field), "{query}: {}", res.text);
     }
     for path in ["/api/v1/audit-logs/verify?chain=acme", "/api/v1/audit-logs/verify", "/api/v1/audit-logs/verify?x=1"] {
         let res = admin.client.get(path).await;

@@ -5,16 +5,16 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tessera_testkit::spawn_app;
 
-use crate::support::{all_pages, create_org, create_team, entries, join, parse_csv, send_as};
+use crate::support::{all_pages, entries, parse_csv, send_as};
 
 #[tokio::test]
 async fn only_members_holding_audit_permissions_read_export_and_verify_the_log() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Guarded").await;
-    let admin = join(&app, &owner, &org, "admin").await;
-    let member = join(&app, &owner, &org, "member").await;
-    let viewer = join(&app, &owner, &org, "viewer").await;
+    let org = app.create_org(&owner, "Guarded").await.id;
+    let admin = app.join_new(&owner, org, "admin").await;
+    let member = app.join_new(&owner, org, "member").await;
+    let viewer = app.join_new(&owner, org, "viewer").await;
     let outsider = app.signed_up_user().await;
     let paths = [
         format!("/api/v1/orgs/{org}/audit-logs"),
@@ -35,7 +35,7 @@ async fn only_members_holding_audit_permissions_read_export_and_verify_the_log()
         assert_eq!(res.status, 404, "a non-member learns nothing: {path}: {}", res.text);
         assert_eq!(res.error_code(), "NOT_FOUND");
         assert_eq!(app.anonymous().get(path).await.status, 401, "{path}");
-        let unknown = path.replace(&org, &uuid::Uuid::now_v7().to_string());
+        let unknown = path.replace(&org.to_string(), &uuid::Uuid::now_v7().to_string());
         assert_eq!(owner.client.get(&unknown).await.status, 404, "{unknown}");
     }
 }
@@ -44,10 +44,9 @@ async fn only_members_holding_audit_permissions_read_export_and_verify_the_log()
 async fn an_api_key_reads_the_log_only_with_audit_read() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Keys").await;
+    let org = app.create_org(&owner, "Keys").await.id;
     let key = |perms: Value| {
         let client = owner.client.clone();
-        let org = org.clone();
         async move {
             let res = client
                 .post(&format!("/api/v1/orgs/{org}/api-keys"), &json!({ "name": "k", "permissions": perms }))
@@ -68,7 +67,7 @@ async fn an_api_key_reads_the_log_only_with_audit_read() {
         403,
         "export needs audit:export"
     );
-    let elsewhere = create_org(&app.signed_up_user().await, "Elsewhere").await;
+    let elsewhere = app.create_org(&app.signed_up_user().await, "Elsewhere").await.id;
     assert_eq!(reader.get(&format!("/api/v1/orgs/{elsewhere}/audit-logs")).await.status, 404);
 }
 
@@ -76,15 +75,15 @@ async fn an_api_key_reads_the_log_only_with_audit_read() {
 async fn the_owner_pages_and_filters_what_real_changes_wrote() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Busy").await;
-    let member = join(&app, &owner, &org, "member").await;
+    let org = app.create_org(&owner, "Busy").await.id;
+    let member = app.join_new(&owner, org, "member").await;
     let mut teams = Vec::new();
     for i in 0..7 {
-        teams.push(create_team(&owner.client, &org, &format!("Team {i}")).await);
+        teams.push(app.create_team(&owner, org, &format!("Team {i}")).await);
     }
     let before_member = app.clock.now();
     app.clock.advance(time::Duration::minutes(2));
-    let members_team = create_team(&member.client, &org, "Member's").await;
+    let members_team = app.create_team(&member, org, "Member's").await;
     let base = format!("/api/v1/orgs/{org}/audit-logs");
 
     let all = all_pages(&owner.client, &base, 3).await;
@@ -104,19 +103,23 @@ async fn the_owner_pages_and_filters_what_real_changes_wrote() {
         (before_member + time::Duration::minutes(1)).format(&time::format_description::well_known::Rfc3339).unwrap();
     let since = entries(&owner.client, &format!("{base}?from={cut}")).await;
     assert_eq!(actions(&since), ["team.member_added", "team.created"]);
-    assert!(since.iter().all(|e| e["target"]["id"] == members_team.as_str() || e["actor"]["id"] == member.id.as_str()));
+    assert!(
+        since
+            .iter()
+            .all(|e| e["target"]["id"] == members_team.to_string() || e["actor"]["id"] == member.id.to_string())
+    );
     let until = entries(&owner.client, &format!("{base}?to={cut}&limit=200")).await;
     assert_eq!(until.len() + since.len(), all.len(), "from and to split the log at the same instant");
-    let other = create_org(&owner, "Quiet").await;
+    let other = app.create_org(&owner, "Quiet").await.id;
     let quiet = entries(&owner.client, &format!("/api/v1/orgs/{other}/audit-logs?limit=200")).await;
-    assert!(quiet.iter().all(|e| e["orgId"] == other.as_str()), "one organization's log holds only its entries");
+    assert!(quiet.iter().all(|e| e["orgId"] == other.to_string()), "one organization's log holds only its entries");
 }
 
 #[tokio::test]
 async fn bad_queries_on_an_organizations_log_get_an_error_envelope_never_a_500() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Strict").await;
+    let org = app.create_org(&owner, "Strict").await.id;
     let long = "x".repeat(5_000);
     for (path, field) in [
         ("audit-logs?cursor=garbage", "cursor"),
@@ -155,8 +158,8 @@ async fn bad_queries_on_an_organizations_log_get_an_error_envelope_never_a_500()
 async fn an_organizations_export_streams_its_entries_as_json_lines_and_defused_csv() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Exported").await;
-    let admin = join(&app, &owner, &org, "admin").await;
+    let org = app.create_org(&owner, "Exported").await.id;
+    let admin = app.join_new(&owner, org, "admin").await;
     let agent = "=cmd|' /C calc'!A0, \"quoted\"";
     let req = admin.client.request(Method::POST, &format!("/api/v1/orgs/{org}/teams"));
     let res = send_as(&admin.client, agent, req.json(&json!({ "name": "@SUM(1+1), \"the\" team" }))).await;
@@ -182,7 +185,7 @@ async fn an_organizations_export_streams_its_entries_as_json_lines_and_defused_c
     assert_eq!(rows.len(), 2, "{}", res.text);
     let col = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
     assert_eq!(rows[1][col("userAgent")], format!("'{agent}"), "a cell starting with = is defused");
-    assert_eq!(rows[1][col("actorId")], admin.id);
+    assert_eq!(rows[1][col("actorId")], admin.id.to_string());
     assert_eq!(rows[1][col("ip")], "127.0.0.1");
     let changes: Value = serde_json::from_str(&rows[1][col("changes")]).unwrap();
     assert_eq!(changes["after"]["name"], "@SUM(1+1), \"the\" team");

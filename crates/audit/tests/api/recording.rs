@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tessera_testkit::spawn_app;
 
-use crate::support::{create_org, create_team, entries, send_as};
+use crate::support::{entries, send_as};
 
 #[tokio::test]
 async fn a_profile_change_is_recorded_with_its_client_request_and_diff() {
@@ -81,8 +81,8 @@ async fn a_password_change_is_recorded_without_any_password_or_hash() {
 async fn changes_in_an_organization_land_in_its_chain_in_order() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let team = create_team(&owner.client, &org, "Core").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let team = app.create_team(&owner, org, "Core").await;
     let res = owner.client.patch(&format!("/api/v1/orgs/{org}"), &json!({ "name": "Acme Inc" })).await;
     assert_eq!(res.status, 200, "{}", res.text);
 
@@ -92,10 +92,10 @@ async fn changes_in_an_organization_land_in_its_chain_in_order() {
     assert_eq!(actions, ["org.updated", "team.member_added", "team.created", "member.added", "org.created"]);
     let seqs: Vec<i64> = log.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, (1..=log.len() as i64).rev().collect::<Vec<_>>(), "one chain per organization, from 1");
-    assert!(log.iter().all(|e| e["orgId"] == org.as_str() && e["ip"] == "127.0.0.1"));
+    assert!(log.iter().all(|e| e["orgId"] == org.to_string() && e["ip"] == "127.0.0.1"));
     let created = log.iter().find(|e| e["action"] == "team.created").unwrap();
     assert_eq!(created["target"], json!({ "type": "team", "id": team }));
-    assert_eq!(created["actor"]["id"], owner.id.as_str());
+    assert_eq!(created["actor"]["id"], owner.id.to_string());
     let renamed = &log[0];
     assert_eq!(renamed["changes"]["before"]["name"], "Acme");
     assert_eq!(renamed["changes"]["after"]["name"], "Acme Inc");
@@ -108,7 +108,7 @@ async fn changes_in_an_organization_land_in_its_chain_in_order() {
 async fn a_change_made_with_an_api_key_names_the_key_and_its_owner() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Keyed").await;
+    let org = app.create_org(&owner, "Keyed").await.id;
     let body = json!({ "name": "ci", "permissions": ["teams:create", "teams:read"] });
     let res = owner.client.post(&format!("/api/v1/orgs/{org}/api-keys"), &body).await;
     assert_eq!(res.status, 201, "{}", res.text);

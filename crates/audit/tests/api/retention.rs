@@ -12,7 +12,7 @@ use tessera_kernel::ids::OrgId;
 use tessera_kernel::module::config_of;
 use tessera_testkit::{TestApp, TestUser, spawn_app, spawn_app_with};
 
-use crate::support::{all_pages, create_org, create_team, org_entries, record, sql, verify};
+use crate::support::{all_pages, org_entries, record, sql, verify};
 
 /// Five entries 40 days old and three from today in one organization's chain,
 /// then retention at 30 days.
@@ -93,14 +93,14 @@ async fn the_scheduled_job_deletes_what_the_setting_says_is_too_old_and_the_chai
     })
     .await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Long Ago").await;
-    create_team(&owner.client, &org, "Early").await;
+    let org = app.create_org(&owner, "Long Ago").await.id;
+    app.create_team(&owner, org, "Early").await;
     let log_path = format!("/api/v1/orgs/{org}/audit-logs");
     let old = all_pages(&owner.client, &log_path, 50).await;
     app.clock.advance(time::Duration::days(40));
     // Signed in again after the clock moved, so the access token is fresh.
     let owner = app.login(&owner.email, &owner.password).await;
-    create_team(&owner.client, &org, "Late").await;
+    app.create_team(&owner, org, "Late").await;
 
     // The job runs by itself every second; wait (bounded) for a pass to cut the chain.
     let verify_path = format!("{log_path}/verify");

@@ -1,13 +1,14 @@
-//! Helpers: record entries straight through the audit sink (as a module's
+//! Helpers (organizations, members and teams come from the test kit's
+//! fixtures): record entries straight through the audit sink (as a module's
 //! service would, in its transaction), run SQL behind the application's back, and
 //! read listings page by page.
 
 use sea_orm::ConnectionTrait;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tessera_kernel::ActorRef;
 use tessera_kernel::audit::AuditEntry;
 use tessera_kernel::ids::{OrgId, UserId};
-use tessera_testkit::{Client, TestApp, TestResponse, TestUser};
+use tessera_testkit::{Client, TestApp, TestResponse};
 
 /// Records `entries` in one transaction, as a service records its change.
 pub async fn record(app: &TestApp, entries: impl IntoIterator<Item = AuditEntry>) {
@@ -34,8 +35,8 @@ pub fn org_entries(org: OrgId, actor: &ActorRef, n: usize) -> Vec<AuditEntry> {
         .collect()
 }
 
-pub fn user_actor(id: &str) -> ActorRef {
-    ActorRef::User { id: id.parse::<UserId>().unwrap() }
+pub fn user_actor(id: UserId) -> ActorRef {
+    ActorRef::User { id }
 }
 
 /// Runs `sql` on the application's database, behind its back.
@@ -73,38 +74,6 @@ pub async fn verify(admin: &Client, chain: &str) -> Value {
     let res = admin.get(&format!("/api/v1/audit-logs/verify?chain={chain}")).await;
     assert_eq!(res.status, 200, "{}", res.text);
     res.data().clone()
-}
-
-/// Creates an organization as `owner` through the orgs API; returns its id.
-pub async fn create_org(owner: &TestUser, name: &str) -> String {
-    let res = owner.client.post("/api/v1/orgs", &json!({ "name": name })).await;
-    assert_eq!(res.status, 201, "create org: {}", res.text);
-    res.data()["id"].as_str().unwrap().to_owned()
-}
-
-/// A new account that joins `org` with `role` through an invitation from
-/// `inviter` (registering with the mailed link), then signs in.
-pub async fn join(app: &TestApp, inviter: &TestUser, org: &str, role: &str) -> TestUser {
-    let email = format!("member-{}@example.test", uuid::Uuid::now_v7().simple());
-    let password = "member password for tests";
-    let res =
-        inviter.client.post(&format!("/api/v1/orgs/{org}/invitations"), &json!({ "email": email, "role": role })).await;
-    assert_eq!(res.status, 201, "invite: {}", res.text);
-    let mail = app.mail_to(&email, "invited").await;
-    let prefix = format!("{}/invitations/", app.base_url);
-    let link = mail.link(&prefix).unwrap_or_else(|| panic!("no invitation link in {}", mail.text));
-    let token = link.trim_start_matches(&prefix).trim_end_matches(['.', ',', '>', ')']);
-    let accept = format!("/api/v1/invitations/{token}/accept");
-    let res = app.anonymous().post(&accept, &json!({ "name": "Member", "password": password })).await;
-    assert_eq!(res.status, 200, "accept: {}", res.text);
-    app.login(&email, password).await
-}
-
-/// Creates a team in `org` as `user`; returns its id.
-pub async fn create_team(client: &Client, org: &str, name: &str) -> String {
-    let res = client.post(&format!("/api/v1/orgs/{org}/teams"), &json!({ "name": name })).await;
-    assert_eq!(res.status, 201, "create team: {}", res.text);
-    res.data()["id"].as_str().unwrap().to_owned()
 }
 
 /// Sends `req` with `User-Agent: user_agent`.

@@ -5,7 +5,7 @@ use tessera_kernel::ActorRef;
 use tessera_kernel::ids::OrgId;
 use tessera_testkit::{TestApp, spawn_app};
 
-use crate::support::{all_pages, create_org, create_team, org_entries, record, record_from, sql, verify};
+use crate::support::{all_pages, org_entries, record, record_from, sql, verify};
 
 /// An application with a 10-entry organization chain, its administrator and the org.
 async fn ten_entries() -> (TestApp, tessera_testkit::TestUser, OrgId) {
@@ -69,9 +69,9 @@ async fn changing_the_target_of_an_entry_is_caught_at_that_entry() {
 async fn an_owner_verifying_their_organizations_log_is_told_the_first_entry_edited_in_the_database() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Watched").await;
+    let org = app.create_org(&owner, "Watched").await.id;
     for name in ["Core", "Edge", "Ops", "Labs"] {
-        create_team(&owner.client, &org, name).await;
+        app.create_team(&owner, org, name).await;
     }
     let path = format!("/api/v1/orgs/{org}/audit-logs/verify");
     let before = owner.client.get(&path).await;
@@ -93,7 +93,7 @@ async fn an_owner_verifying_their_organizations_log_is_told_the_first_entry_edit
     assert_eq!(v["valid"], false, "{v}");
     assert_eq!((v["firstBrokenId"].as_str(), v["firstBrokenSeq"].as_i64()), (Some(edited.as_str()), Some(seqs[1])));
     assert_eq!(v["reason"], "the actor, address, user agent or changes were altered");
-    assert_eq!(v["chain"], org.as_str());
+    assert_eq!(v["chain"], org.to_string());
 }
 
 #[tokio::test]

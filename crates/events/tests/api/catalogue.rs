@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 use tessera_testkit::spawn_app_with;
 
-use crate::support::{Receiver, endpoint, eventually, join, org};
+use crate::support::{Receiver, endpoint, eventually};
 
 /// The catalogue: name → entry.
 async fn catalogue(app: &tessera_testkit::TestApp) -> BTreeMap<String, Value> {
@@ -73,7 +73,7 @@ async fn recorded_payloads_validate_against_their_schemas() {
     })
     .await;
     let receiver = Receiver::start().await;
-    let (owner, org) = org(&app, "Everything").await;
+    let (owner, org) = app.owned_org("Everything").await;
     let c = &owner.client;
     let base = format!("/api/v1/orgs/{org}");
     let ok = |res: tessera_testkit::TestResponse| {
@@ -81,14 +81,14 @@ async fn recorded_payloads_validate_against_their_schemas() {
         res
     };
     // Webhooks first, so the changes below are delivered (or fail) and report it.
-    let good = endpoint(c, &org, &receiver.url("hook"), &["team.*", "member.*", "webhook.delivered"]).await;
-    let dead = endpoint(c, &org, "http://127.0.0.1:9/", &["team.*"]).await;
+    let good = endpoint(c, org, &receiver.url("hook"), &["team.*", "member.*", "webhook.delivered"]).await;
+    let dead = endpoint(c, org, "http://127.0.0.1:9/", &["team.*"]).await;
     ok(c.patch(&format!("{base}/webhooks/{dead}"), &json!({ "description": "gone soon" })).await);
     ok(c.post(&format!("{base}/webhooks/{good}/rotate-secret"), &json!({ "graceHours": 1 })).await);
     let test = ok(c.post_empty(&format!("{base}/webhooks/{good}/test")).await);
     // Organization life.
     ok(c.patch(&base, &json!({ "name": "Everything Inc" })).await);
-    let member = join(&app, c, &org, "member").await;
+    let member = app.join_new(&owner, org, "member").await;
     ok(c.patch(&format!("{base}/members/{}", member.id), &json!({ "role": "viewer" })).await);
     let team = ok(c.post(&format!("{base}/teams"), &json!({ "name": "Core" })).await).data()["id"].clone();
     let team = team.as_str().unwrap();

@@ -10,12 +10,13 @@ use std::sync::{Arc, Mutex};
 use serde_json::json;
 use tessera_events::EventsModule;
 use tessera_kernel::bus::{Event, HandleError, Subscriber};
+use tessera_kernel::ids::OrgId;
 use tessera_kernel::module::config_of;
-use tessera_testkit::{TestApp, spawn_app};
+use tessera_testkit::{TestApp, id_of, publish, spawn_app};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::support::{cursor, eventually, head, id_of, org, publish, wait_caught_up};
+use crate::support::{cursor, eventually, head, wait_caught_up};
 
 /// What a subscriber was handed: `(node, seq, id, type)` per event, per successful call.
 type Log = Arc<Mutex<Vec<(&'static str, i64, String, String)>>>;
@@ -96,7 +97,7 @@ async fn wait_cursor(app: &TestApp, name: &str) {
 }
 
 /// Publishes `n` custom events of `event_type`; returns their ids.
-async fn publish_n(client: &tessera_testkit::Client, org: &str, event_type: &str, n: usize) -> Vec<String> {
+async fn publish_n(client: &tessera_testkit::Client, org: OrgId, event_type: &str, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..n {
         ids.push(id_of(&publish(client, org, event_type, json!({ "i": i })).await));
@@ -111,7 +112,7 @@ fn handled_ids(log: &Log) -> Vec<String> {
 #[tokio::test]
 async fn a_subscriber_gets_every_event_in_order_and_a_failure_only_delays_it() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Subscribed").await;
+    let (owner, org) = app.owned_org("Subscribed").await;
     let log = Log::default();
     let mut sub = recorder("test.ordered", "a", &log);
     sub.fail_first = Arc::new(AtomicUsize::new(2));
@@ -119,7 +120,7 @@ async fn a_subscriber_gets_every_event_in_order_and_a_failure_only_delays_it() {
     wait_cursor(&app, "test.ordered").await;
     let start = cursor(&app, "test.ordered").await.unwrap().position;
 
-    let ids = publish_n(&owner.client, &org, "tick.happened", 40).await;
+    let ids = publish_n(&owner.client, org, "tick.happened", 40).await;
     let log_ref = &log;
     eventually("all 40 handled", || async move { (handled_ids(log_ref).len() >= 40).then_some(()) }).await;
     wait_caught_up(&app, "test.ordered").await;
@@ -138,7 +139,7 @@ async fn a_subscriber_gets_every_event_in_order_and_a_failure_only_delays_it() {
 #[tokio::test]
 async fn a_subscriber_sees_only_the_types_it_wants_and_its_cursor_passes_the_rest() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Picky").await;
+    let (owner, org) = app.owned_org("Picky").await;
     let log = Log::default();
     let mut sub = recorder("test.picky", "a", &log);
     sub.only_prefix = Some("invoice.");
@@ -147,7 +148,7 @@ async fn a_subscriber_sees_only_the_types_it_wants_and_its_cursor_passes_the_res
     let mut invoices = Vec::new();
     for i in 0..20 {
         let t = if i % 3 == 0 { "invoice.paid" } else { "order.placed" };
-        let id = id_of(&publish(&owner.client, &org, t, json!({})).await);
+        let id = id_of(&publish(&owner.client, org, t, json!({})).await);
         if t == "invoice.paid" {
             invoices.push(id);
         }
@@ -160,13 +161,13 @@ async fn a_subscriber_sees_only_the_types_it_wants_and_its_cursor_passes_the_res
 #[tokio::test]
 async fn one_node_at_a_time_holds_a_consumer_and_another_takes_over_when_it_stops() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Clustered").await;
+    let (owner, org) = app.owned_org("Clustered").await;
     let log = Log::default();
     let a = Node::start(&app, vec![recorder("test.shared", "a", &log)]);
     let b = Node::start(&app, vec![recorder("test.shared", "b", &log)]);
     wait_cursor(&app, "test.shared").await;
 
-    let first = publish_n(&owner.client, &org, "tick.happened", 60).await;
+    let first = publish_n(&owner.client, org, "tick.happened", 60).await;
     wait_caught_up(&app, "test.shared").await;
     let handled = handled_ids(&log);
     let ticks: Vec<&String> = handled.iter().filter(|id| first.contains(id)).collect();
@@ -185,7 +186,7 @@ async fn one_node_at_a_time_holds_a_consumer_and_another_takes_over_when_it_stop
     let row = cursor(&app, "test.shared").await.unwrap();
     assert_ne!(row.leased_by, holder, "the stopped node let go: {row:?}");
     let before = log.lock().unwrap().len();
-    let second = publish_n(&owner.client, &org, "tock.happened", 30).await;
+    let second = publish_n(&owner.client, org, "tock.happened", 30).await;
     wait_caught_up(&app, "test.shared").await;
     let after: Vec<_> = log.lock().unwrap()[before..].to_vec();
     let tocks: Vec<String> =
@@ -200,16 +201,16 @@ async fn one_node_at_a_time_holds_a_consumer_and_another_takes_over_when_it_stop
 #[tokio::test]
 async fn a_restarted_node_goes_on_from_its_cursor() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Restarted").await;
+    let (owner, org) = app.owned_org("Restarted").await;
     let log = Log::default();
     let node = Node::start(&app, vec![recorder("test.restart", "first run", &log)]);
     wait_cursor(&app, "test.restart").await;
-    let before = publish_n(&owner.client, &org, "tick.happened", 10).await;
+    let before = publish_n(&owner.client, org, "tick.happened", 10).await;
     wait_caught_up(&app, "test.restart").await;
     node.stop().await;
 
     // Published while no node runs the consumer: the application relays them; nobody hands them over.
-    let during = publish_n(&owner.client, &org, "tock.happened", 10).await;
+    let during = publish_n(&owner.client, org, "tock.happened", 10).await;
     wait_caught_up(&app, "webhooks.fanout").await;
     assert!(cursor(&app, "test.restart").await.unwrap().position < head(&app).await);
 
@@ -231,7 +232,7 @@ async fn a_restarted_node_goes_on_from_its_cursor() {
 #[tokio::test]
 async fn a_subscriber_failing_every_batch_holds_back_only_itself() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Isolated").await;
+    let (owner, org) = app.owned_org("Isolated").await;
     let (healthy_log, broken_log) = (Log::default(), Log::default());
     let mut broken = recorder("test.broken", "a", &broken_log);
     broken.fail_first = Arc::new(AtomicUsize::new(usize::MAX));
@@ -244,7 +245,7 @@ async fn a_subscriber_failing_every_batch_holds_back_only_itself() {
     let start = cursor(&app, "test.healthy").await.unwrap().position;
     let stuck_at = cursor(&app, "test.broken").await.unwrap().position;
 
-    let ticks = publish_n(&owner.client, &org, "tick.happened", 30).await;
+    let ticks = publish_n(&owner.client, org, "tick.happened", 30).await;
     wait_caught_up(&app, "test.healthy").await;
 
     let handled = healthy_log.lock().unwrap().clone();
@@ -263,7 +264,7 @@ async fn a_subscriber_failing_every_batch_holds_back_only_itself() {
     assert!(broken_log.lock().unwrap().is_empty());
 
     // It goes on failing (retried with backoff) while the other keeps up with new events.
-    let tocks = publish_n(&owner.client, &org, "tock.happened", 10).await;
+    let tocks = publish_n(&owner.client, org, "tock.happened", 10).await;
     wait_caught_up(&app, "test.healthy").await;
     let got: Vec<String> =
         healthy_log.lock().unwrap().iter().filter(|e| e.3 == "tock.happened").map(|e| e.2.clone()).collect();

@@ -6,9 +6,9 @@
 use std::collections::HashSet;
 
 use serde_json::{Value, json};
-use tessera_testkit::spawn_app;
+use tessera_testkit::{assert_error, error_fields, id_of, publish, spawn_app};
 
-use crate::support::{Receiver, endpoint, eventually, history, id_of, ids, join, org, publish, spawn, wait_relayed};
+use crate::support::{Receiver, endpoint, eventually, history, ids, spawn, wait_relayed};
 
 fn types(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["type"].as_str().unwrap()).collect()
@@ -17,36 +17,36 @@ fn types(events: &[Value]) -> Vec<&str> {
 #[tokio::test]
 async fn the_history_filters_by_type_and_time_newest_first() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Books").await;
+    let (owner, org) = app.owned_org("Books").await;
     let c = &owner.client;
     let mut published = Vec::new();
     // Three moments a minute apart: `from`/`to` fall between them.
     for t in ["invoice.paid", "invoice.voided", "order.placed"] {
-        published.push(publish(c, &org, t, json!({ "at": 1 })).await);
+        published.push(publish(c, org, t, json!({ "at": 1 })).await);
     }
     app.clock.advance(time::Duration::minutes(1));
     let second = app.clock.now();
     for t in ["invoice.paid", "line_item.added", "linexitem.added"] {
-        published.push(publish(c, &org, t, json!({ "at": 2 })).await);
+        published.push(publish(c, org, t, json!({ "at": 2 })).await);
     }
     app.clock.advance(time::Duration::minutes(1));
     let third = app.clock.now();
     for t in ["invoice.paid", "order.shipped"] {
-        published.push(publish(c, &org, t, json!({ "at": 3 })).await);
+        published.push(publish(c, org, t, json!({ "at": 3 })).await);
     }
     wait_relayed(&app, &ids(&published)).await;
     let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
 
-    let all = history(c, &org, "limit=200").await;
+    let all = history(c, org, "limit=200").await;
     let newest: Vec<Value> = published.iter().rev().cloned().collect();
     assert_eq!(all[..published.len()], newest[..], "newest first, as published");
     assert!(types(&all).contains(&"org.created"), "tessera's own events are there too: {:?}", types(&all));
-    assert!(all.iter().all(|e| e["orgId"] == org.as_str()));
+    assert!(all.iter().all(|e| e["orgId"] == org.to_string()));
 
     let only = |q: &str| {
         let q = q.to_owned();
-        let (c, org) = (c.clone(), org.clone());
-        async move { history(&c, &org, &q).await }
+        let (c, org) = (c.clone(), org);
+        async move { history(&c, org, &q).await }
     };
     assert_eq!(types(&only("type=invoice.paid").await), ["invoice.paid"; 3]);
     assert_eq!(
@@ -79,14 +79,14 @@ async fn the_history_filters_by_type_and_time_newest_first() {
 #[tokio::test]
 async fn pages_cover_the_history_without_repeats_or_gaps() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Books").await;
+    let (owner, org) = app.owned_org("Books").await;
     let c = &owner.client;
     let mut published = Vec::new();
     for i in 0..45 {
-        published.push(publish(c, &org, "invoice.paid", json!({ "i": i })).await);
+        published.push(publish(c, org, "invoice.paid", json!({ "i": i })).await);
     }
     wait_relayed(&app, &ids(&published)).await;
-    let whole = history(c, &org, "limit=200&type=invoice.paid").await;
+    let whole = history(c, org, "limit=200&type=invoice.paid").await;
     assert_eq!(whole.len(), 45);
 
     let mut pages = Vec::new();
@@ -101,7 +101,7 @@ async fn pages_cover_the_history_without_repeats_or_gaps() {
         assert_eq!(res.json["meta"]["limit"], 7);
         pages.push(res.data().as_array().unwrap().clone());
         // Events published meanwhile are newer than every page still to come: they never show up in them.
-        publish(c, &org, "invoice.paid", json!({ "late": pages.len() })).await;
+        publish(c, org, "invoice.paid", json!({ "late": pages.len() })).await;
         match res.json["meta"]["nextCursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => break,
@@ -121,7 +121,7 @@ async fn pages_cover_the_history_without_repeats_or_gaps() {
 #[tokio::test]
 async fn bad_queries_are_refused_with_field_errors() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Books").await;
+    let (owner, org) = app.owned_org("Books").await;
     let base = format!("/api/v1/orgs/{org}/events");
     for (query, field) in [
         ("cursor=not-a-cursor", "cursor"),
@@ -139,8 +139,7 @@ async fn bad_queries_are_refused_with_field_errors() {
         let res = owner.client.get(&format!("{base}?{query}")).await;
         assert_eq!(res.status, 422, "{query}: {}", res.text);
         assert_eq!(res.error_code(), "VALIDATION_FAILED", "{query}");
-        let fields = res.json["error"]["details"]["fields"].as_array().unwrap();
-        assert!(fields.iter().any(|f| f["field"] == field), "{query}: {}", res.text);
+        assert!(error_fields(&res).iter().any(|f| f == field), "{query}: {}", res.text);
     }
     let res = owner.client.get(&format!("{base}?cursor=not-a-cursor")).await;
     assert_eq!(res.json["error"]["details"]["fields"][0]["code"], "INVALID_CURSOR", "{}", res.text);
@@ -157,13 +156,13 @@ async fn bad_queries_are_refused_with_field_errors() {
 async fn one_event_shows_its_status_and_every_endpoints_delivery() {
     let app = spawn().await;
     let receiver = Receiver::start().await;
-    let (owner, org) = org(&app, "Books").await;
+    let (owner, org) = app.owned_org("Books").await;
     let c = &owner.client;
-    let books = endpoint(c, &org, &receiver.url("books"), &["invoice.*"]).await;
-    let all = endpoint(c, &org, &receiver.url("all"), &["*"]).await;
-    let orders = endpoint(c, &org, &receiver.url("orders"), &["order.*"]).await;
+    let books = endpoint(c, org, &receiver.url("books"), &["invoice.*"]).await;
+    let all = endpoint(c, org, &receiver.url("all"), &["*"]).await;
+    let orders = endpoint(c, org, &receiver.url("orders"), &["order.*"]).await;
 
-    let event = publish(c, &org, "invoice.paid", json!({ "amount": 5 })).await;
+    let event = publish(c, org, "invoice.paid", json!({ "amount": 5 })).await;
     let id = id_of(&event);
     let path = format!("/api/v1/orgs/{org}/events/{id}");
     let res = c.get(&path).await;
@@ -198,7 +197,7 @@ async fn one_event_shows_its_status_and_every_endpoints_delivery() {
         assert_eq!(got.body, event, "/{path}");
     }
     // An event only the catch-all endpoint wants has its delivery alone.
-    let other = publish(c, &org, "shipment.sent", json!({})).await;
+    let other = publish(c, org, "shipment.sent", json!({})).await;
     receiver.wait_for("all", "shipment.sent").await;
     let path = &format!("/api/v1/orgs/{org}/events/{}", id_of(&other));
     let detail = eventually("the delivery delivered", || async move {
@@ -209,8 +208,8 @@ async fn one_event_shows_its_status_and_every_endpoints_delivery() {
     assert_eq!(detail["deliveries"].as_array().unwrap().len(), 1, "{detail}");
     assert_eq!(detail["deliveries"][0]["endpointId"], all.as_str());
     // Before any endpoint existed, an event got none.
-    let (owner2, org2) = crate::support::org(&app, "Unhooked").await;
-    let lonely = publish(&owner2.client, &org2, "shipment.sent", json!({})).await;
+    let (owner2, org2) = app.owned_org("Unhooked").await;
+    let lonely = publish(&owner2.client, org2, "shipment.sent", json!({})).await;
     wait_relayed(&app, &[id_of(&lonely)]).await;
     crate::support::wait_caught_up(&app, "webhooks.fanout").await;
     let res = owner2.client.get(&format!("/api/v1/orgs/{org2}/events/{}", id_of(&lonely))).await;
@@ -221,18 +220,17 @@ async fn one_event_shows_its_status_and_every_endpoints_delivery() {
 #[tokio::test]
 async fn another_organizations_events_are_not_found() {
     let app = spawn_app().await;
-    let (alice, a) = org(&app, "Alice's").await;
-    let (bob, b) = org(&app, "Bob's").await;
-    let admin_of_a = join(&app, &alice.client, &a, "admin").await;
-    let theirs = publish(&bob.client, &b, "invoice.paid", json!({ "secret": "bob" })).await;
-    let ours = publish(&alice.client, &a, "invoice.paid", json!({})).await;
+    let (alice, a) = app.owned_org("Alice's").await;
+    let (bob, b) = app.owned_org("Bob's").await;
+    let admin_of_a = app.join_new(&alice, a, "admin").await;
+    let theirs = publish(&bob.client, b, "invoice.paid", json!({ "secret": "bob" })).await;
+    let ours = publish(&alice.client, a, "invoice.paid", json!({})).await;
     wait_relayed(&app, &[id_of(&theirs), id_of(&ours)]).await;
 
     for client in [&alice.client, &admin_of_a.client] {
         let res = client.get(&format!("/api/v1/orgs/{a}/events/{}", id_of(&theirs))).await;
         let made_up = client.get(&format!("/api/v1/orgs/{a}/events/{}", uuid::Uuid::now_v7())).await;
-        assert_eq!(res.status, 404, "{}", res.text);
-        assert_eq!(res.error_code(), "EVENT_NOT_FOUND");
+        assert_error(&res, 404, "EVENT_NOT_FOUND");
         assert_eq!(res.error_code(), made_up.error_code());
         assert_eq!(res.json["error"]["message"], made_up.json["error"]["message"]);
         let res = client.get(&format!("/api/v1/orgs/{b}/events/{}", id_of(&theirs))).await;
@@ -240,7 +238,7 @@ async fn another_organizations_events_are_not_found() {
         assert!(!res.text.contains("bob"), "{}", res.text);
         let res = client.get(&format!("/api/v1/orgs/{b}/events")).await;
         assert_eq!(res.status, 404, "B's history: {}", res.text);
-        let listed = history(client, &a, "limit=200").await;
+        let listed = history(client, a, "limit=200").await;
         assert!(!ids(&listed).contains(&id_of(&theirs)), "A's history shows B's event");
         assert!(ids(&listed).contains(&id_of(&ours)));
     }

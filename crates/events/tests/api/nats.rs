@@ -15,9 +15,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter};
 use serde_json::{Value, json};
 use tessera_events::testing::event_cursors;
-use tessera_testkit::{TestApp, TestConfig, spawn_app, spawn_app_with};
+use tessera_testkit::{TestApp, TestConfig, id_of, publish, spawn_app, spawn_app_with};
 
-use crate::support::{cursor, event_log, eventually, history, id_of, ids, org, publish, wait_caught_up};
+use crate::support::{cursor, event_log, eventually, history, ids, wait_caught_up};
 
 const CONSUMER: &str = "events.nats";
 
@@ -160,11 +160,11 @@ async fn every_event_reaches_the_stream_once_and_a_replayed_batch_adds_nothing()
     with_stream(&js, &names, async {
         let app = &app;
         eventually("the bridge's cursor", || async move { cursor(app, CONSUMER).await }).await;
-        let (owner, org) = org(app, "Streamed").await;
+        let (owner, org) = app.owned_org("Streamed").await;
         let mut published = Vec::new();
         for i in 0..30 {
             let t = if i % 2 == 0 { "invoice.paid" } else { "order.placed" };
-            published.push(publish(&owner.client, &org, t, json!({ "i": i, "nested": { "ok": true } })).await);
+            published.push(publish(&owner.client, org, t, json!({ "i": i, "nested": { "ok": true } })).await);
         }
         wait_caught_up(app, CONSUMER).await;
         let msgs = assert_each_event_once(app, &js, &names).await;
@@ -176,7 +176,7 @@ async fn every_event_reaches_the_stream_once_and_a_replayed_batch_adds_nothing()
             assert_eq!(m.subject, format!("{}.{org}.{}", names.prefix, event["type"].as_str().unwrap()));
         }
         // … and the history agrees.
-        let listed = history(&owner.client, &org, "type=invoice.paid,order.placed&limit=200").await;
+        let listed = history(&owner.client, org, "type=invoice.paid,order.placed&limit=200").await;
         assert_eq!(ids(&listed).into_iter().rev().collect::<Vec<_>>(), ids(&published));
         let platform = msgs.iter().filter(|m| m.subject.starts_with(&format!("{}.platform.", names.prefix))).count();
         assert!(platform >= 1, "platform events (user.created) go to <prefix>.platform.*");
@@ -206,10 +206,10 @@ async fn a_bridge_restarted_on_the_same_database_publishes_what_it_missed_once()
     with_stream(&js, &names, async {
         let app = &keeper;
         eventually("the bridge's cursor", || async move { cursor(app, CONSUMER).await }).await;
-        let (owner, org) = org(app, "Restarted").await;
+        let (owner, org) = app.owned_org("Restarted").await;
         let mut published = Vec::new();
         for i in 0..20 {
-            published.push(id_of(&publish(&owner.client, &org, "tick.happened", json!({ "i": i })).await));
+            published.push(id_of(&publish(&owner.client, org, "tick.happened", json!({ "i": i })).await));
         }
         wait_caught_up(app, CONSUMER).await;
         assert_each_event_once(app, &js, &names).await;
@@ -220,7 +220,7 @@ async fn a_bridge_restarted_on_the_same_database_publishes_what_it_missed_once()
         // While no bridge runs: more events, and the cursor as it would stand had the
         // node died after publishing its last batches but before recording them.
         for i in 0..20 {
-            published.push(id_of(&publish(&owner.client, &org, "tock.happened", json!({ "i": i })).await));
+            published.push(id_of(&publish(&owner.client, org, "tock.happened", json!({ "i": i })).await));
         }
         event_cursors::Entity::update_many()
             .col_expr(event_cursors::Column::Position, Expr::col(event_cursors::Column::Position).sub(10))

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use tessera_events::testing::Relay;
+use tessera_testkit::{id_of, publish};
 use tokio::sync::Notify;
 
-use crate::support::{event_log, head, id_of, org, publish, spawn, wait_caught_up, wait_relayed};
+use crate::support::{event_log, head, spawn, wait_caught_up, wait_relayed};
 
 /// Asserts the log is numbered 1, 2, 3, … and the relay's head is its last number.
 async fn assert_numbered_without_gaps(
@@ -27,12 +28,12 @@ async fn assert_numbered_without_gaps(
 #[tokio::test]
 async fn three_hundred_events_are_logged_once_each_in_publish_order() {
     let app = spawn().await;
-    let (owner, org) = org(&app, "Busy").await;
+    let (owner, org) = app.owned_org("Busy").await;
     // Fan-out has an endpoint to look up for every event.
-    crate::support::endpoint(&owner.client, &org, "http://127.0.0.1:9/", &["nothing.matches"]).await;
+    crate::support::endpoint(&owner.client, org, "http://127.0.0.1:9/", &["nothing.matches"]).await;
     let mut published = Vec::new();
     for i in 0..300 {
-        published.push(id_of(&publish(&owner.client, &org, "tick.happened", json!({ "i": i })).await));
+        published.push(id_of(&publish(&owner.client, org, "tick.happened", json!({ "i": i })).await));
     }
     wait_relayed(&app, &published).await;
 
@@ -53,7 +54,7 @@ async fn three_hundred_events_are_logged_once_each_in_publish_order() {
 #[tokio::test]
 async fn concurrent_publishers_and_relays_never_share_or_skip_a_number() {
     let app = spawn().await;
-    let (owner, org) = org(&app, "Busy").await;
+    let (owner, org) = app.owned_org("Busy").await;
     // Four more relays beside the application's own, as four more nodes would run.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut relays = Vec::new();
@@ -63,11 +64,11 @@ async fn concurrent_publishers_and_relays_never_share_or_skip_a_number() {
     }
     let mut publishers = Vec::new();
     for p in 0..10 {
-        let (client, org) = (owner.client.clone(), org.clone());
+        let (client, org) = (owner.client.clone(), org);
         publishers.push(tokio::spawn(async move {
             let mut ids = Vec::new();
             for i in 0..30 {
-                ids.push(id_of(&publish(&client, &org, "tick.happened", json!({ "p": p, "i": i })).await));
+                ids.push(id_of(&publish(&client, org, "tick.happened", json!({ "p": p, "i": i })).await));
             }
             ids
         }));
@@ -103,12 +104,11 @@ async fn concurrent_publishers_and_relays_never_share_or_skip_a_number() {
 async fn a_relay_step_moves_what_is_in_the_outbox_and_nothing_twice() {
     use tessera_kernel::outbox;
     let app = spawn().await;
-    let (_, org) = org(&app, "Quiet").await;
+    let (_, org) = app.owned_org("Quiet").await;
     let relay = Relay::new(app.core.clone(), 3, Duration::from_millis(5), Arc::new(Notify::new()));
     wait_caught_up(&app, "webhooks.fanout").await;
     // Events written straight into the outbox, as a module's transaction does. The
     // application's relay may take some: together, every one is moved exactly once.
-    let org_id: tessera_kernel::ids::OrgId = org.parse().unwrap();
     let mut ids = Vec::new();
     for i in 0..10 {
         let id = tessera_kernel::ids::EventId::new();
@@ -118,7 +118,7 @@ async fn a_relay_step_moves_what_is_in_the_outbox_and_nothing_twice() {
             id,
             now,
             "tick.happened",
-            Some(org_id),
+            Some(org),
             json!({"type": "system"}),
             json!({ "i": i }),
         )
@@ -145,21 +145,19 @@ async fn a_relay_step_moves_what_is_in_the_outbox_and_nothing_twice() {
 #[tokio::test]
 async fn the_largest_batch_the_configuration_allows_is_relayed() {
     use tessera_kernel::ActorRef;
-    use tessera_kernel::ids::OrgId;
     use tessera_kernel::outbox::{self, NewEvent};
     let app = tessera_testkit::spawn_app_with(|cfg| {
         cfg.set("events.relay_batch", json!(10_000));
     })
     .await;
-    let (_, org) = org(&app, "Bulk").await;
-    let org_id: OrgId = org.parse().unwrap();
+    let (_, org) = app.owned_org("Bulk").await;
     // 9,000 events committed at once, as a bulk import's transaction would: one batch
     // for the relay, more values than one statement may bind on any engine.
     let now = app.core.clock.now_ms();
     let events: Vec<NewEvent> = (0..9_000)
         .map(|i| {
             let mut e = NewEvent::new("row.imported", ActorRef::System, json!({ "i": i }));
-            e.org_id = Some(org_id);
+            e.org_id = Some(org);
             e
         })
         .collect();

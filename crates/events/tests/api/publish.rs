@@ -4,9 +4,9 @@
 //! hours instead of making a second one.
 
 use serde_json::{Value, json};
-use tessera_testkit::{TestApp, spawn_app};
+use tessera_testkit::{TestApp, id_of, publish, spawn_app};
 
-use crate::support::{api_key, history, id_of, join, org, post_event, publish, wait_relayed};
+use crate::support::{history, post_event, wait_relayed};
 
 /// Every recorded event (outbox and log) of `event_type`.
 async fn recorded(app: &TestApp, event_type: &str) -> Vec<Value> {
@@ -16,9 +16,9 @@ async fn recorded(app: &TestApp, event_type: &str) -> Vec<Value> {
 #[tokio::test]
 async fn publishing_answers_202_with_the_envelope() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Books").await;
+    let (owner, org) = app.owned_org("Books").await;
 
-    let res = post_event(&owner.client, &org, &json!({ "type": "invoice.paid", "data": { "amount": 1250 } })).await;
+    let res = post_event(&owner.client, org, &json!({ "type": "invoice.paid", "data": { "amount": 1250 } })).await;
 
     assert_eq!(res.status, 202, "{}", res.text);
     assert_eq!(res.header("idempotent-replayed"), None);
@@ -30,35 +30,35 @@ async fn publishing_answers_202_with_the_envelope() {
     }
     assert!(id_of(event).parse::<uuid::Uuid>().is_ok(), "{event}");
     assert_eq!(event["type"], "invoice.paid");
-    assert_eq!(event["orgId"], org.as_str());
+    assert_eq!(event["orgId"], org.to_string());
     assert_eq!(event["actor"], json!({ "type": "user", "id": owner.id }));
     assert_eq!(event["data"], json!({ "amount": 1250 }));
     tessera_testkit::time_of(&event["occurredAt"]); // RFC 3339 UTC, milliseconds
     // The history shows the same envelope once relayed.
     wait_relayed(&app, &[id_of(event)]).await;
-    let listed = history(&owner.client, &org, "type=invoice.paid").await;
+    let listed = history(&owner.client, org, "type=invoice.paid").await;
     assert_eq!(listed, vec![event.clone()]);
 }
 
 #[tokio::test]
 async fn owners_admins_and_keys_with_the_permission_publish_members_and_viewers_do_not() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Books").await;
-    let admin = join(&app, &owner.client, &org, "admin").await;
-    let member = join(&app, &owner.client, &org, "member").await;
-    let viewer = join(&app, &owner.client, &org, "viewer").await;
-    let publisher = api_key(&owner.client, &org, &["events:publish"]).await;
-    let reader = api_key(&owner.client, &org, &["events:read"]).await;
+    let (owner, org) = app.owned_org("Books").await;
+    let admin = app.join_new(&owner, org, "admin").await;
+    let member = app.join_new(&owner, org, "member").await;
+    let viewer = app.join_new(&owner, org, "viewer").await;
+    let publisher = app.org_key(&owner.client, org, &["events:publish"]).await.secret;
+    let reader = app.org_key(&owner.client, org, &["events:read"]).await.secret;
     let body = json!({ "type": "invoice.paid", "data": {} });
 
     for (who, client) in [("member", &member.client), ("viewer", &viewer.client)] {
-        let res = post_event(client, &org, &body).await;
+        let res = post_event(client, org, &body).await;
         assert_eq!(res.status, 403, "{who}: {}", res.text);
         assert_eq!(res.error_code(), "FORBIDDEN");
         let res = client.get(&format!("/api/v1/orgs/{org}/events")).await;
         assert_eq!(res.status, 403, "{who} reads the history: {}", res.text);
     }
-    let res = post_event(&app.with_token(&reader), &org, &body).await;
+    let res = post_event(&app.with_token(&reader), org, &body).await;
     assert_eq!(res.status, 403, "a read-only key: {}", res.text);
     let res = app.with_token(&reader).get(&format!("/api/v1/orgs/{org}/events")).await;
     assert_eq!(res.status, 200, "a read-only key reads: {}", res.text);
@@ -66,18 +66,18 @@ async fn owners_admins_and_keys_with_the_permission_publish_members_and_viewers_
     assert_eq!(res.status, 401, "{}", res.text);
     assert_eq!(recorded(&app, "invoice.paid").await.len(), 0, "nothing refused was recorded");
 
-    let by_admin = publish(&admin.client, &org, "invoice.paid", json!({ "by": "admin" })).await;
+    let by_admin = publish(&admin.client, org, "invoice.paid", json!({ "by": "admin" })).await;
     assert_eq!(by_admin["actor"], json!({ "type": "user", "id": admin.id }));
-    let by_key = publish(&app.with_token(&publisher), &org, "invoice.paid", json!({ "by": "key" })).await;
+    let by_key = publish(&app.with_token(&publisher), org, "invoice.paid", json!({ "by": "key" })).await;
     assert_eq!(by_key["actor"]["type"], "apikey", "{by_key}");
-    assert_eq!(by_key["actor"]["owner"], owner.id.as_str(), "{by_key}");
+    assert_eq!(by_key["actor"]["owner"], owner.id.to_string(), "{by_key}");
     assert_eq!(recorded(&app, "invoice.paid").await, vec![json!({ "by": "admin" }), json!({ "by": "key" })]);
 }
 
 #[tokio::test]
 async fn types_are_dotted_lowercase_outside_tesseras_namespaces() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Books").await;
+    let (owner, org) = app.owned_org("Books").await;
     let too_long = format!("invoice.{}", "p".repeat(121));
     let mut refused = vec![
         "invoice",
@@ -109,13 +109,13 @@ async fn types_are_dotted_lowercase_outside_tesseras_namespaces() {
     refused.extend(["event.custom", "tessera.custom"]);
 
     for t in &refused {
-        let res = post_event(&owner.client, &org, &json!({ "type": t, "data": {} })).await;
+        let res = post_event(&owner.client, org, &json!({ "type": t, "data": {} })).await;
         assert_eq!(res.status, 422, "{t:?}: {}", res.text);
         assert_eq!(res.error_code(), "VALIDATION_FAILED", "{t:?}");
         assert_eq!(res.json["error"]["details"]["fields"][0]["field"], "type", "{t:?}: {}", res.text);
     }
     for t in ["invoice.paid", "invoice.line_item.added", "shipment2.delivered", "users.created", "orgs.x"] {
-        publish(&owner.client, &org, t, json!({})).await;
+        publish(&owner.client, org, t, json!({})).await;
     }
     let custom: Vec<String> = app
         .event_types()
@@ -129,9 +129,9 @@ async fn types_are_dotted_lowercase_outside_tesseras_namespaces() {
 #[tokio::test]
 async fn data_must_be_an_object_and_the_body_well_formed() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Books").await;
+    let (owner, org) = app.owned_org("Books").await;
     for data in [json!([1, 2]), json!("paid"), json!(12), json!(true), json!(null)] {
-        let res = post_event(&owner.client, &org, &json!({ "type": "invoice.paid", "data": data })).await;
+        let res = post_event(&owner.client, org, &json!({ "type": "invoice.paid", "data": data })).await;
         assert_eq!(res.status, 422, "{data}: {}", res.text);
         assert_eq!(res.json["error"]["details"]["fields"][0]["field"], "data", "{data}: {}", res.text);
     }
@@ -143,7 +143,7 @@ async fn data_must_be_an_object_and_the_body_well_formed() {
         ("an empty key", json!({ "type": "invoice.paid", "data": {}, "idempotencyKey": "" })),
         ("a long key", json!({ "type": "invoice.paid", "data": {}, "idempotencyKey": "k".repeat(256) })),
     ] {
-        let res = post_event(&owner.client, &org, &body).await;
+        let res = post_event(&owner.client, org, &body).await;
         assert!(matches!(res.status, 400 | 422), "{what}: {}", res.text);
         assert!(!res.error_code().is_empty(), "{what}");
     }
@@ -154,7 +154,7 @@ async fn data_must_be_an_object_and_the_body_well_formed() {
     assert_eq!(res.status, 400, "{}", res.text);
     // Nested data of any shape is kept as sent.
     let data = json!({ "lines": [{ "sku": "A-1", "qty": 2 }], "paid": true, "note": null, "total": 12.5 });
-    let event = publish(&owner.client, &org, "invoice.paid", data.clone()).await;
+    let event = publish(&owner.client, org, "invoice.paid", data.clone()).await;
     assert_eq!(event["data"], data);
     assert_eq!(recorded(&app, "invoice.paid").await, vec![data]);
 }
@@ -162,15 +162,15 @@ async fn data_must_be_an_object_and_the_body_well_formed() {
 #[tokio::test]
 async fn an_idempotency_key_answers_the_first_event_for_24_hours() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Books").await;
-    let (other_owner, other_org) = crate::support::org(&app, "Elsewhere").await;
+    let (owner, org) = app.owned_org("Books").await;
+    let (other_owner, other_org) = app.owned_org("Elsewhere").await;
     let first_body = json!({ "type": "invoice.paid", "data": { "n": 1 }, "idempotencyKey": "inv-42" });
 
-    let first = post_event(&owner.client, &org, &first_body).await;
-    let again = post_event(&owner.client, &org, &first_body).await;
+    let first = post_event(&owner.client, org, &first_body).await;
+    let again = post_event(&owner.client, org, &first_body).await;
     // A retry that differs answers the first event too: the key names the operation.
     let changed = json!({ "type": "invoice.voided", "data": { "n": 2 }, "idempotencyKey": "inv-42" });
-    let differs = post_event(&owner.client, &org, &changed).await;
+    let differs = post_event(&owner.client, org, &changed).await;
 
     assert_eq!(first.status, 202, "{}", first.text);
     assert_eq!(first.header("idempotent-replayed"), None);
@@ -182,16 +182,16 @@ async fn an_idempotency_key_answers_the_first_event_for_24_hours() {
     // Once relayed, the key still answers the same event.
     let id = id_of(first.data());
     wait_relayed(&app, std::slice::from_ref(&id)).await;
-    let relayed = post_event(&owner.client, &org, &first_body).await;
+    let relayed = post_event(&owner.client, org, &first_body).await;
     assert_eq!(relayed.header("idempotent-replayed"), Some("true"));
     assert_eq!(relayed.data(), first.data());
     assert_eq!(recorded(&app, "invoice.paid").await, vec![json!({ "n": 1 })], "one event anywhere");
     assert_eq!(recorded(&app, "invoice.voided").await, Vec::<Value>::new());
-    let listed = history(&owner.client, &org, "type=invoice.paid,invoice.voided").await;
+    let listed = history(&owner.client, org, "type=invoice.paid,invoice.voided").await;
     assert_eq!(listed, vec![first.data().clone()]);
 
     // Keys belong to one organization.
-    let elsewhere = post_event(&other_owner.client, &other_org, &first_body).await;
+    let elsewhere = post_event(&other_owner.client, other_org, &first_body).await;
     assert_eq!(elsewhere.status, 202, "{}", elsewhere.text);
     assert_eq!(elsewhere.header("idempotent-replayed"), None);
     assert_ne!(id_of(elsewhere.data()), id);
@@ -199,13 +199,13 @@ async fn an_idempotency_key_answers_the_first_event_for_24_hours() {
     // After 24 hours the key makes a new event.
     app.clock.advance(time::Duration::hours(23));
     let owner = app.login(&owner.email, &owner.password).await;
-    let still = post_event(&owner.client, &org, &first_body).await;
+    let still = post_event(&owner.client, org, &first_body).await;
     assert_eq!(still.header("idempotent-replayed"), Some("true"), "{}", still.text);
     app.clock.advance(time::Duration::hours(2));
     let owner = app.login(&owner.email, &owner.password).await;
     let later = post_event(
         &owner.client,
-        &org,
+        org,
         &json!({ "type": "invoice.paid", "data": { "n": 3 }, "idempotencyKey": "inv-42" }),
     )
     .await;
@@ -214,7 +214,7 @@ async fn an_idempotency_key_answers_the_first_event_for_24_hours() {
     assert_ne!(id_of(later.data()), id);
     assert_eq!(later.data()["data"], json!({ "n": 3 }));
     // … which the key then answers.
-    let replay = post_event(&owner.client, &org, &first_body).await;
+    let replay = post_event(&owner.client, org, &first_body).await;
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     assert_eq!(replay.data(), later.data());
     assert_eq!(recorded(&app, "invoice.paid").await.len(), 3, "org's two, the other org's one");
@@ -223,18 +223,18 @@ async fn an_idempotency_key_answers_the_first_event_for_24_hours() {
 #[tokio::test]
 async fn concurrent_requests_with_one_key_make_one_event() {
     let app = spawn_app().await;
-    let (owner, org) = org(&app, "Books").await;
+    let (owner, org) = app.owned_org("Books").await;
     let same = json!({ "type": "order.placed", "data": { "n": 0 }, "idempotencyKey": "order-7" });
     let mut calls = Vec::new();
     for i in 0..12 {
-        let (client, org) = (owner.client.clone(), org.clone());
+        let (client, org) = (owner.client.clone(), org);
         // Half send the shared key; the others each their own.
         let body = if i % 2 == 0 {
             same.clone()
         } else {
             json!({ "type": "order.placed", "data": { "n": i }, "idempotencyKey": format!("order-k{i}") })
         };
-        calls.push(tokio::spawn(async move { (i, post_event(&client, &org, &body).await) }));
+        calls.push(tokio::spawn(async move { (i, post_event(&client, org, &body).await) }));
     }
     let mut shared = Vec::new();
     for call in calls {

@@ -1,5 +1,5 @@
-//! Helpers: organizations and members made through the API, custom events
-//! published the way a client publishes them, bounded waits for the relay, reads
+//! Helpers (organizations, members, keys and published events come from the
+//! test kit's fixtures): bounded waits for the relay, reads
 //! of the event log behind the application's back, and a webhook receiver.
 
 use std::net::SocketAddr;
@@ -9,8 +9,8 @@ use std::time::Duration;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tessera_events::testing::{event_cursors, event_log};
-use tessera_kernel::ids::EventId;
-use tessera_testkit::{Client, TestApp, TestResponse, TestUser, spawn_app_with};
+use tessera_kernel::ids::{EventId, OrgId};
+use tessera_testkit::{Client, TestApp, TestResponse, id_of, spawn_app_with};
 
 /// An application whose webhook endpoints may point at loopback receivers.
 pub async fn spawn() -> TestApp {
@@ -20,55 +20,9 @@ pub async fn spawn() -> TestApp {
     .await
 }
 
-/// A new organization owned by a new account: `(owner, org id)`.
-pub async fn org(app: &TestApp, name: &str) -> (TestUser, String) {
-    let owner = app.signed_up_user().await;
-    let res = owner.client.post("/api/v1/orgs", &json!({ "name": name })).await;
-    assert_eq!(res.status, 201, "create org: {}", res.text);
-    let id = res.data()["id"].as_str().unwrap().to_owned();
-    (owner, id)
-}
-
-/// A new person who joins `org` as `role` by accepting an e-mailed invitation.
-pub async fn join(app: &TestApp, owner: &Client, org: &str, role: &str) -> TestUser {
-    let email = format!("{role}-{}@example.test", uuid::Uuid::now_v7().simple());
-    let res = owner.post(&format!("/api/v1/orgs/{org}/invitations"), &json!({ "email": email, "role": role })).await;
-    assert_eq!(res.status, 201, "invite {role}: {}", res.text);
-    let prefix = format!("{}/invitations/", app.base_url);
-    let link = app.mail_to(&email, "").await.link(&prefix).expect("an invitation link");
-    let token = link.trim_start_matches(&prefix).to_owned();
-    let password = "events suite password 123";
-    let res = app
-        .anonymous()
-        .post(&format!("/api/v1/invitations/{token}/accept"), &json!({ "name": role, "password": password }))
-        .await;
-    assert_eq!(res.status, 200, "accept as {role}: {}", res.text);
-    app.login(&email, password).await
-}
-
-/// An organization API key holding `permissions`; returns its secret.
-pub async fn api_key(owner: &Client, org: &str, permissions: &[&str]) -> String {
-    let body = json!({ "name": "events", "permissions": permissions });
-    let res = owner.post(&format!("/api/v1/orgs/{org}/api-keys"), &body).await;
-    assert_eq!(res.status, 201, "api key: {}", res.text);
-    res.data()["secret"].as_str().unwrap().to_owned()
-}
-
 /// `POST /orgs/{org}/events` with any body.
-pub async fn post_event(client: &Client, org: &str, body: &Value) -> TestResponse {
+pub async fn post_event(client: &Client, org: OrgId, body: &Value) -> TestResponse {
     client.post(&format!("/api/v1/orgs/{org}/events"), body).await
-}
-
-/// Publishes a custom event; returns the answered envelope.
-pub async fn publish(client: &Client, org: &str, event_type: &str, data: Value) -> Value {
-    let res = post_event(client, org, &json!({ "type": event_type, "data": data })).await;
-    assert_eq!(res.status, 202, "publish {event_type}: {}", res.text);
-    res.data().clone()
-}
-
-/// The id of an envelope.
-pub fn id_of(event: &Value) -> String {
-    event["id"].as_str().unwrap_or_else(|| panic!("an event id in {event}")).to_owned()
 }
 
 /// Waits (at most 10 s) until every event of `ids` is in the event log.
@@ -89,7 +43,7 @@ pub async fn wait_relayed(app: &TestApp, ids: &[String]) {
 }
 
 /// Every page of `GET /orgs/{org}/events?{query}`, following `meta.nextCursor`.
-pub async fn history(client: &Client, org: &str, query: &str) -> Vec<Value> {
+pub async fn history(client: &Client, org: OrgId, query: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..1_000 {
@@ -196,7 +150,7 @@ impl Receiver {
 }
 
 /// Creates a webhook endpoint; returns its id.
-pub async fn endpoint(owner: &Client, org: &str, url: &str, events: &[&str]) -> String {
+pub async fn endpoint(owner: &Client, org: OrgId, url: &str, events: &[&str]) -> String {
     let res = owner.post(&format!("/api/v1/orgs/{org}/webhooks"), &json!({ "url": url, "events": events })).await;
     assert_eq!(res.status, 201, "create endpoint: {}", res.text);
     res.data()["id"].as_str().unwrap().to_owned()

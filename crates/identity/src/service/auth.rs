@@ -84,7 +84,7 @@ impl Identity {
         ip: IpAddr,
     ) -> Result<SignedIn, ApiError> {
         let now = self.now();
-        if let Some(wait) = self.ip_strikes.wait(ip, now) {
+        if let Some(wait) = self.ip_strikes.wait(ip, now).await {
             return Err(ApiError::rate_limited(wait));
         }
         let db = &self.core.db;
@@ -139,7 +139,7 @@ impl Identity {
     /// Counts a failure against the address and the account; the error to answer.
     async fn failed_login(&self, email: &Email, ip: IpAddr) -> ApiError {
         let now = self.now();
-        self.ip_strikes.strike(ip, now);
+        self.ip_strikes.strike(ip, now).await;
         metrics::counter!("tessera_logins_failed_total", "reason" => "credentials").increment(1);
         let db = &self.core.db;
         // Re-read: the counters may have moved while the hash was computed.

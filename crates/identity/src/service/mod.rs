@@ -77,7 +77,7 @@ impl Identity {
             .max_capacity(100_000)
             .time_to_live(Duration::from_secs(cfg.session_cache_secs))
             .build();
-        let ip_strikes = throttle::IpStrikes::new(cfg.lockout.clone());
+        let ip_strikes = throttle::IpStrikes::new(cfg.lockout.clone(), core.redis.clone());
         core.personal.register(Arc::new(crate::personal::Profile { core: core.clone() }));
         let identity = Arc::new(Self { core, cfg, hasher, tokens, sessions, users, ip_strikes });
         passwords::MailJob::register(&identity);

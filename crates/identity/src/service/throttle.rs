@@ -6,11 +6,14 @@
 //! delay that doubles per failure, capped the same way.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use tessera_kernel::Millis;
+use tessera_kernel::redis::Redis;
+use tessera_kernel::strikes::{self, Strikes};
 
 use crate::config::LockoutConfig;
 use crate::entity::users::{Column, Entity, Model};
@@ -54,30 +57,22 @@ pub async fn record_failure<C: ConnectionTrait>(
     Ok((locked.rows_affected > 0).then_some(lock_secs as u64))
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Strikes {
-    count: u32,
-    last: Millis,
-}
-
-/// Failed sign-ins per client address, kept in memory for 15 idle minutes.
+/// Failed sign-ins per client address, remembered for 15 idle minutes: in memory,
+/// or in Redis when configured so every node sees them (`tessera_kernel::strikes`).
 pub struct IpStrikes {
     cfg: LockoutConfig,
-    map: moka::sync::Cache<IpAddr, Strikes>,
+    counter: Arc<dyn Strikes>,
 }
 
 impl IpStrikes {
-    pub(crate) fn new(cfg: LockoutConfig) -> Self {
-        let map = moka::sync::Cache::builder()
-            .max_capacity(1_000_000)
-            .time_to_idle(Duration::from_millis(FAILURE_WINDOW_MS as u64))
-            .build();
-        Self { cfg, map }
+    pub(crate) fn new(cfg: LockoutConfig, redis: Option<Arc<Redis>>) -> Self {
+        let window = Duration::from_millis(FAILURE_WINDOW_MS as u64);
+        Self { cfg, counter: strikes::counter(redis, "login_ip", window) }
     }
 
     /// Seconds this address must still wait before its next attempt, if any.
-    pub(crate) fn wait(&self, ip: IpAddr, now: Millis) -> Option<u64> {
-        let s = self.map.get(&ip)?;
+    pub(crate) async fn wait(&self, ip: IpAddr, now: Millis) -> Option<u64> {
+        let s = self.counter.get(&ip.to_string()).await?;
         if now - s.last > FAILURE_WINDOW_MS || s.count < self.cfg.ip_max_failures {
             return None;
         }
@@ -88,12 +83,8 @@ impl IpStrikes {
     }
 
     /// Counts one failure from `ip`.
-    pub(crate) fn strike(&self, ip: IpAddr, now: Millis) {
-        let next = match self.map.get(&ip) {
-            Some(s) if now - s.last <= FAILURE_WINDOW_MS => Strikes { count: s.count + 1, last: now },
-            _ => Strikes { count: 1, last: now },
-        };
-        self.map.insert(ip, next);
+    pub(crate) async fn strike(&self, ip: IpAddr, now: Millis) {
+        self.counter.add(&ip.to_string(), now).await;
     }
 }
 
@@ -105,22 +96,22 @@ mod tests {
         LockoutConfig { max_failures: 5, base_lock_secs: 60, max_lock_secs: 900, ip_max_failures: 3 }
     }
 
-    #[test]
-    fn an_address_waits_longer_after_each_failure_past_the_limit() {
-        let strikes = IpStrikes::new(cfg());
+    #[tokio::test]
+    async fn an_address_waits_longer_after_each_failure_past_the_limit() {
+        let strikes = IpStrikes::new(cfg(), None);
         let ip: IpAddr = "203.0.113.9".parse().unwrap();
         let t = 1_000_000;
         for _ in 0..3 {
-            assert_eq!(strikes.wait(ip, t), None);
-            strikes.strike(ip, t);
+            assert_eq!(strikes.wait(ip, t).await, None);
+            strikes.strike(ip, t).await;
         }
-        assert_eq!(strikes.wait(ip, t), Some(1));
-        strikes.strike(ip, t);
-        assert_eq!(strikes.wait(ip, t), Some(2));
+        assert_eq!(strikes.wait(ip, t).await, Some(1));
+        strikes.strike(ip, t).await;
+        assert_eq!(strikes.wait(ip, t).await, Some(2));
         for _ in 0..30 {
-            strikes.strike(ip, t);
+            strikes.strike(ip, t).await;
         }
-        assert_eq!(strikes.wait(ip, t), Some(900), "capped");
-        assert_eq!(strikes.wait(ip, t + 900_000), None, "and it ends");
+        assert_eq!(strikes.wait(ip, t).await, Some(900), "capped");
+        assert_eq!(strikes.wait(ip, t + 900_000).await, None, "and it ends");
     }
 }

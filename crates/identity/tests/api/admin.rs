@@ -1,5 +1,5 @@
 use serde_json::json;
-use tessera_testkit::spawn_app;
+use tessera_testkit::{assert_error, spawn_app};
 
 #[tokio::test]
 async fn administrators_list_users_with_filters_search_sort_and_pages() {
@@ -61,8 +61,7 @@ async fn administrators_read_change_and_delete_a_user() {
     assert_eq!(u["metadata"], json!({"plan": "pro"}));
     assert_eq!(u["email"], "moved@example.test");
     let taken = admin.client.patch(&path, &json!({"email": admin.email})).await;
-    assert_eq!(taken.status, 409);
-    assert_eq!(taken.error_code(), "EMAIL_TAKEN");
+    assert_error(&taken, 409, "EMAIL_TAKEN");
 
     assert_eq!(admin.client.delete(&path).await.status, 204);
     assert_eq!(admin.client.get(&path).await.status, 404);
@@ -123,8 +122,7 @@ async fn users_who_are_not_administrators_get_403_everywhere() {
         user.client.post_empty(&format!("/api/v1/users/{id}/enable")).await,
     ];
     for res in attempts {
-        assert_eq!(res.status, 403, "{}", res.text);
-        assert_eq!(res.error_code(), "FORBIDDEN");
+        assert_error(&res, 403, "FORBIDDEN");
     }
     assert_eq!(app.anonymous().get("/api/v1/users").await.status, 401);
     assert_eq!(victim.client.get("/api/v1/users/me").await.status, 200, "nothing happened to the victim");
@@ -150,11 +148,9 @@ async fn unknown_and_malformed_user_ids() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let res = admin.client.get("/api/v1/users/01900000-0000-7000-8000-000000000000").await;
-    assert_eq!(res.status, 404);
-    assert_eq!(res.error_code(), "NOT_FOUND");
+    assert_error(&res, 404, "NOT_FOUND");
     let res = admin.client.get("/api/v1/users/12345").await;
-    assert_eq!(res.status, 400);
-    assert_eq!(res.error_code(), "BAD_REQUEST");
+    assert_error(&res, 400, "BAD_REQUEST");
 }
 
 #[tokio::test]

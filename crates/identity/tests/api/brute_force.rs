@@ -1,5 +1,5 @@
 use serde_json::json;
-use tessera_testkit::{TestApp, TestResponse, spawn_app, spawn_app_with};
+use tessera_testkit::{TestApp, TestResponse, assert_error, spawn_app, spawn_app_with};
 
 async fn attempt(app: &TestApp, email: &str, password: &str) -> TestResponse {
     app.anonymous().post("/api/v1/auth/login", &json!({"email": email, "password": password})).await
@@ -14,8 +14,7 @@ async fn five_failures_lock_the_account_and_the_right_password_reveals_nothing()
     }
 
     let fifth = attempt(&app, &user.email, "wrong guess").await;
-    assert_eq!(fifth.status, 423);
-    assert_eq!(fifth.error_code(), "ACCOUNT_LOCKED");
+    assert_error(&fifth, 423, "ACCOUNT_LOCKED");
     assert_eq!(fifth.header("retry-after"), Some("60"));
 
     let wrong = attempt(&app, &user.email, "another guess").await;
@@ -88,8 +87,7 @@ async fn an_address_that_keeps_failing_must_wait_longer_and_longer() {
     }
 
     let res = attempt(&app, "target9@example.test", "123456").await;
-    assert_eq!(res.status, 429);
-    assert_eq!(res.error_code(), "RATE_LIMITED");
+    assert_error(&res, 429, "RATE_LIMITED");
     assert_eq!(res.header("retry-after"), Some("1"));
     app.clock.advance(time::Duration::seconds(2));
     assert_eq!(attempt(&app, "target10@example.test", "123456").await.status, 401);
@@ -113,8 +111,7 @@ async fn attempts_per_account_are_rate_limited() {
 
     let res = attempt(&app, &user.email.to_uppercase(), &user.password).await;
 
-    assert_eq!(res.status, 429);
-    assert_eq!(res.error_code(), "RATE_LIMITED");
+    assert_error(&res, 429, "RATE_LIMITED");
     assert!(res.header("retry-after").is_some());
     assert_eq!(res.header("ratelimit-limit"), Some("3"));
     assert_eq!(res.header("ratelimit-remaining"), Some("0"));

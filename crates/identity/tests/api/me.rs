@@ -85,7 +85,7 @@ async fn deleting_my_account_removes_it_and_its_sessions() {
         401
     );
     let (_, data) = app.events().await.into_iter().find(|(t, _)| t == "user.deleted").unwrap();
-    assert_eq!(data["id"], user.id.as_str());
+    assert_eq!(data["id"], user.id.to_string());
     // The address is free again.
     app.register_and_login(&user.email, "a completely new password").await;
 }

@@ -1,5 +1,5 @@
 use serde_json::json;
-use tessera_testkit::spawn_app;
+use tessera_testkit::{assert_error, spawn_app};
 
 #[tokio::test]
 async fn forgot_password_answers_the_same_whether_or_not_the_account_exists() {
@@ -61,8 +61,7 @@ async fn a_reset_link_expires() {
         .anonymous()
         .post("/api/v1/auth/reset-password", &json!({"token": token, "newPassword": "a brand new secret phrase"}))
         .await;
-    assert_eq!(res.status, 400);
-    assert_eq!(res.error_code(), "INVALID_TOKEN");
+    assert_error(&res, 400, "INVALID_TOKEN");
     app.login(&user.email, &user.password).await;
 }
 

@@ -1,5 +1,5 @@
 use serde_json::json;
-use tessera_testkit::spawn_app;
+use tessera_testkit::{assert_error, spawn_app};
 
 #[tokio::test]
 async fn refreshing_rotates_the_pair() {
@@ -30,8 +30,7 @@ async fn reusing_a_refresh_token_revokes_the_whole_session() {
     // An attacker replays the token that was already spent.
     let replay = app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": user.refresh_token})).await;
 
-    assert_eq!(replay.status, 401);
-    assert_eq!(replay.error_code(), "REFRESH_TOKEN_REUSED");
+    assert_error(&replay, 401, "REFRESH_TOKEN_REUSED");
     let after = app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": stolen_next})).await;
     assert_eq!(after.status, 401, "the newest token of the family is dead too");
     let me = app.with_token(&access).get("/api/v1/users/me").await;
@@ -45,8 +44,7 @@ async fn reusing_a_refresh_token_revokes_the_whole_session() {
 async fn an_unknown_refresh_token_is_refused() {
     let app = spawn_app().await;
     let res = app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": "made-up"})).await;
-    assert_eq!(res.status, 401);
-    assert_eq!(res.error_code(), "INVALID_REFRESH_TOKEN");
+    assert_error(&res, 401, "INVALID_REFRESH_TOKEN");
 }
 
 #[tokio::test]
@@ -61,8 +59,7 @@ async fn a_refresh_token_expires_after_its_sliding_lifetime() {
     app.clock.advance(time::Duration::days(31));
     let res = app.anonymous().post("/api/v1/auth/refresh", &json!({"refreshToken": next})).await;
 
-    assert_eq!(res.status, 401);
-    assert_eq!(res.error_code(), "INVALID_REFRESH_TOKEN");
+    assert_error(&res, 401, "INVALID_REFRESH_TOKEN");
 }
 
 #[tokio::test]

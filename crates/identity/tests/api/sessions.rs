@@ -1,5 +1,5 @@
 use serde_json::json;
-use tessera_testkit::spawn_app;
+use tessera_testkit::{assert_error, spawn_app};
 
 #[tokio::test]
 async fn i_see_my_sessions_with_the_current_one_marked() {
@@ -61,8 +61,7 @@ async fn someone_elses_session_is_not_found_and_untouched() {
 
     let res = attacker.client.delete(&format!("/api/v1/sessions/{victim_session}")).await;
 
-    assert_eq!(res.status, 404);
-    assert_eq!(res.error_code(), "NOT_FOUND");
+    assert_error(&res, 404, "NOT_FOUND");
     assert_eq!(victim.client.get("/api/v1/users/me").await.status, 200);
     let res = attacker.client.delete("/api/v1/sessions/not-a-uuid").await;
     assert_eq!(res.status, 400);
@@ -72,6 +71,5 @@ async fn someone_elses_session_is_not_found_and_untouched() {
 async fn sessions_need_a_token() {
     let app = spawn_app().await;
     let res = app.anonymous().get("/api/v1/sessions").await;
-    assert_eq!(res.status, 401);
-    assert_eq!(res.error_code(), "UNAUTHORIZED");
+    assert_error(&res, 401, "UNAUTHORIZED");
 }

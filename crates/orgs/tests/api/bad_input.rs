@@ -3,12 +3,11 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tessera_testkit::{Client, TestResponse, spawn_app};
-
-use crate::support::{assert_error, join, org_id, team};
+use tessera_kernel::ids::{OrgId, TeamId, UserId};
+use tessera_testkit::{Client, TestResponse, assert_error, spawn_app};
 
 /// Every organization-scoped route, with a body that would be valid.
-fn routes(org: &str, team: &str, user: &str, inv: &str) -> Vec<(Method, String, Option<Value>)> {
+fn routes(org: OrgId, team: TeamId, user: UserId, inv: &str) -> Vec<(Method, String, Option<Value>)> {
     let o = |p: &str| format!("/api/v1/orgs/{org}{p}");
     vec![
         (Method::GET, o(""), None),
@@ -55,10 +54,10 @@ async fn a_stranger_gets_the_same_404_on_every_route_and_changes_nothing() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
     let stranger = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
-    org_id(&stranger, "Own").await;
-    let member = join(&app, &owner, &org, "member").await;
-    let t = team(&owner, &org, "Core").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    app.create_org(&stranger, "Own").await;
+    let member = app.join_new(&owner, org, "member").await;
+    let t = app.create_team(&owner, org, "Core").await;
     let inv = owner
         .client
         .post(&format!("/api/v1/orgs/{org}/invitations"), &json!({ "email": "z@example.test", "role": "viewer" }))
@@ -67,10 +66,10 @@ async fn a_stranger_gets_the_same_404_on_every_route_and_changes_nothing() {
     let before = app.events().await.len();
     let nowhere = uuid::Uuid::now_v7().to_string();
 
-    for (method, path, body) in routes(&org, &t, &member.id, &inv) {
+    for (method, path, body) in routes(org, t, member.id, &inv) {
         let res = call(&stranger.client, &method, &path, body.as_ref()).await;
         assert_error(&res, 404, "NOT_FOUND");
-        let ghost = call(&stranger.client, &method, &path.replace(&org, &nowhere), body.as_ref()).await;
+        let ghost = call(&stranger.client, &method, &path.replace(&org.to_string(), &nowhere), body.as_ref()).await;
         assert_eq!(res.json["error"]["message"], ghost.json["error"]["message"], "{method} {path}");
         let anonymous = call(&app.anonymous(), &method, &path, body.as_ref()).await;
         assert_error(&anonymous, 401, "UNAUTHORIZED");
@@ -83,15 +82,12 @@ async fn a_stranger_gets_the_same_404_on_every_route_and_changes_nothing() {
 async fn malformed_bodies_are_refused_on_every_route_that_takes_one() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
-    let member = join(&app, &owner, &org, "member").await;
-    let t = team(&owner, &org, "Core").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let member = app.join_new(&owner, org, "member").await;
+    let t = app.create_team(&owner, org, "Core").await;
     let inv = uuid::Uuid::now_v7().to_string();
-    let mut with_body: Vec<(Method, String)> = routes(&org, &t, &member.id, &inv)
-        .into_iter()
-        .filter(|(_, _, b)| b.is_some())
-        .map(|(m, p, _)| (m, p))
-        .collect();
+    let mut with_body: Vec<(Method, String)> =
+        routes(org, t, member.id, &inv).into_iter().filter(|(_, _, b)| b.is_some()).map(|(m, p, _)| (m, p)).collect();
     with_body.push((Method::POST, "/api/v1/orgs".into()));
     let huge = format!("{{\"name\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
 
@@ -121,7 +117,7 @@ async fn malformed_bodies_are_refused_on_every_route_that_takes_one() {
 async fn malformed_ids_and_unknown_resources_are_told_apart() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let o = |p: &str| format!("/api/v1/orgs/{org}{p}");
     let unknown = uuid::Uuid::now_v7();
 

@@ -2,9 +2,9 @@
 //! outcome, the valid ones sent through a real SMTP server.
 
 use serde_json::{Value, json};
-use tessera_testkit::{ReceivedMail, SmtpSink, spawn_app, spawn_app_with};
+use tessera_testkit::{Inbox, ReceivedMail, SmtpSink, assert_error, spawn_app, spawn_app_with};
 
-use crate::support::{Mailbox, assert_error, events_of, join, org_id};
+use crate::support::events_of;
 
 #[tokio::test]
 async fn a_thousand_addresses_are_invited_at_once_each_with_its_outcome() {
@@ -13,10 +13,10 @@ async fn a_thousand_addresses_are_invited_at_once_each_with_its_outcome() {
         c.set("mail.url", json!(smtp.url())).set("jobs.workers", json!(16));
     })
     .await;
-    let mail = Mailbox::Smtp(&smtp);
+    let mail: &dyn Inbox = &smtp;
     let owner = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
-    let member = crate::support::join_with(&app, &mail, &owner, &org, "member").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let member = app.join_new_via(mail, &owner, org, "member").await;
     let path = format!("/api/v1/orgs/{org}/invitations");
     let res = owner.client.post(&path, &json!({ "email": "pending@example.test", "role": "viewer" })).await;
     assert_eq!(res.status, 201);
@@ -58,7 +58,7 @@ async fn a_thousand_addresses_are_invited_at_once_each_with_its_outcome() {
     let pending = owner.client.get(&format!("{path}?status=pending&limit=1")).await;
     assert_eq!(pending.json["meta"]["total"], 993);
     // 992 now, one pending before, and the one the member joined through.
-    assert_eq!(events_of(&app, "invitation.created", &org).await.len(), 994);
+    assert_eq!(events_of(&app, "invitation.created", org).await.len(), 994);
     // Every created invitation is mailed with its own link (by the background workers, in their time).
     let invited = |m: &&ReceivedMail| m.subject.contains("You are invited to join Acme");
     for _ in 0..1200 {
@@ -75,7 +75,7 @@ async fn a_thousand_addresses_are_invited_at_once_each_with_its_outcome() {
     assert!(to("bulk-8@example.test")[0].text.contains("valid for 2 days"));
     assert!(to("not-an-address").is_empty() && to("bulk-4@example.test").is_empty());
     assert_eq!(to("pending@example.test").len(), 1, "the pending invitation was not sent again");
-    let token = crate::support::token_of(&app, to("bulk-999@example.test")[0]).unwrap();
+    let token = app.invitation_token_of(to("bulk-999@example.test")[0]).unwrap();
     let preview = app.anonymous().get(&format!("/api/v1/invitations/{token}")).await;
     assert_eq!(preview.data()["role"], "viewer");
 }
@@ -84,8 +84,8 @@ async fn a_thousand_addresses_are_invited_at_once_each_with_its_outcome() {
 async fn a_bulk_holds_one_to_a_thousand_invitations() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
-    let viewer = join(&app, &owner, &org, "viewer").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let viewer = app.join_new(&owner, org, "viewer").await;
     let bulk = format!("/api/v1/orgs/{org}/invitations/bulk");
     let many: Vec<Value> =
         (0..1001).map(|i| json!({ "email": format!("many-{i}@example.test"), "role": "viewer" })).collect();

@@ -3,20 +3,19 @@
 //! inviter without the permission, and malformed requests.
 
 use serde_json::json;
-use tessera_testkit::spawn_app;
+use tessera_testkit::{Inbox, assert_error, fresh_email, spawn_app};
 
 use crate::invitations::app_with_smtp;
-use crate::support::{Mailbox, assert_error, invite, join, org_id, team, verified_user};
 
 #[tokio::test]
 async fn only_the_invited_verified_address_accepts() {
     let (smtp, app) = app_with_smtp().await;
-    let mail = Mailbox::Smtp(&smtp);
+    let mail: &dyn Inbox = &smtp;
     let owner = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
-    let token = invite(&app, &mail, &owner, &org, "gina@example.test", "member").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let token = app.invite_via(mail, &owner, org, "gina@example.test", "member").await.token;
     let accept = format!("/api/v1/invitations/{token}/accept");
-    let eve = verified_user(&app, &mail, "eve@example.test").await;
+    let eve = app.verified_user_via(mail, "eve@example.test").await;
 
     let res = eve.client.post_empty(&accept).await;
     assert_error(&res, 403, "EMAIL_MISMATCH");
@@ -42,8 +41,8 @@ async fn only_the_invited_verified_address_accepts() {
 async fn members_and_pending_invitees_are_not_invited_again() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
-    let member = join(&app, &owner, &org, "member").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let member = app.join_new(&owner, org, "member").await;
     let invitations = format!("/api/v1/orgs/{org}/invitations");
 
     let res = owner.client.post(&invitations, &json!({ "email": member.email.to_uppercase(), "role": "viewer" })).await;
@@ -57,7 +56,7 @@ async fn members_and_pending_invitees_are_not_invited_again() {
     let res = owner.client.post(&invitations, &json!({ "email": "Hank@Example.test", "role": "admin" })).await;
     assert_error(&res, 409, "ALREADY_INVITED");
     // Another organization may invite the same address.
-    let other = org_id(&owner, "Other").await;
+    let other = app.create_org(&owner, "Other").await.id;
     let res = owner
         .client
         .post(&format!("/api/v1/orgs/{other}/invitations"), &json!({ "email": "hank@example.test", "role": "viewer" }))
@@ -72,13 +71,12 @@ async fn members_and_pending_invitees_are_not_invited_again() {
 async fn inviters_give_only_roles_they_may_give() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
-    let admin = join(&app, &owner, &org, "admin").await;
-    let member = join(&app, &owner, &org, "member").await;
-    let viewer = join(&app, &owner, &org, "viewer").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let admin = app.join_new(&owner, org, "admin").await;
+    let member = app.join_new(&owner, org, "member").await;
+    let viewer = app.join_new(&owner, org, "viewer").await;
     let invitations = format!("/api/v1/orgs/{org}/invitations");
-    let body =
-        |role: &str| json!({ "email": format!("{role}-{}@example.test", uuid::Uuid::now_v7().simple()), "role": role });
+    let body = |role: &str| json!({ "email": fresh_email(role), "role": role });
 
     assert_error(&viewer.client.post(&invitations, &body("viewer")).await, 403, "FORBIDDEN");
     assert_error(&member.client.post(&invitations, &body("viewer")).await, 403, "FORBIDDEN");
@@ -97,9 +95,9 @@ async fn inviters_give_only_roles_they_may_give() {
 async fn team_invitations_need_the_organizations_teams() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
-    let other = org_id(&owner, "Other").await;
-    let foreign = team(&owner, &other, "Foreign").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let other = app.create_org(&owner, "Other").await.id;
+    let foreign = app.create_team(&owner, other, "Foreign").await;
     let invitations = format!("/api/v1/orgs/{org}/invitations");
 
     let res = owner
@@ -127,7 +125,7 @@ async fn team_invitations_need_the_organizations_teams() {
 async fn malformed_invitations_are_refused_field_by_field() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let invitations = format!("/api/v1/orgs/{org}/invitations");
 
     for (body, field) in [
@@ -150,7 +148,7 @@ async fn malformed_invitations_are_refused_field_by_field() {
 async fn resending_an_expired_invitation_never_makes_a_second_pending_one() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let invitations = format!("/api/v1/orgs/{org}/invitations");
     let res = owner
         .client
@@ -174,8 +172,8 @@ async fn resending_an_expired_invitation_never_makes_a_second_pending_one() {
 async fn one_link_accepted_twice_at_once_makes_one_account() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
-    let token = invite(&app, &Mailbox::Files(&app), &owner, &org, "kim@example.test", "member").await;
+    let org = app.create_org(&owner, "Acme").await.id;
+    let token = app.invite(&owner, org, "kim@example.test", "member").await.token;
     let accept = format!("/api/v1/invitations/{token}/accept");
     let body = json!({ "name": "Kim", "password": "kim's long password" });
 
@@ -194,13 +192,13 @@ async fn one_link_accepted_twice_at_once_makes_one_account() {
 async fn an_invitation_to_a_role_deleted_since_does_not_make_a_powerless_member() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = org_id(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let roles = format!("/api/v1/orgs/{org}/roles");
     let res =
         owner.client.post(&roles, &json!({ "name": "Auditor", "permissions": ["members:read", "audit:read"] })).await;
     assert_eq!(res.status, 201, "{}", res.text);
     let role = res.data()["id"].as_str().unwrap().to_owned();
-    let token = invite(&app, &Mailbox::Files(&app), &owner, &org, "lee@example.test", &role).await;
+    let token = app.invite(&owner, org, "lee@example.test", &role).await.token;
     assert_eq!(owner.client.delete(&format!("{roles}/{role}")).await.status, 204);
 
     let res = app

@@ -2,10 +2,11 @@
 //! delete with everything in it.
 
 use serde_json::json;
+use tessera_kernel::ids::OrgId;
 use tessera_orgs::testing::{invitations, members, team_members, teams};
-use tessera_testkit::spawn_app;
+use tessera_testkit::{assert_error, spawn_app};
 
-use crate::support::{assert_error, create_org, events_of, join, org_id, rows_of, team};
+use crate::support::{events_of, rows_of};
 
 #[tokio::test]
 async fn the_creator_owns_a_new_organization_with_a_derived_slug() {
@@ -21,12 +22,12 @@ async fn the_creator_owns_a_new_organization_with_a_derived_slug() {
     assert_eq!(org["role"], "owner");
     assert_eq!(org["settings"], json!({}));
     assert_eq!(org["metadata"], json!({}));
-    let id = org["id"].as_str().unwrap();
+    let id: OrgId = org["id"].as_str().unwrap().parse().unwrap();
     let members = alice.client.get(&format!("/api/v1/orgs/{id}/members")).await;
-    assert_eq!(members.data()[0]["userId"], alice.id.as_str());
+    assert_eq!(members.data()[0]["userId"], alice.id.to_string());
     assert_eq!(members.data()[0]["role"], "owner");
     assert_eq!(events_of(&app, "org.created", id).await.len(), 1);
-    assert_eq!(events_of(&app, "member.added", id).await[0]["userId"], alice.id.as_str());
+    assert_eq!(events_of(&app, "member.added", id).await[0]["userId"], alice.id.to_string());
 }
 
 #[tokio::test]
@@ -35,9 +36,9 @@ async fn derived_slugs_get_a_suffix_and_chosen_slugs_must_be_free() {
     let alice = app.signed_up_user().await;
     let bob = app.signed_up_user().await;
 
-    assert_eq!(create_org(&alice, "Acme").await["slug"], "acme");
-    assert_eq!(create_org(&bob, "ACME").await["slug"], "acme-2");
-    assert_eq!(create_org(&bob, "acme!").await["slug"], "acme-3");
+    assert_eq!(app.create_org(&alice, "Acme").await.slug, "acme");
+    assert_eq!(app.create_org(&bob, "ACME").await.slug, "acme-2");
+    assert_eq!(app.create_org(&bob, "acme!").await.slug, "acme-3");
 
     let taken = bob.client.post("/api/v1/orgs", &json!({ "name": "Other", "slug": "acme" })).await;
     assert_error(&taken, 409, "SLUG_TAKEN");
@@ -60,31 +61,31 @@ async fn each_user_lists_only_their_organizations_with_their_role() {
     let app = spawn_app().await;
     let alice = app.signed_up_user().await;
     let bob = app.signed_up_user().await;
-    let a1 = org_id(&alice, "Alpha").await;
-    let a2 = org_id(&alice, "Beta").await;
-    let b1 = org_id(&bob, "Bravo").await;
-    let member = join(&app, &alice, &a2, "member").await;
+    let a1 = app.create_org(&alice, "Alpha").await.id;
+    let a2 = app.create_org(&alice, "Beta").await.id;
+    let b1 = app.create_org(&bob, "Bravo").await.id;
+    let member = app.join_new(&alice, a2, "member").await;
 
     let mine = alice.client.get("/api/v1/orgs").await;
     assert_eq!(mine.status, 200);
     let ids: Vec<&str> = mine.data().as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, [a1.as_str(), a2.as_str()]);
+    assert_eq!(ids, [a1.to_string(), a2.to_string()]);
     assert_eq!(mine.json["meta"]["total"], 2);
     assert!(mine.data().as_array().unwrap().iter().all(|o| o["role"] == "owner"));
 
     let theirs = member.client.get("/api/v1/orgs").await;
     assert_eq!(theirs.data().as_array().unwrap().len(), 1);
-    assert_eq!(theirs.data()[0]["id"], a2.as_str());
+    assert_eq!(theirs.data()[0]["id"], a2.to_string());
     assert_eq!(theirs.data()[0]["role"], "member");
 
     let paged = alice.client.get("/api/v1/orgs?limit=1&page=2").await;
     assert_eq!(paged.data().as_array().unwrap().len(), 1);
-    assert_eq!(paged.data()[0]["id"], a2.as_str());
+    assert_eq!(paged.data()[0]["id"], a2.to_string());
     assert_eq!(paged.json["meta"], json!({ "page": 2, "limit": 1, "total": 2 }));
 
     let bobs = bob.client.get("/api/v1/orgs").await;
     assert_eq!(bobs.data().as_array().unwrap().len(), 1);
-    assert_eq!(bobs.data()[0]["id"], b1.as_str());
+    assert_eq!(bobs.data()[0]["id"], b1.to_string());
     assert_eq!(app.anonymous().get("/api/v1/orgs").await.status, 401);
 }
 
@@ -92,8 +93,8 @@ async fn each_user_lists_only_their_organizations_with_their_role() {
 async fn an_owner_changes_name_slug_settings_and_metadata() {
     let app = spawn_app().await;
     let alice = app.signed_up_user().await;
-    let id = org_id(&alice, "Acme").await;
-    org_id(&alice, "Taken Slug").await;
+    let id = app.create_org(&alice, "Acme").await.id;
+    app.create_org(&alice, "Taken Slug").await;
     let path = format!("/api/v1/orgs/{id}");
 
     let res = alice
@@ -115,14 +116,14 @@ async fn an_owner_changes_name_slug_settings_and_metadata() {
     let read = alice.client.get(&path).await;
     assert_eq!(read.data()["settings"], json!({ "theme": "dark", "seats": 5 }));
     assert_eq!(read.data()["metadata"], json!({ "crm": { "id": "c-1" } }));
-    let updated = events_of(&app, "org.updated", &id).await;
+    let updated = events_of(&app, "org.updated", id).await;
     assert_eq!(updated.len(), 1);
     assert_eq!(updated[0]["changed"], json!(["name", "slug", "settings", "metadata"]));
 
     // Nothing changes: no event.
     let same = alice.client.patch(&path, &json!({ "name": "Acme Corp" })).await;
     assert_eq!(same.status, 200);
-    assert_eq!(events_of(&app, "org.updated", &id).await.len(), 1);
+    assert_eq!(events_of(&app, "org.updated", id).await.len(), 1);
 
     assert_error(&alice.client.patch(&path, &json!({ "slug": "taken-slug" })).await, 409, "SLUG_TAKEN");
     for bad in [
@@ -140,10 +141,10 @@ async fn an_owner_changes_name_slug_settings_and_metadata() {
 async fn members_read_but_only_admins_change_and_only_owners_delete() {
     let app = spawn_app().await;
     let alice = app.signed_up_user().await;
-    let id = org_id(&alice, "Acme").await;
-    let admin = join(&app, &alice, &id, "admin").await;
-    let member = join(&app, &alice, &id, "member").await;
-    let viewer = join(&app, &alice, &id, "viewer").await;
+    let id = app.create_org(&alice, "Acme").await.id;
+    let admin = app.join_new(&alice, id, "admin").await;
+    let member = app.join_new(&alice, id, "member").await;
+    let viewer = app.join_new(&alice, id, "viewer").await;
     let path = format!("/api/v1/orgs/{id}");
 
     for (user, role) in [(&admin, "admin"), (&member, "member"), (&viewer, "viewer")] {
@@ -164,10 +165,10 @@ async fn members_read_but_only_admins_change_and_only_owners_delete() {
 async fn deleting_an_organization_removes_everything_in_it() {
     let app = spawn_app().await;
     let alice = app.signed_up_user().await;
-    let id = org_id(&alice, "Doomed").await;
-    let other = org_id(&alice, "Kept").await;
-    let member = join(&app, &alice, &id, "member").await;
-    let team_id = team(&alice, &id, "Core").await;
+    let id = app.create_org(&alice, "Doomed").await.id;
+    let other = app.create_org(&alice, "Kept").await.id;
+    let member = app.join_new(&alice, id, "member").await;
+    let team_id = app.create_team(&alice, id, "Core").await;
     let seat =
         alice.client.post(&format!("/api/v1/orgs/{id}/teams/{team_id}/members"), &json!({ "userId": member.id })).await;
     assert_eq!(seat.status, 201, "{}", seat.text);
@@ -190,12 +191,12 @@ async fn deleting_an_organization_removes_everything_in_it() {
     assert_error(&alice.client.get(&format!("/api/v1/orgs/{id}")).await, 404, "NOT_FOUND");
     assert_error(&member.client.get(&format!("/api/v1/orgs/{id}")).await, 404, "NOT_FOUND");
     assert_eq!(app.with_token(&secret).get(&format!("/api/v1/orgs/{id}/members")).await.status, 401);
-    assert_eq!(rows_of::<members::Entity>(&app, &id).await, 0);
-    assert_eq!(rows_of::<teams::Entity>(&app, &id).await, 0);
-    assert_eq!(rows_of::<team_members::Entity>(&app, &id).await, 0);
-    assert_eq!(rows_of::<invitations::Entity>(&app, &id).await, 0);
-    assert_eq!(rows_of::<members::Entity>(&app, &other).await, 1);
-    let deleted = events_of(&app, "org.deleted", &id).await;
+    assert_eq!(rows_of::<members::Entity>(&app, id).await, 0);
+    assert_eq!(rows_of::<teams::Entity>(&app, id).await, 0);
+    assert_eq!(rows_of::<team_members::Entity>(&app, id).await, 0);
+    assert_eq!(rows_of::<invitations::Entity>(&app, id).await, 0);
+    assert_eq!(rows_of::<members::Entity>(&app, other).await, 1);
+    let deleted = events_of(&app, "org.deleted", id).await;
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0]["name"], "Doomed");
     let mine = alice.client.get("/api/v1/orgs").await;
@@ -208,8 +209,8 @@ async fn another_organizations_owner_sees_nothing() {
     let app = spawn_app().await;
     let alice = app.signed_up_user().await;
     let mallory = app.signed_up_user().await;
-    let id = org_id(&alice, "Acme").await;
-    org_id(&mallory, "Evil").await;
+    let id = app.create_org(&alice, "Acme").await.id;
+    app.create_org(&mallory, "Evil").await;
     let path = format!("/api/v1/orgs/{id}");
 
     let get = mallory.client.get(&path).await;
@@ -228,8 +229,8 @@ async fn another_organizations_owner_sees_nothing() {
 async fn an_organizations_key_sees_only_its_organization_and_acts_within_its_permissions() {
     let app = spawn_app().await;
     let alice = app.signed_up_user().await;
-    let id = org_id(&alice, "Acme").await;
-    org_id(&alice, "Other").await;
+    let id = app.create_org(&alice, "Acme").await.id;
+    app.create_org(&alice, "Other").await;
     let res = alice
         .client
         .post(
@@ -243,7 +244,7 @@ async fn an_organizations_key_sees_only_its_organization_and_acts_within_its_per
     let mine = key.get("/api/v1/orgs").await;
     assert_eq!(mine.status, 200, "{}", mine.text);
     assert_eq!(mine.data().as_array().unwrap().len(), 1);
-    assert_eq!(mine.data()[0]["id"], id.as_str());
+    assert_eq!(mine.data()[0]["id"], id.to_string());
     assert_eq!(mine.data()[0]["role"], serde_json::Value::Null, "a key holds no role");
     assert_eq!(key.get(&format!("/api/v1/orgs/{id}/members")).await.status, 200);
     assert_eq!(key.patch(&format!("/api/v1/orgs/{id}"), &json!({ "metadata": { "by": "ci" } })).await.status, 200);
@@ -256,6 +257,6 @@ async fn an_organizations_key_sees_only_its_organization_and_acts_within_its_per
     let transfer = key.post(&format!("/api/v1/orgs/{id}/transfer-ownership"), &json!({ "userId": alice.id })).await;
     assert_error(&transfer, 403, "FORBIDDEN");
     assert_eq!(alice.client.get(&format!("/api/v1/orgs/{id}")).await.data()["role"], "owner");
-    let updated = events_of(&app, "org.updated", &id).await;
+    let updated = events_of(&app, "org.updated", id).await;
     assert_eq!(updated.len(), 1);
 }

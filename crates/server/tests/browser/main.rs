@@ -7,7 +7,7 @@ mod driver;
 
 use driver::Browser;
 use serde_json::json;
-use tessera_testkit::spawn_app;
+use tessera_testkit::{fresh_email, spawn_app};
 
 #[tokio::test]
 async fn the_verification_link_confirms_the_address() {
@@ -45,15 +45,10 @@ async fn the_reset_link_sets_a_new_password() {
 async fn the_invitation_page_registers_and_joins() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = owner.client.post("/api/v1/orgs", &json!({ "name": "Browser Org" })).await;
-    let org_id = org.data()["id"].as_str().unwrap().to_owned();
-    let email = format!("invitee-{}@example.test", uuid::Uuid::now_v7().simple());
-    let res = owner
-        .client
-        .post(&format!("/api/v1/orgs/{org_id}/invitations"), &json!({ "email": email, "role": "member" }))
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    let link = app.mail_to(&email, "invited").await.link("http").unwrap();
+    let org_id = app.create_org(&owner, "Browser Org").await.id;
+    let email = fresh_email("invitee");
+    let invitation = app.invite(&owner, org_id, &email, "member").await;
+    let link = invitation.link(&app);
     let browser = Browser::start().await;
     browser.goto(&link).await;
     let summary = browser.text_containing("#summary", "Browser Org").await;
@@ -73,14 +68,8 @@ async fn the_invitation_page_registers_and_joins() {
 async fn the_invitation_page_declines() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = owner.client.post("/api/v1/orgs", &json!({ "name": "Declined Org" })).await;
-    let org_id = org.data()["id"].as_str().unwrap().to_owned();
-    let email = format!("decliner-{}@example.test", uuid::Uuid::now_v7().simple());
-    owner
-        .client
-        .post(&format!("/api/v1/orgs/{org_id}/invitations"), &json!({ "email": email, "role": "viewer" }))
-        .await;
-    let link = app.mail_to(&email, "invited").await.link("http").unwrap();
+    let org_id = app.create_org(&owner, "Declined Org").await.id;
+    let link = app.invite(&owner, org_id, &fresh_email("decliner"), "viewer").await.link(&app);
     let browser = Browser::start().await;
     browser.goto(&link).await;
     browser.text_containing("#summary", "Declined Org").await;

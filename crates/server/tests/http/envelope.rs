@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use tessera_testkit::spawn_app;
+use tessera_testkit::{assert_error, spawn_app};
 
 const LOGIN: &str = "/api/v1/auth/login";
 
@@ -13,8 +13,7 @@ async fn an_unknown_route_answers_404_not_found_in_the_envelope() {
 
     let res = app.anonymous().get("/api/v1/no-such-thing").await;
 
-    assert_eq!(res.status, 404);
-    assert_eq!(res.error_code(), "NOT_FOUND");
+    assert_error(&res, 404, "NOT_FOUND");
     assert_eq!(res.header("content-type"), Some("application/json"));
 }
 
@@ -24,8 +23,7 @@ async fn a_wrong_method_answers_405_and_names_the_allowed_one() {
 
     let res = app.anonymous().delete(LOGIN).await;
 
-    assert_eq!(res.status, 405);
-    assert_eq!(res.error_code(), "METHOD_NOT_ALLOWED");
+    assert_error(&res, 405, "METHOD_NOT_ALLOWED");
     assert_eq!(res.header("allow"), Some("POST"));
 }
 
@@ -35,8 +33,7 @@ async fn malformed_json_answers_400_invalid_json() {
 
     let res = app.anonymous().send_raw(Method::POST, LOGIN, "application/json", "{not json").await;
 
-    assert_eq!(res.status, 400);
-    assert_eq!(res.error_code(), "INVALID_JSON");
+    assert_error(&res, 400, "INVALID_JSON");
 }
 
 #[tokio::test]
@@ -45,8 +42,7 @@ async fn an_empty_json_body_answers_400_invalid_json() {
 
     let res = app.anonymous().send_raw(Method::POST, LOGIN, "application/json", "  ").await;
 
-    assert_eq!(res.status, 400);
-    assert_eq!(res.error_code(), "INVALID_JSON");
+    assert_error(&res, 400, "INVALID_JSON");
 }
 
 #[tokio::test]
@@ -56,8 +52,7 @@ async fn trailing_characters_after_the_json_document_answer_400_invalid_json() {
 
     let res = app.anonymous().send_raw(Method::POST, LOGIN, "application/json", body).await;
 
-    assert_eq!(res.status, 400);
-    assert_eq!(res.error_code(), "INVALID_JSON");
+    assert_error(&res, 400, "INVALID_JSON");
 }
 
 #[tokio::test]
@@ -66,8 +61,7 @@ async fn a_field_of_the_wrong_type_answers_422_naming_the_field() {
 
     let res = app.anonymous().post(LOGIN, &json!({ "email": 42, "password": "whatever-1" })).await;
 
-    assert_eq!(res.status, 422);
-    assert_eq!(res.error_code(), "VALIDATION_FAILED");
+    assert_error(&res, 422, "VALIDATION_FAILED");
     let fields = &res.json["error"]["details"]["fields"];
     assert_eq!(fields[0]["field"], "email", "{}", res.text);
     assert_eq!(fields[0]["code"], "INVALID_TYPE", "{}", res.text);
@@ -80,8 +74,7 @@ async fn a_missing_field_answers_422_required() {
 
     let res = app.anonymous().post(LOGIN, &json!({ "email": "a@example.test" })).await;
 
-    assert_eq!(res.status, 422);
-    assert_eq!(res.error_code(), "VALIDATION_FAILED");
+    assert_error(&res, 422, "VALIDATION_FAILED");
     let fields = &res.json["error"]["details"]["fields"];
     assert_eq!(fields[0]["field"], "password", "{}", res.text);
     assert_eq!(fields[0]["code"], "REQUIRED", "{}", res.text);
@@ -97,8 +90,7 @@ async fn an_unknown_field_answers_422_naming_exactly_that_field() {
     for body in bodies {
         let res = app.anonymous().send_raw(Method::POST, LOGIN, "application/json", body).await;
 
-        assert_eq!(res.status, 422);
-        assert_eq!(res.error_code(), "VALIDATION_FAILED");
+        assert_error(&res, 422, "VALIDATION_FAILED");
         let fields = &res.json["error"]["details"]["fields"];
         assert_eq!(fields[0]["code"], "UNKNOWN_FIELD", "{}", res.text);
         assert_eq!(fields[0]["field"], "admin", "{}", res.text);
@@ -114,8 +106,7 @@ async fn a_body_without_content_type_answers_415() {
         .send(client.request(Method::POST, LOGIN).body(r#"{"email":"a@example.test","password":"whatever-1"}"#))
         .await;
 
-    assert_eq!(res.status, 415);
-    assert_eq!(res.error_code(), "UNSUPPORTED_MEDIA_TYPE");
+    assert_error(&res, 415, "UNSUPPORTED_MEDIA_TYPE");
 }
 
 #[tokio::test]
@@ -124,8 +115,7 @@ async fn a_body_of_another_content_type_answers_415() {
 
     let res = app.anonymous().send_raw(Method::POST, LOGIN, "text/plain", "email=a@example.test").await;
 
-    assert_eq!(res.status, 415);
-    assert_eq!(res.error_code(), "UNSUPPORTED_MEDIA_TYPE");
+    assert_error(&res, 415, "UNSUPPORTED_MEDIA_TYPE");
 }
 
 #[tokio::test]
@@ -135,8 +125,7 @@ async fn a_handler_error_uses_the_envelope_with_its_own_code() {
     let res =
         app.anonymous().post(LOGIN, &json!({ "email": "nobody@example.test", "password": "wrong-password-1" })).await;
 
-    assert_eq!(res.status, 401);
-    assert_eq!(res.error_code(), "INVALID_CREDENTIALS");
+    assert_error(&res, 401, "INVALID_CREDENTIALS");
     assert_eq!(res.json["success"], false);
 }
 
@@ -147,8 +136,7 @@ async fn a_malformed_id_in_the_path_answers_400_not_500() {
 
     let res = admin.client.get("/api/v1/users/not-a-uuid").await;
 
-    assert_eq!(res.status, 400, "{}", res.text);
-    assert_eq!(res.error_code(), "BAD_REQUEST");
+    assert_error(&res, 400, "BAD_REQUEST");
 }
 
 #[tokio::test]
@@ -158,8 +146,7 @@ async fn a_query_parameter_of_the_wrong_type_answers_422_naming_it() {
 
     let res = admin.client.get("/api/v1/users?page=abc").await;
 
-    assert_eq!(res.status, 422, "{}", res.text);
-    assert_eq!(res.error_code(), "VALIDATION_FAILED");
+    assert_error(&res, 422, "VALIDATION_FAILED");
     assert_eq!(res.json["error"]["details"]["fields"][0]["field"], "page", "{}", res.text);
 }
 
@@ -171,8 +158,7 @@ async fn a_json_array_in_place_of_the_object_answers_422() {
 
     let res = app.anonymous().send_raw(Method::POST, LOGIN, "application/json", body).await;
 
-    assert_eq!(res.status, 422, "{}", res.text);
-    assert_eq!(res.error_code(), "VALIDATION_FAILED");
+    assert_error(&res, 422, "VALIDATION_FAILED");
 }
 
 #[tokio::test]
@@ -182,7 +168,6 @@ async fn a_duplicated_field_answers_422_naming_that_field() {
 
     let res = app.anonymous().send_raw(Method::POST, LOGIN, "application/json", body).await;
 
-    assert_eq!(res.status, 422, "{}", res.text);
-    assert_eq!(res.error_code(), "VALIDATION_FAILED");
+    assert_error(&res, 422, "VALIDATION_FAILED");
     assert_eq!(res.json["error"]["details"]["fields"][0]["field"], "email", "{}", res.text);
 }

@@ -4,7 +4,7 @@
 use futures::stream;
 use reqwest::{Body, Method};
 use serde_json::json;
-use tessera_testkit::{TestApp, TestResponse, spawn_app_with};
+use tessera_testkit::{TestApp, TestResponse, assert_error, spawn_app_with};
 
 use crate::support;
 
@@ -39,8 +39,7 @@ async fn a_body_over_the_limit_with_content_length_answers_413() {
 
     let res = post_body(&app, login_body(4096)).await;
 
-    assert_eq!(res.status, 413);
-    assert_eq!(res.error_code(), "PAYLOAD_TOO_LARGE");
+    assert_error(&res, 413, "PAYLOAD_TOO_LARGE");
 }
 
 #[tokio::test]
@@ -49,8 +48,7 @@ async fn a_chunked_body_over_the_limit_answers_413() {
 
     let res = post_body(&app, chunked(login_body(4096))).await;
 
-    assert_eq!(res.status, 413);
-    assert_eq!(res.error_code(), "PAYLOAD_TOO_LARGE");
+    assert_error(&res, 413, "PAYLOAD_TOO_LARGE");
 }
 
 #[tokio::test]
@@ -60,10 +58,8 @@ async fn bodies_under_the_limit_are_read_whether_chunked_or_not() {
     let sized = post_body(&app, login_body(2000)).await;
     let streamed = post_body(&app, chunked(login_body(2000))).await;
 
-    assert_eq!(sized.status, 401, "{}", sized.text);
-    assert_eq!(sized.error_code(), "INVALID_CREDENTIALS");
-    assert_eq!(streamed.status, 401, "{}", streamed.text);
-    assert_eq!(streamed.error_code(), "INVALID_CREDENTIALS");
+    assert_error(&sized, 401, "INVALID_CREDENTIALS");
+    assert_error(&streamed, 401, "INVALID_CREDENTIALS");
 }
 
 fn header_u64(res: &TestResponse, name: &str) -> u64 {
@@ -86,8 +82,7 @@ async fn passing_the_global_per_address_limit_answers_429_with_retry_after() {
     }
     let refused = client.get("/.well-known/jwks.json").await;
 
-    assert_eq!(refused.status, 429);
-    assert_eq!(refused.error_code(), "RATE_LIMITED");
+    assert_error(&refused, 429, "RATE_LIMITED");
     let retry = header_u64(&refused, "retry-after");
     assert!((1..=12).contains(&retry), "retry-after {retry}");
     assert_eq!(header_u64(&refused, "ratelimit-limit"), 5);
@@ -107,8 +102,7 @@ async fn the_global_limit_also_refuses_unknown_routes() {
 
     let refused = client.get("/no-such-route").await;
 
-    assert_eq!(refused.status, 429);
-    assert_eq!(refused.error_code(), "RATE_LIMITED");
+    assert_error(&refused, 429, "RATE_LIMITED");
 }
 
 #[tokio::test]
@@ -133,8 +127,7 @@ async fn passing_the_sign_in_per_address_limit_answers_429_on_auth_routes_only()
         .await;
     let elsewhere = client.get("/health").await;
 
-    assert_eq!(refused.status, 429);
-    assert_eq!(refused.error_code(), "RATE_LIMITED");
+    assert_error(&refused, 429, "RATE_LIMITED");
     assert_eq!(header_u64(&refused, "ratelimit-limit"), 3);
     assert_eq!(header_u64(&refused, "ratelimit-remaining"), 0);
     assert!(header_u64(&refused, "retry-after") >= 1);

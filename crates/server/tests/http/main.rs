@@ -11,5 +11,6 @@ mod envelope;
 mod headers;
 mod limits;
 mod observability;
+mod shared_limits;
 mod shutdown;
 mod support;

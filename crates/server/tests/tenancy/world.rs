@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tessera_testkit::{Client, TestApp, TestUser, spawn_app_with};
+use tessera_kernel::ids::{ApiKeyId, InvitationId, OrgId, TeamId};
+use tessera_testkit::{Client, TestApp, TestUser, fresh_email, id_of, publish, spawn_app_with};
 
 /// The application the matrix runs on: webhook endpoints may point at loopback
 /// (`http://127.0.0.1:9/`, where nothing listens), and a failed attempt is tried
@@ -18,16 +19,16 @@ pub async fn spawn() -> TestApp {
 
 /// An organization and what was made in it.
 pub struct Org {
-    pub id: String,
+    pub id: OrgId,
     pub owner: TestUser,
     pub admin: TestUser,
     pub member: TestUser,
     pub viewer: TestUser,
-    pub team: String,
-    pub invitation: String,
+    pub team: TeamId,
+    pub invitation: InvitationId,
     pub role: String,
     pub grant: String,
-    pub key_id: String,
+    pub key_id: ApiKeyId,
     /// An organization key holding every permission of the owner.
     pub key: String,
     /// A webhook endpoint (receiving `invoice.*`) and its signing secret.
@@ -40,70 +41,52 @@ pub struct Org {
 }
 
 /// Signs up a person into `org` through an invitation accepted with registration.
-pub async fn join(app: &TestApp, owner: &Client, org: &str, role: &str) -> TestUser {
-    let email = format!("{role}-{}@example.test", uuid::Uuid::now_v7().simple());
-    let res = owner.post(&format!("/api/v1/orgs/{org}/invitations"), &json!({ "email": email, "role": role })).await;
-    assert_eq!(res.status, 201, "invite {role}: {}", res.text);
-    let mail = app.mail_to(&email, "").await;
-    let link = mail.link("http").expect("an invitation link");
-    let token = link.rsplit('/').next().unwrap().to_owned();
+pub async fn join(app: &TestApp, owner: &TestUser, org: OrgId, role: &str) -> TestUser {
+    let invitation = app.invite(owner, org, &fresh_email(role), role).await;
     // The link opens the built-in page, which loads its script from the binary.
-    let page = app.anonymous().get(&format!("/invitations/{token}")).await;
+    let page = app.anonymous().get(&format!("/invitations/{}", invitation.token)).await;
     assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
     assert!(page.text.contains("/assets/invitation.js"), "{}", page.text);
     let script = app.anonymous().get("/assets/invitation.js").await;
     assert!(script.status == 200 && script.text.contains("/accept"), "{}", script.status);
-    let password = "tenancy matrix password 123";
-    let accept = app
-        .anonymous()
-        .post(&format!("/api/v1/invitations/{token}/accept"), &json!({ "name": role, "password": password }))
-        .await;
-    assert_eq!(accept.status, 200, "accept as {role}: {}", accept.text);
-    app.login(&email, password).await
+    app.accept_new(&invitation, role).await
 }
 
-fn id_of(res: &tessera_testkit::TestResponse, what: &str) -> String {
+/// The id of what a `201` (or `202`) answer made.
+fn made(res: &tessera_testkit::TestResponse, what: &str) -> String {
     assert!(matches!(res.status, 200..=202), "create {what}: {}", res.text);
-    res.data()["id"].as_str().unwrap_or_else(|| panic!("{what} has an id: {}", res.text)).to_owned()
+    id_of(res.data())
 }
 
 /// An organization with an owner, an admin, a member, a viewer, a team (with the
 /// member in it), a pending invitation, a custom role, a grant, a key, a webhook
 /// endpoint with two failed deliveries (a custom event and a test message).
 pub async fn org(app: &TestApp, name: &str) -> Org {
-    let owner = app.signed_up_user().await;
-    let res = owner.client.post("/api/v1/orgs", &json!({ "name": name })).await;
-    let id = id_of(&res, "org");
-    let admin = join(app, &owner.client, &id, "admin").await;
-    let member = join(app, &owner.client, &id, "member").await;
-    let viewer = join(app, &owner.client, &id, "viewer").await;
+    let (owner, id) = app.owned_org(name).await;
+    let admin = join(app, &owner, id, "admin").await;
+    let member = join(app, &owner, id, "member").await;
+    let viewer = join(app, &owner, id, "viewer").await;
     let base = format!("/api/v1/orgs/{id}");
-    let team = id_of(&owner.client.post(&format!("{base}/teams"), &json!({ "name": "core" })).await, "team");
+    let team = app.create_team(&owner, id, "core").await;
     let seat = owner
         .client
         .post(&format!("{base}/teams/{team}/members"), &json!({ "userId": member.id, "role": "member" }))
         .await;
     assert_eq!(seat.status, 201, "seat: {}", seat.text);
-    let invite =
-        json!({ "email": format!("pending-{}@example.test", uuid::Uuid::now_v7().simple()), "role": "member" });
-    let invitation = id_of(&owner.client.post(&format!("{base}/invitations"), &invite).await, "invitation");
+    let invitation = app.invite(&owner, id, &fresh_email("pending"), "member").await.id;
     let role_body = json!({ "name": "auditor", "permissions": ["audit:read", "members:read"] });
-    let role = id_of(&owner.client.post(&format!("{base}/roles"), &role_body).await, "role");
+    let role = made(&owner.client.post(&format!("{base}/roles"), &role_body).await, "role");
     let grant_body =
         json!({ "subject": viewer.id, "permission": "teams:manage", "resourceType": "team", "resourceId": team });
-    let grant = id_of(&owner.client.post(&format!("{base}/grants"), &grant_body).await, "grant");
-    let all: Vec<Value> = app_permissions(&owner.client).await.into_iter().map(Value::String).collect();
-    let res = owner.client.post(&format!("{base}/api-keys"), &json!({ "name": "ci", "permissions": all })).await;
-    assert_eq!(res.status, 201, "key: {}", res.text);
-    let key_id = res.data()["id"].as_str().unwrap().to_owned();
-    let key = res.data()["secret"].as_str().unwrap().to_owned();
+    let grant = made(&owner.client.post(&format!("{base}/grants"), &grant_body).await, "grant");
+    let all = app_permissions(&owner.client).await;
+    let key = app.org_key(&owner.client, id, &all.iter().map(String::as_str).collect::<Vec<_>>()).await;
     let hook_body = json!({ "url": "http://127.0.0.1:9/", "events": ["invoice.*"], "description": "books" });
     let res = owner.client.post(&format!("{base}/webhooks"), &hook_body).await;
-    let webhook = id_of(&res, "webhook");
+    let webhook = made(&res, "webhook");
     let webhook_secret = res.data()["secret"].as_str().unwrap().to_owned();
-    let event_body = json!({ "type": "invoice.paid", "data": { "amount": 100 } });
-    let event = id_of(&owner.client.post(&format!("{base}/events"), &event_body).await, "event");
-    let delivery = id_of(&owner.client.post_empty(&format!("{base}/webhooks/{webhook}/test")).await, "delivery");
+    let event = id_of(&publish(&owner.client, id, "invoice.paid", json!({ "amount": 100 })).await);
+    let delivery = made(&owner.client.post_empty(&format!("{base}/webhooks/{webhook}/test")).await, "delivery");
     settle_deliveries(&owner.client, &base, &webhook).await;
     Org {
         id,
@@ -115,8 +98,8 @@ pub async fn org(app: &TestApp, name: &str) -> Org {
         invitation,
         role,
         grant,
-        key_id,
-        key,
+        key_id: key.id,
+        key: key.secret,
         webhook,
         webhook_secret,
         delivery,

@@ -4,25 +4,24 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{
-    Receiver, Reply, assert_error, create_org, endpoint, field_codes, hooks_app, hooks_path, id_of, publish,
-    wait_delivery,
-};
+use tessera_testkit::{assert_error, field_codes, id_of, publish};
+
+use crate::support::{Receiver, Reply, endpoint, hooks_app, hooks_path, wait_delivery};
 
 #[tokio::test]
 async fn malformed_json_is_400_and_wrong_fields_are_422() {
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Status(200)).await;
-    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["*"]).await);
+    let ep = id_of(&endpoint(&owner, org, &rx.url(), &["*"]).await);
     let url = rx.url();
 
     for (method, path) in [
-        (Method::POST, hooks_path(&org, "")),
-        (Method::PATCH, hooks_path(&org, &format!("/{ep}"))),
-        (Method::POST, hooks_path(&org, &format!("/{ep}/rotate-secret"))),
-        (Method::POST, hooks_path(&org, &format!("/{ep}/recover"))),
+        (Method::POST, hooks_path(org, "")),
+        (Method::PATCH, hooks_path(org, &format!("/{ep}"))),
+        (Method::POST, hooks_path(org, &format!("/{ep}/rotate-secret"))),
+        (Method::POST, hooks_path(org, &format!("/{ep}/recover"))),
     ] {
         let res = owner.client.send_raw(method.clone(), &path, "application/json", r#"{"url": "#).await;
         assert_error(&res, 400, "INVALID_JSON");
@@ -47,11 +46,11 @@ async fn malformed_json_is_400_and_wrong_fields_are_422() {
         (json!({ "url": format!("{url}?{}", "a".repeat(2100)), "events": ["*"] }), "url:TOO_LONG"),
     ];
     for (body, expected) in cases {
-        let res = owner.client.post(&hooks_path(&org, ""), &body).await;
+        let res = owner.client.post(&hooks_path(org, ""), &body).await;
         assert_error(&res, 422, "VALIDATION_FAILED");
         assert!(field_codes(&res).contains(&expected.to_owned()), "{expected}: {}", res.text);
     }
-    let patch = hooks_path(&org, &format!("/{ep}"));
+    let patch = hooks_path(org, &format!("/{ep}"));
     for (body, expected) in [
         (json!({ "secret": "whsec_x" }), "secret:UNKNOWN_FIELD"),
         (json!({ "events": [] }), "events:INVALID"),
@@ -62,19 +61,19 @@ async fn malformed_json_is_400_and_wrong_fields_are_422() {
         assert_error(&res, 422, "VALIDATION_FAILED");
         assert!(field_codes(&res).contains(&expected.to_owned()), "{expected}: {}", res.text);
     }
-    let rotate = hooks_path(&org, &format!("/{ep}/rotate-secret"));
+    let rotate = hooks_path(org, &format!("/{ep}/rotate-secret"));
     let res = owner.client.post(&rotate, &json!({ "graceHours": 721 })).await;
     assert_eq!(field_codes(&res), ["graceHours:OUT_OF_RANGE"], "{}", res.text);
     let res = owner.client.post(&rotate, &json!({ "graceHours": -1 })).await;
     assert_error(&res, 422, "VALIDATION_FAILED");
-    let recover = hooks_path(&org, &format!("/{ep}/recover"));
+    let recover = hooks_path(org, &format!("/{ep}/recover"));
     let res = owner.client.post(&recover, &json!({ "since": "yesterday" })).await;
     assert_eq!(field_codes(&res), ["since:INVALID"], "{}", res.text);
     let res = owner.client.post(&recover, &json!({})).await;
     assert_eq!(field_codes(&res), ["since:REQUIRED"], "{}", res.text);
 
     // Nothing was created or changed.
-    let list = owner.client.get(&hooks_path(&org, "")).await;
+    let list = owner.client.get(&hooks_path(org, "")).await;
     assert_eq!(list.json["meta"]["total"], 1, "{}", list.text);
     let got = owner.client.get(&patch).await;
     assert_eq!(got.data()["events"], json!(["*"]));
@@ -85,9 +84,9 @@ async fn malformed_json_is_400_and_wrong_fields_are_422() {
 async fn bad_query_parameters_are_422() {
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let ep = id_of(&endpoint(&owner, &org, "http://127.0.0.1:9/x", &["*"]).await);
-    let list = hooks_path(&org, &format!("/{ep}/deliveries"));
+    let org = app.create_org(&owner, "Acme").await.id;
+    let ep = id_of(&endpoint(&owner, org, "http://127.0.0.1:9/x", &["*"]).await);
+    let list = hooks_path(org, &format!("/{ep}/deliveries"));
 
     for (query, expected) in [
         ("limit=0", "limit:OUT_OF_RANGE"),
@@ -105,7 +104,7 @@ async fn bad_query_parameters_are_422() {
         assert!(field_codes(&res).contains(&expected.to_owned()), "{query}: {}", res.text);
     }
     for query in ["page=0", "page=9223372036854775808", "limit=0", "limit=1000"] {
-        let res = owner.client.get(&hooks_path(&org, &format!("?{query}"))).await;
+        let res = owner.client.get(&hooks_path(org, &format!("?{query}"))).await;
         assert_error(&res, 422, "VALIDATION_FAILED");
     }
 }
@@ -114,42 +113,42 @@ async fn bad_query_parameters_are_422() {
 async fn unknown_and_malformed_ids_are_404_and_400() {
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Status(200)).await;
-    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.paid"]).await);
-    let event = publish(&owner, &org, "invoice.paid", json!({})).await;
-    let delivery = id_of(&wait_delivery(&owner, &org, &ep, &event, "DELIVERED").await);
+    let ep = id_of(&endpoint(&owner, org, &rx.url(), &["invoice.paid"]).await);
+    let event = id_of(&publish(&owner.client, org, "invoice.paid", json!({})).await);
+    let delivery = id_of(&wait_delivery(&owner, org, &ep, &event, "DELIVERED").await);
     let ghost = uuid::Uuid::now_v7().to_string();
 
     let c = &owner.client;
     let since = json!({ "since": "2020-01-01T00:00:00Z" });
     for res in [
-        c.get(&hooks_path(&org, &format!("/{ghost}"))).await,
-        c.patch(&hooks_path(&org, &format!("/{ghost}")), &json!({ "description": "x" })).await,
-        c.delete(&hooks_path(&org, &format!("/{ghost}"))).await,
-        c.post_empty(&hooks_path(&org, &format!("/{ghost}/rotate-secret"))).await,
-        c.post_empty(&hooks_path(&org, &format!("/{ghost}/test"))).await,
-        c.get(&hooks_path(&org, &format!("/{ghost}/stats"))).await,
-        c.get(&hooks_path(&org, &format!("/{ghost}/deliveries"))).await,
-        c.post(&hooks_path(&org, &format!("/{ghost}/recover")), &since).await,
-        c.get(&hooks_path(&org, &format!("/{ghost}/deliveries/{delivery}"))).await,
-        c.post_empty(&hooks_path(&org, &format!("/{ghost}/deliveries/{delivery}/retry"))).await,
+        c.get(&hooks_path(org, &format!("/{ghost}"))).await,
+        c.patch(&hooks_path(org, &format!("/{ghost}")), &json!({ "description": "x" })).await,
+        c.delete(&hooks_path(org, &format!("/{ghost}"))).await,
+        c.post_empty(&hooks_path(org, &format!("/{ghost}/rotate-secret"))).await,
+        c.post_empty(&hooks_path(org, &format!("/{ghost}/test"))).await,
+        c.get(&hooks_path(org, &format!("/{ghost}/stats"))).await,
+        c.get(&hooks_path(org, &format!("/{ghost}/deliveries"))).await,
+        c.post(&hooks_path(org, &format!("/{ghost}/recover")), &since).await,
+        c.get(&hooks_path(org, &format!("/{ghost}/deliveries/{delivery}"))).await,
+        c.post_empty(&hooks_path(org, &format!("/{ghost}/deliveries/{delivery}/retry"))).await,
     ] {
         assert_error(&res, 404, "WEBHOOK_NOT_FOUND");
     }
     for res in [
-        c.get(&hooks_path(&org, &format!("/{ep}/deliveries/{ghost}"))).await,
-        c.post_empty(&hooks_path(&org, &format!("/{ep}/deliveries/{ghost}/retry"))).await,
+        c.get(&hooks_path(org, &format!("/{ep}/deliveries/{ghost}"))).await,
+        c.post_empty(&hooks_path(org, &format!("/{ep}/deliveries/{ghost}/retry"))).await,
     ] {
         assert_error(&res, 404, "DELIVERY_NOT_FOUND");
     }
     assert_error(&c.get(&format!("/api/v1/orgs/{ghost}/webhooks")).await, 404, "NOT_FOUND");
     for path in [format!("/{ep}x"), format!("/{ep}/deliveries/123"), "/not-an-id/stats".to_owned()] {
-        let res = c.get(&hooks_path(&org, &path)).await;
+        let res = c.get(&hooks_path(org, &path)).await;
         assert_eq!(res.status, 400, "{path}: {}", res.text);
         res.error_code();
     }
-    let res = app.anonymous().get(&hooks_path(&org, "")).await;
+    let res = app.anonymous().get(&hooks_path(org, "")).await;
     assert_error(&res, 401, "UNAUTHORIZED");
     assert_eq!(rx.hits().len(), 1, "nothing was sent again");
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sea_orm::ConnectionTrait;
 use serde_json::json;
-use tessera_testkit::TestUser;
+use tessera_testkit::{TestUser, id_of, publish};
 
 use crate::support::*;
 
@@ -16,15 +16,15 @@ use crate::support::*;
 async fn a_fan_out_run_again_over_delivered_events_sends_none_of_them_twice() {
     let mut first = hooks_app_with(|_| {}).await;
     let owner = first.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = first.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Status(200)).await;
-    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.paid"]).await);
+    let ep = id_of(&endpoint(&owner, org, &rx.url(), &["invoice.paid"]).await);
     let mut published = HashSet::new();
     for n in 0..5 {
-        published.insert(publish(&owner, &org, "invoice.paid", json!({ "n": n })).await);
+        published.insert(id_of(&publish(&owner.client, org, "invoice.paid", json!({ "n": n })).await));
     }
     rx.wait_hits(5).await;
-    assert_eq!(wait_settled(&owner, &org, &ep).await.len(), 5);
+    assert_eq!(wait_settled(&owner, org, &ep).await.len(), 5);
 
     // The node stops, and its fan-out is put back to the start of the log, as if it had
     // died after writing the deliveries and before its cursor moved past them.
@@ -41,9 +41,9 @@ async fn a_fan_out_run_again_over_delivered_events_sends_none_of_them_twice() {
     .await;
     let owner = TestUser { client: second.with_token(&owner.access_token), ..owner };
     // The next node's fan-out reads all six events; only the new one is sent.
-    published.insert(publish(&owner, &org, "invoice.paid", json!({ "n": 5 })).await);
+    published.insert(id_of(&publish(&owner.client, org, "invoice.paid", json!({ "n": 5 })).await));
     let hits = rx.wait_hits(6).await;
-    let all = wait_settled(&owner, &org, &ep).await;
+    let all = wait_settled(&owner, org, &ep).await;
     assert_eq!(all.len(), 6, "{all:?}");
     assert!(all.iter().all(|d| d["status"] == "DELIVERED" && d["attempts"] == 1), "{all:?}");
     // A second copy of an early event would have landed by now.

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{Hit, Receiver, Reply, create_org, endpoint, hooks_app_with, id_of, publish, wait_settled};
+use tessera_testkit::{id_of, publish};
+
+use crate::support::{Hit, Receiver, Reply, endpoint, hooks_app_with, wait_settled};
 
 #[tokio::test]
 async fn a_slow_endpoint_never_has_more_attempts_in_flight_than_allowed_and_gets_every_event() {
@@ -14,17 +16,17 @@ async fn a_slow_endpoint_never_has_more_attempts_in_flight_than_allowed_and_gets
     })
     .await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Slow(Duration::from_millis(700))).await;
-    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.paid"]).await);
+    let ep = id_of(&endpoint(&owner, org, &rx.url(), &["invoice.paid"]).await);
 
     let mut events = Vec::new();
     for n in 0..8 {
-        events.push(publish(&owner, &org, "invoice.paid", json!({ "n": n })).await);
+        events.push(id_of(&publish(&owner.client, org, "invoice.paid", json!({ "n": n })).await));
     }
 
     let hits = rx.wait_hits(8).await;
-    let settled = wait_settled(&owner, &org, &ep).await;
+    let settled = wait_settled(&owner, org, &ep).await;
     assert_eq!(settled.len(), 8, "{settled:?}");
     for d in &settled {
         assert_eq!((d["status"].as_str(), d["attempts"].as_i64()), (Some("DELIVERED"), Some(1)), "{d}");

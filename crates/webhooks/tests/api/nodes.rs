@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::json;
-use tessera_testkit::{Engine, TestApp, TestConfig};
+use tessera_testkit::{Engine, TestApp, TestConfig, id_of, publish};
 
 use crate::support::*;
 
@@ -33,14 +33,14 @@ async fn the_rate_limit_holds_for_all_nodes_together() {
         _ => Some(another_node(&app, one_at_a_time).await),
     };
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Status(200)).await;
     let body = json!({ "url": rx.url(), "events": ["invoice.paid"], "rateLimitPerSecond": 4 });
-    let ep = id_of(&create_endpoint(&owner, &org, body).await);
+    let ep = id_of(&create_endpoint(&owner, org, body).await);
 
     let mut published = HashSet::new();
     for n in 0..12 {
-        published.insert(publish(&owner, &org, "invoice.paid", json!({ "n": n })).await);
+        published.insert(id_of(&publish(&owner.client, org, "invoice.paid", json!({ "n": n })).await));
     }
 
     let hits = rx.wait_hits(12).await;
@@ -58,7 +58,7 @@ async fn the_rate_limit_holds_for_all_nodes_together() {
         let senders: HashSet<_> = hits.iter().map(|h| h.peer).collect();
         assert!(senders.len() >= 2, "both nodes sent: {senders:?}");
     }
-    let all = wait_settled(&owner, &org, &ep).await;
+    let all = wait_settled(&owner, org, &ep).await;
     assert_eq!(all.len(), 12);
     assert!(all.iter().all(|d| d["status"] == "DELIVERED"), "{all:?}");
 }
@@ -75,16 +75,16 @@ async fn a_slow_attempt_is_never_sent_again_by_another_node_while_it_runs() {
         _ => Some(another_node(&app, slow).await),
     };
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Slow(Duration::from_millis(1_600))).await;
-    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.paid"]).await);
+    let ep = id_of(&endpoint(&owner, org, &rx.url(), &["invoice.paid"]).await);
 
     let mut published = HashSet::new();
     for n in 0..8 {
-        published.insert(publish(&owner, &org, "invoice.paid", json!({ "n": n })).await);
+        published.insert(id_of(&publish(&owner.client, org, "invoice.paid", json!({ "n": n })).await));
     }
 
-    let all = wait_settled(&owner, &org, &ep).await;
+    let all = wait_settled(&owner, org, &ep).await;
     assert_eq!(all.len(), 8);
     assert!(all.iter().all(|d| d["status"] == "DELIVERED" && d["attempts"] == 1), "{all:?}");
     // A copy sent by the other node would have landed by now.
@@ -113,9 +113,9 @@ async fn an_event_published_on_any_node_is_delivered_at_once_on_postgres() {
     })
     .await;
     let owner = a.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = a.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Status(200)).await;
-    id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.paid"]).await);
+    id_of(&endpoint(&owner, org, &rx.url(), &["invoice.paid"]).await);
     // One node follows the log for webhooks; the other relays half of these events.
     let nodes = [a.with_token(&owner.access_token), b.with_token(&owner.access_token)];
     for n in 0..6 {

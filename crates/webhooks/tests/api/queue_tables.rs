@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, Statement, TransactionTrait};
 use serde_json::json;
 use tessera_kernel::vacuum;
-use tessera_testkit::Engine;
+use tessera_testkit::{Engine, id_of, publish};
 
 use crate::support::*;
 
@@ -31,14 +31,14 @@ async fn busy_queue_tables_are_vacuumed_by_tessera_on_postgres() {
         return;
     }
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Sweepers").await;
+    let org = app.create_org(&owner, "Sweepers").await.id;
     let ok = Receiver::start(Reply::Status(204)).await;
-    let ep = id_of(&endpoint(&owner, &org, &ok.url(), &["invoice.*"]).await);
+    let ep = id_of(&endpoint(&owner, org, &ok.url(), &["invoice.*"]).await);
     for n in 0..40 {
-        publish(&owner, &org, "invoice.paid", json!({ "n": n })).await;
+        id_of(&publish(&owner.client, org, "invoice.paid", json!({ "n": n })).await);
     }
     ok.wait_hits(40).await;
-    assert_eq!(wait_settled(&owner, &org, &ep).await.len(), 40);
+    assert_eq!(wait_settled(&owner, org, &ep).await.len(), 40);
 
     // Each delivery left dead versions (its claim, its outcome) and each event a
     // deleted outbox row: past 20 of either, the sweeper vacuums the table.

@@ -5,6 +5,8 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 use tessera_webhooks::testing::{attempts, deliveries};
 
+use tessera_testkit::{id_of, publish};
+
 use crate::support::*;
 
 #[tokio::test]
@@ -14,17 +16,17 @@ async fn old_finished_deliveries_and_events_are_deleted_and_recent_ones_kept() {
     })
     .await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Keepers").await;
+    let org = app.create_org(&owner, "Keepers").await.id;
     let ok = Receiver::start(Reply::Status(200)).await;
-    let ep = id_of(&endpoint(&owner, &org, &ok.url(), &["invoice.*"]).await);
-    let old = publish(&owner, &org, "invoice.paid", json!({ "n": 1 })).await;
-    wait_delivery(&owner, &org, &ep, &old, "DELIVERED").await;
+    let ep = id_of(&endpoint(&owner, org, &ok.url(), &["invoice.*"]).await);
+    let old = id_of(&publish(&owner.client, org, "invoice.paid", json!({ "n": 1 })).await);
+    wait_delivery(&owner, org, &ep, &old, "DELIVERED").await;
 
     // A month and a day later, a new event.
     app.clock.advance(time::Duration::days(31));
     let owner = app.login(&owner.email, &owner.password).await; // access tokens expired meanwhile
-    let new = publish(&owner, &org, "invoice.paid", json!({ "n": 2 })).await;
-    wait_delivery(&owner, &org, &ep, &new, "DELIVERED").await;
+    let new = id_of(&publish(&owner.client, org, "invoice.paid", json!({ "n": 2 })).await);
+    wait_delivery(&owner, org, &ep, &new, "DELIVERED").await;
     let db = &app.core.db.conn;
     assert_eq!(deliveries::Entity::find().count(db).await.unwrap(), 2);
 
@@ -32,7 +34,7 @@ async fn old_finished_deliveries_and_events_are_deleted_and_recent_ones_kept() {
         .await
         .unwrap();
     assert_eq!(gone, 1, "only the month-old delivery goes");
-    let left = deliveries(&owner, &org, &ep).await;
+    let left = deliveries(&owner, org, &ep).await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0]["eventId"], new.as_str());
     assert_eq!(attempts::Entity::find().count(db).await.unwrap(), 1, "its attempts went with it");
@@ -56,11 +58,11 @@ async fn pending_deliveries_are_kept_whatever_their_age() {
     })
     .await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Patient").await;
+    let org = app.create_org(&owner, "Patient").await.id;
     let down = Receiver::start(Reply::Status(500)).await;
-    let ep = id_of(&endpoint(&owner, &org, &down.url(), &["invoice.*"]).await);
-    let ev = publish(&owner, &org, "invoice.paid", json!({})).await;
-    wait_delivery(&owner, &org, &ep, &ev, "RETRYING").await;
+    let ep = id_of(&endpoint(&owner, org, &down.url(), &["invoice.*"]).await);
+    let ev = id_of(&publish(&owner.client, org, "invoice.paid", json!({})).await);
+    wait_delivery(&owner, org, &ep, &ev, "RETRYING").await;
     app.clock.advance(time::Duration::days(3));
     let owner = app.login(&owner.email, &owner.password).await;
     assert_eq!(
@@ -69,5 +71,5 @@ async fn pending_deliveries_are_kept_whatever_their_age() {
             .unwrap(),
         0
     );
-    assert_eq!(deliveries(&owner, &org, &ep).await.len(), 1);
+    assert_eq!(deliveries(&owner, org, &ep).await.len(), 1);
 }

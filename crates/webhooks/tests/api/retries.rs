@@ -6,22 +6,24 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use tessera_testkit::{id_of, publish};
+
 use crate::support::{
-    Receiver, Reply, create_org, deliveries, delivery, endpoint, hooks_app, hooks_app_with, hooks_path, id_of, publish,
-    wait_delivery, wait_org_events,
+    Receiver, Reply, deliveries, delivery, endpoint, hooks_app, hooks_app_with, hooks_path, wait_delivery,
+    wait_org_events,
 };
 
 #[tokio::test]
 async fn two_failures_then_a_success_make_one_delivery_with_three_attempts() {
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::scripted(vec![Reply::Status(500), Reply::Status(503)], Reply::Status(200)).await;
-    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.paid"]).await);
+    let ep = id_of(&endpoint(&owner, org, &rx.url(), &["invoice.paid"]).await);
 
-    let event = publish(&owner, &org, "invoice.paid", json!({ "amount": 10 })).await;
+    let event = id_of(&publish(&owner.client, org, "invoice.paid", json!({ "amount": 10 })).await);
 
-    let d = wait_delivery(&owner, &org, &ep, &event, "DELIVERED").await;
+    let d = wait_delivery(&owner, org, &ep, &event, "DELIVERED").await;
     assert_eq!(d["attempts"], 3, "{d}");
     assert_eq!(d["eventType"], "invoice.paid");
     assert_eq!(d["lastStatusCode"], 200);
@@ -33,13 +35,13 @@ async fn two_failures_then_a_success_make_one_delivery_with_three_attempts() {
     assert!(log[0]["error"].as_str().unwrap().contains("500"), "{}", log[0]);
     assert!(log[2]["error"].is_null());
     assert!(log.iter().all(|a| a["attemptedAt"].is_string() && a["durationMs"].as_i64().unwrap() >= 0));
-    assert_eq!(deliveries(&owner, &org, &ep).await.len(), 1);
+    assert_eq!(deliveries(&owner, org, &ep).await.len(), 1);
     let hits = rx.wait_hits(3).await;
     assert_eq!(hits.len(), 3);
     assert!(hits.iter().all(|h| h.header("webhook-id") == event), "the same webhook-id on every attempt");
     assert!(hits.iter().all(|h| h.body == hits[0].body), "the same body on every attempt");
     // The outcome is recorded once, with the attempts it took.
-    let outcome = wait_org_events(&owner, &org, "webhook.delivered", 1).await;
+    let outcome = wait_org_events(&owner, org, "webhook.delivered", 1).await;
     assert_eq!(outcome.len(), 1);
     assert_eq!(outcome[0]["data"]["eventId"], event.as_str());
     assert_eq!(outcome[0]["data"]["deliveryId"], d["id"]);
@@ -53,7 +55,7 @@ async fn two_failures_then_a_success_make_one_delivery_with_three_attempts() {
         (reported[0]["endpointId"].as_str(), reported[0]["status"].as_str()),
         (Some(ep.as_str()), Some("DELIVERED"))
     );
-    let stats = owner.client.get(&hooks_path(&org, &format!("/{ep}/stats"))).await;
+    let stats = owner.client.get(&hooks_path(org, &format!("/{ep}/stats"))).await;
     assert_eq!(stats.status, 200, "{}", stats.text);
     let hour = &stats.data()["lastHour"];
     assert_eq!(
@@ -72,13 +74,13 @@ async fn an_attempt_that_outlasts_the_timeout_fails_as_a_timeout_and_is_retried(
     })
     .await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::scripted(vec![Reply::Slow(Duration::from_secs(3))], Reply::Status(200)).await;
-    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.paid"]).await);
+    let ep = id_of(&endpoint(&owner, org, &rx.url(), &["invoice.paid"]).await);
 
-    let event = publish(&owner, &org, "invoice.paid", json!({})).await;
+    let event = id_of(&publish(&owner.client, org, "invoice.paid", json!({})).await);
 
-    let d = wait_delivery(&owner, &org, &ep, &event, "DELIVERED").await;
+    let d = wait_delivery(&owner, org, &ep, &event, "DELIVERED").await;
     assert_eq!(d["attempts"], 2, "{d}");
     let log = d["attemptLog"].as_array().unwrap();
     assert!(log[0]["statusCode"].is_null(), "{}", log[0]);
@@ -94,13 +96,13 @@ async fn an_attempt_that_outlasts_the_timeout_fails_as_a_timeout_and_is_retried(
 async fn delivered_after(busy: Reply) -> serde_json::Value {
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::scripted(vec![busy], Reply::Status(200)).await;
-    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.paid"]).await);
+    let ep = id_of(&endpoint(&owner, org, &rx.url(), &["invoice.paid"]).await);
 
-    let event = publish(&owner, &org, "invoice.paid", json!({})).await;
+    let event = id_of(&publish(&owner.client, org, "invoice.paid", json!({})).await);
 
-    let d = wait_delivery(&owner, &org, &ep, &event, "DELIVERED").await;
+    let d = wait_delivery(&owner, org, &ep, &event, "DELIVERED").await;
     assert_eq!(d["attemptLog"].as_array().unwrap().len(), 2, "{d}");
     assert_eq!(rx.wait_hits(2).await.len(), 2);
     d
@@ -165,13 +167,13 @@ async fn retry_after_as_an_http_date_on_503_puts_the_next_attempt_off_until_then
 async fn a_large_response_body_is_kept_cut_at_16_kb() {
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Big(100 * 1024)).await;
-    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.paid"]).await);
+    let ep = id_of(&endpoint(&owner, org, &rx.url(), &["invoice.paid"]).await);
 
-    let event = publish(&owner, &org, "invoice.paid", json!({})).await;
+    let event = id_of(&publish(&owner.client, org, "invoice.paid", json!({})).await);
 
-    let d = wait_delivery(&owner, &org, &ep, &event, "DELIVERED").await;
+    let d = wait_delivery(&owner, org, &ep, &event, "DELIVERED").await;
     let attempt = &d["attemptLog"][0];
     let body = attempt["responseBody"].as_str().unwrap();
     assert_eq!(body.len(), 16 * 1024);
@@ -182,9 +184,9 @@ async fn a_large_response_body_is_kept_cut_at_16_kb() {
     // Cut inside a three-byte character: the stored text stays within the cap and is the body's prefix.
     let euros = "€".repeat(40_000);
     let rx = Receiver::start(Reply::Text(euros.clone())).await;
-    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.voided"]).await);
-    let event = publish(&owner, &org, "invoice.voided", json!({})).await;
-    let d = wait_delivery(&owner, &org, &ep, &event, "DELIVERED").await;
+    let ep = id_of(&endpoint(&owner, org, &rx.url(), &["invoice.voided"]).await);
+    let event = id_of(&publish(&owner.client, org, "invoice.voided", json!({})).await);
+    let d = wait_delivery(&owner, org, &ep, &event, "DELIVERED").await;
     let body = d["attemptLog"][0]["responseBody"].as_str().unwrap();
     assert!(body.len() <= 16 * 1024 && body.len() > 16 * 1024 - 4, "{} bytes kept", body.len());
     assert!(euros.starts_with(body), "the kept body is not what the endpoint sent");
@@ -197,37 +199,37 @@ async fn a_failed_delivery_is_sent_again_by_retry_and_by_recover_once_the_receiv
     })
     .await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Status(500)).await;
-    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.*"]).await);
-    let first = publish(&owner, &org, "invoice.paid", json!({ "n": 1 })).await;
-    let second = publish(&owner, &org, "invoice.voided", json!({ "n": 2 })).await;
-    let d1 = wait_delivery(&owner, &org, &ep, &first, "FAILED").await;
-    let d2 = wait_delivery(&owner, &org, &ep, &second, "FAILED").await;
+    let ep = id_of(&endpoint(&owner, org, &rx.url(), &["invoice.*"]).await);
+    let first = id_of(&publish(&owner.client, org, "invoice.paid", json!({ "n": 1 })).await);
+    let second = id_of(&publish(&owner.client, org, "invoice.voided", json!({ "n": 2 })).await);
+    let d1 = wait_delivery(&owner, org, &ep, &first, "FAILED").await;
+    let d2 = wait_delivery(&owner, org, &ep, &second, "FAILED").await;
     assert_eq!((d1["attempts"].as_i64(), d1["lastStatusCode"].as_i64()), (Some(1), Some(500)));
-    let failed = wait_org_events(&owner, &org, "webhook.failed", 2).await;
+    let failed = wait_org_events(&owner, org, "webhook.failed", 2).await;
     assert!(failed.iter().any(|e| e["data"]["deliveryId"] == d1["id"] && e["data"]["statusCode"] == 500));
-    let filtered = owner.client.get(&hooks_path(&org, &format!("/{ep}/deliveries?status=FAILED"))).await;
+    let filtered = owner.client.get(&hooks_path(org, &format!("/{ep}/deliveries?status=FAILED"))).await;
     assert_eq!(filtered.data().as_array().unwrap().len(), 2, "{}", filtered.text);
     rx.answer(Reply::Status(200));
 
-    let res = owner.client.post_empty(&hooks_path(&org, &format!("/{ep}/deliveries/{}/retry", id_of(&d1)))).await;
+    let res = owner.client.post_empty(&hooks_path(org, &format!("/{ep}/deliveries/{}/retry", id_of(&d1)))).await;
 
     assert_eq!(res.status, 202, "{}", res.text);
     assert_eq!(res.data()["id"], d1["id"]);
     assert!(["PENDING", "DELIVERED"].contains(&res.data()["status"].as_str().unwrap()), "{}", res.text);
-    let d1 = wait_delivery(&owner, &org, &ep, &first, "DELIVERED").await;
+    let d1 = wait_delivery(&owner, org, &ep, &first, "DELIVERED").await;
     assert_eq!(d1["attempts"], 2);
-    assert_eq!(delivery(&owner, &org, &ep, &id_of(&d2)).await["status"], "FAILED", "retry touches one delivery");
+    assert_eq!(delivery(&owner, org, &ep, &id_of(&d2)).await["status"], "FAILED", "retry touches one delivery");
 
     let since = d1["createdAt"].as_str().unwrap();
-    let res = owner.client.post(&hooks_path(&org, &format!("/{ep}/recover")), &json!({ "since": since })).await;
+    let res = owner.client.post(&hooks_path(org, &format!("/{ep}/recover")), &json!({ "since": since })).await;
 
     assert_eq!(res.status, 202, "{}", res.text);
     assert_eq!(res.data()["queued"], 1, "only the delivery still failed: {}", res.text);
-    let d2 = wait_delivery(&owner, &org, &ep, &second, "DELIVERED").await;
+    let d2 = wait_delivery(&owner, org, &ep, &second, "DELIVERED").await;
     assert_eq!(d2["attempts"], 2);
-    let res = owner.client.post(&hooks_path(&org, &format!("/{ep}/recover")), &json!({ "since": since })).await;
+    let res = owner.client.post(&hooks_path(org, &format!("/{ep}/recover")), &json!({ "since": since })).await;
     assert_eq!(res.data()["queued"], 0, "{}", res.text);
     let hits = rx.hits();
     assert_eq!(hits.iter().filter(|h| h.header("webhook-id") == first).count(), 2);
@@ -238,23 +240,23 @@ async fn a_failed_delivery_is_sent_again_by_retry_and_by_recover_once_the_receiv
 async fn deliveries_page_newest_first_with_a_cursor_and_filters() {
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Status(200)).await;
-    let ep = id_of(&endpoint(&owner, &org, &rx.url(), &["invoice.*"]).await);
+    let ep = id_of(&endpoint(&owner, org, &rx.url(), &["invoice.*"]).await);
     let mut ids = Vec::new();
     for n in 0..5 {
         let t = if n % 2 == 0 { "invoice.paid" } else { "invoice.voided" };
-        ids.push(publish(&owner, &org, t, json!({ "n": n })).await);
+        ids.push(id_of(&publish(&owner.client, org, t, json!({ "n": n })).await));
     }
     for id in &ids {
-        wait_delivery(&owner, &org, &ep, id, "DELIVERED").await;
+        wait_delivery(&owner, org, &ep, id, "DELIVERED").await;
     }
 
-    let page1 = owner.client.get(&hooks_path(&org, &format!("/{ep}/deliveries?limit=2"))).await;
+    let page1 = owner.client.get(&hooks_path(org, &format!("/{ep}/deliveries?limit=2"))).await;
     let cursor = page1.json["meta"]["nextCursor"].as_str().unwrap().to_owned();
-    let page2 = owner.client.get(&hooks_path(&org, &format!("/{ep}/deliveries?limit=2&cursor={cursor}"))).await;
+    let page2 = owner.client.get(&hooks_path(org, &format!("/{ep}/deliveries?limit=2&cursor={cursor}"))).await;
     let cursor = page2.json["meta"]["nextCursor"].as_str().unwrap().to_owned();
-    let page3 = owner.client.get(&hooks_path(&org, &format!("/{ep}/deliveries?limit=2&cursor={cursor}"))).await;
+    let page3 = owner.client.get(&hooks_path(org, &format!("/{ep}/deliveries?limit=2&cursor={cursor}"))).await;
 
     let seen: Vec<String> = [&page1, &page2, &page3]
         .iter()
@@ -265,13 +267,13 @@ async fn deliveries_page_newest_first_with_a_cursor_and_filters() {
     assert_eq!(seen, newest_first);
     assert!(page3.json["meta"]["nextCursor"].is_null(), "{}", page3.text);
     assert!(page1.data()[0].get("payload").is_none() && page1.data()[0].get("attemptLog").is_none());
-    let voided = owner.client.get(&hooks_path(&org, &format!("/{ep}/deliveries?eventType=invoice.voided"))).await;
+    let voided = owner.client.get(&hooks_path(org, &format!("/{ep}/deliveries?eventType=invoice.voided"))).await;
     assert_eq!(voided.data().as_array().unwrap().len(), 2, "{}", voided.text);
-    let one = owner.client.get(&hooks_path(&org, &format!("/{ep}/deliveries?eventId={}", ids[2]))).await;
+    let one = owner.client.get(&hooks_path(org, &format!("/{ep}/deliveries?eventId={}", ids[2]))).await;
     assert_eq!(one.data().as_array().unwrap().len(), 1);
     assert_eq!(one.data()[0]["eventId"], ids[2].as_str());
-    let none = owner.client.get(&hooks_path(&org, &format!("/{ep}/deliveries?status=retrying"))).await;
+    let none = owner.client.get(&hooks_path(org, &format!("/{ep}/deliveries?status=retrying"))).await;
     assert_eq!(none.data().as_array().unwrap().len(), 0, "{}", none.text);
-    let future = owner.client.get(&hooks_path(&org, &format!("/{ep}/deliveries?from=2999-01-01T00:00:00Z"))).await;
+    let future = owner.client.get(&hooks_path(org, &format!("/{ep}/deliveries?from=2999-01-01T00:00:00Z"))).await;
     assert_eq!(future.data().as_array().unwrap().len(), 0, "{}", future.text);
 }

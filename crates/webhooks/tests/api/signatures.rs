@@ -10,10 +10,11 @@ use std::process::{Command, Stdio};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use tessera_testkit::TestApp;
+use tessera_kernel::ids::OrgId;
+use tessera_testkit::{TestApp, id_of, publish};
 use tessera_webhooks::signing::{DEFAULT_TOLERANCE, VerifyKey, verify};
 
-use crate::support::{Hit, Receiver, Reply, create_endpoint, create_org, hooks_app, hooks_path, id_of, publish};
+use crate::support::{Hit, Receiver, Reply, create_endpoint, hooks_app, hooks_path};
 
 /// Verifies each request of the input list; prints one `"ok"` or error text per request.
 /// `v1` with `standardwebhooks.Webhook(secret).verify`, `v1a` with the `whpk_` key alone.
@@ -93,7 +94,7 @@ fn assert_verifies(app: &TestApp, hit: &Hit, key: &str, expected: bool) {
 }
 
 /// A request as the spec shapes it: envelope, ids and headers.
-fn assert_standard_request(hit: &Hit, event_id: &str, org: &str, event_type: &str) {
+fn assert_standard_request(hit: &Hit, event_id: &str, org: OrgId, event_type: &str) {
     assert_eq!(hit.method, "POST");
     assert_eq!(hit.path, "/hook");
     assert_eq!(hit.header("webhook-id"), event_id);
@@ -107,31 +108,33 @@ fn assert_standard_request(hit: &Hit, event_id: &str, org: &str, event_type: &st
     assert_eq!(keys, ["actor", "data", "id", "occurredAt", "orgId", "type"], "{body}");
     assert_eq!(body["id"], event_id);
     assert_eq!(body["type"], event_type);
-    assert_eq!(body["orgId"], org);
+    assert_eq!(body["orgId"], org.to_string());
 }
 
 #[tokio::test]
 async fn hmac_requests_verify_here_and_with_the_reference_library() {
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Status(204)).await;
-    let ep = create_endpoint(&owner, &org, json!({ "url": rx.url(), "events": ["invoice.*"] })).await;
+    let ep = create_endpoint(&owner, org, json!({ "url": rx.url(), "events": ["invoice.*"] })).await;
     let secret = ep["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"), "{secret}");
     assert_eq!(ep["signing"], "hmac");
     assert!(ep["publicKey"].is_null());
 
-    let event = publish(&owner, &org, "invoice.paid", json!({ "amount": 4200, "customer": "Zoë Ångström 🦀" })).await;
+    let event = id_of(
+        &publish(&owner.client, org, "invoice.paid", json!({ "amount": 4200, "customer": "Zoë Ångström 🦀" })).await,
+    );
 
     let hit = rx.wait_event("invoice.paid").await;
-    assert_standard_request(&hit, &event, &org, "invoice.paid");
+    assert_standard_request(&hit, &event, org, "invoice.paid");
     assert_eq!(hit.json()["data"], json!({ "amount": 4200, "customer": "Zoë Ångström 🦀" }));
     let signature = hit.header("webhook-signature");
     assert!(signature.starts_with("v1,") && !signature.contains(' '), "{signature}");
     assert_verifies(&app, &hit, &secret, true);
     // Neither accepts another secret, nor a changed body.
-    let other = create_endpoint(&owner, &org, json!({ "url": rx.url(), "events": ["other.thing"] })).await;
+    let other = create_endpoint(&owner, org, json!({ "url": rx.url(), "events": ["other.thing"] })).await;
     assert_verifies(&app, &hit, other["secret"].as_str().unwrap(), false);
     let mut tampered = hit.clone();
     tampered.body = String::from_utf8(hit.body.clone()).unwrap().replace("4200", "4201").into_bytes();
@@ -142,34 +145,34 @@ async fn hmac_requests_verify_here_and_with_the_reference_library() {
 async fn after_a_rotation_both_hmac_secrets_verify_until_the_grace_ends() {
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Status(200)).await;
-    let ep = create_endpoint(&owner, &org, json!({ "url": rx.url(), "events": ["invoice.*"] })).await;
+    let ep = create_endpoint(&owner, org, json!({ "url": rx.url(), "events": ["invoice.*"] })).await;
     let (id, old) = (id_of(&ep), ep["secret"].as_str().unwrap().to_owned());
 
-    let res = owner.client.post(&hooks_path(&org, &format!("/{id}/rotate-secret")), &json!({})).await;
+    let res = owner.client.post(&hooks_path(org, &format!("/{id}/rotate-secret")), &json!({})).await;
 
     assert_eq!(res.status, 200, "{}", res.text);
     let new = res.data()["secret"].as_str().unwrap().to_owned();
     assert!(new.starts_with("whsec_") && new != old);
     assert!(res.data()["previousSecretUntil"].is_string(), "{}", res.text);
-    publish(&owner, &org, "invoice.paid", json!({ "n": 1 })).await;
+    id_of(&publish(&owner.client, org, "invoice.paid", json!({ "n": 1 })).await);
     let hit = rx.wait_event("invoice.paid").await;
     let signatures: Vec<&str> = hit.header("webhook-signature").split(' ').collect();
     assert_eq!(signatures.len(), 2, "{signatures:?}");
     assert!(signatures.iter().all(|s| s.starts_with("v1,")));
-    let third = create_endpoint(&owner, &org, json!({ "url": rx.url(), "events": ["x.y"] })).await;
+    let third = create_endpoint(&owner, org, json!({ "url": rx.url(), "events": ["x.y"] })).await;
     let verdicts = python_verdicts(&[(&hit, &old), (&hit, &new), (&hit, third["secret"].as_str().unwrap())]);
     assert_eq!(verdicts[..2], ["ok", "ok"]);
     assert_ne!(verdicts[2], "ok");
     assert!(rust_verifies(&app, &hit, &old) && rust_verifies(&app, &hit, &new));
 
     // Without grace the old secret stops signing at once.
-    let res = owner.client.post(&hooks_path(&org, &format!("/{id}/rotate-secret")), &json!({ "graceHours": 0 })).await;
+    let res = owner.client.post(&hooks_path(org, &format!("/{id}/rotate-secret")), &json!({ "graceHours": 0 })).await;
     assert_eq!(res.status, 200, "{}", res.text);
     let newest = res.data()["secret"].as_str().unwrap().to_owned();
     assert!(res.data()["previousSecretUntil"].is_null(), "{}", res.text);
-    publish(&owner, &org, "invoice.voided", json!({ "n": 2 })).await;
+    id_of(&publish(&owner.client, org, "invoice.voided", json!({ "n": 2 })).await);
     let hit = rx.wait_event("invoice.voided").await;
     assert_eq!(hit.header("webhook-signature").split(' ').count(), 1);
     assert_verifies(&app, &hit, &newest, true);
@@ -180,23 +183,23 @@ async fn after_a_rotation_both_hmac_secrets_verify_until_the_grace_ends() {
 async fn ed25519_requests_verify_with_the_public_key_alone_also_across_a_rotation() {
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Status(200)).await;
-    let ep = create_endpoint(&owner, &org, json!({ "url": rx.url(), "events": ["*"], "signing": "ed25519" })).await;
+    let ep = create_endpoint(&owner, org, json!({ "url": rx.url(), "events": ["*"], "signing": "ed25519" })).await;
     let id = id_of(&ep);
     assert!(ep["secret"].as_str().unwrap().starts_with("whsk_"), "{ep}");
     let public = ep["publicKey"].as_str().unwrap().to_owned();
     assert!(public.starts_with("whpk_"), "{ep}");
     assert_eq!(ep["signing"], "ed25519");
     // The public key stays readable; the secret does not.
-    let got = owner.client.get(&hooks_path(&org, &format!("/{id}"))).await;
+    let got = owner.client.get(&hooks_path(org, &format!("/{id}"))).await;
     assert_eq!(got.data()["publicKey"], public.as_str());
     assert!(got.data().get("secret").is_none(), "{}", got.text);
 
-    let event = publish(&owner, &org, "invoice.paid", json!({ "amount": 1 })).await;
+    let event = id_of(&publish(&owner.client, org, "invoice.paid", json!({ "amount": 1 })).await);
 
     let hit = rx.wait_event("invoice.paid").await;
-    assert_standard_request(&hit, &event, &org, "invoice.paid");
+    assert_standard_request(&hit, &event, org, "invoice.paid");
     let signature = hit.header("webhook-signature");
     assert!(signature.starts_with("v1a,") && !signature.contains(' '), "{signature}");
     assert_verifies(&app, &hit, &public, true);
@@ -204,19 +207,19 @@ async fn ed25519_requests_verify_with_the_public_key_alone_also_across_a_rotatio
     tampered.body.push(b' ');
     assert_verifies(&app, &tampered, &public, false);
 
-    let res = owner.client.post_empty(&hooks_path(&org, &format!("/{id}/rotate-secret"))).await;
+    let res = owner.client.post_empty(&hooks_path(org, &format!("/{id}/rotate-secret"))).await;
     assert_eq!(res.status, 200, "{}", res.text);
     let new_public = res.data()["publicKey"].as_str().unwrap().to_owned();
     assert!(res.data()["secret"].as_str().unwrap().starts_with("whsk_"));
     assert_ne!(new_public, public);
-    publish(&owner, &org, "invoice.voided", json!({ "amount": 2 })).await;
+    id_of(&publish(&owner.client, org, "invoice.voided", json!({ "amount": 2 })).await);
     let hit = rx.wait_event("invoice.voided").await;
     let signatures: Vec<&str> = hit.header("webhook-signature").split(' ').collect();
     assert_eq!(signatures.len(), 2, "{signatures:?}");
     assert!(signatures.iter().all(|s| s.starts_with("v1a,")));
     assert_verifies(&app, &hit, &public, true);
     assert_verifies(&app, &hit, &new_public, true);
-    let stranger = create_endpoint(&owner, &org, json!({ "url": rx.url(), "events": ["a.b"], "signing": "ed25519" }))
+    let stranger = create_endpoint(&owner, org, json!({ "url": rx.url(), "events": ["a.b"], "signing": "ed25519" }))
         .await["publicKey"]
         .as_str()
         .unwrap()

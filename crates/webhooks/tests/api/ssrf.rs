@@ -4,12 +4,9 @@
 //! again, and a redirect is never followed.
 
 use serde_json::json;
-use tessera_testkit::{spawn_app, spawn_app_with};
+use tessera_testkit::{assert_error, field_codes, id_of, publish, spawn_app, spawn_app_with};
 
-use crate::support::{
-    Receiver, Reply, assert_error, create_org, endpoint, field_codes, hooks_app, hooks_path, id_of, publish,
-    wait_delivery,
-};
+use crate::support::{Receiver, Reply, endpoint, hooks_app, hooks_path, wait_delivery};
 
 const REFUSED: &[&str] = &[
     "http://127.0.0.1:1/",
@@ -34,19 +31,19 @@ const REFUSED: &[&str] = &[
 async fn private_and_loopback_targets_are_refused_without_an_allowlist() {
     let app = spawn_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
 
     for url in REFUSED {
-        let res = owner.client.post(&hooks_path(&org, ""), &json!({ "url": url, "events": ["*"] })).await;
+        let res = owner.client.post(&hooks_path(org, ""), &json!({ "url": url, "events": ["*"] })).await;
         assert_error(&res, 422, "VALIDATION_FAILED");
         assert_eq!(field_codes(&res), ["url:URL_NOT_ALLOWED"], "{url}: {}", res.text);
     }
     for url in ["ftp://example.com/", "http://user:pw@example.com/", "not a url", "file:///etc/passwd"] {
-        let res = owner.client.post(&hooks_path(&org, ""), &json!({ "url": url, "events": ["*"] })).await;
+        let res = owner.client.post(&hooks_path(org, ""), &json!({ "url": url, "events": ["*"] })).await;
         assert_error(&res, 422, "VALIDATION_FAILED");
         assert_eq!(field_codes(&res), ["url:URL_NOT_ALLOWED"], "{url}: {}", res.text);
     }
-    let list = owner.client.get(&hooks_path(&org, "")).await;
+    let list = owner.client.get(&hooks_path(org, "")).await;
     assert_eq!(list.json["meta"]["total"], 0, "{}", list.text);
 }
 
@@ -55,16 +52,16 @@ async fn a_changed_url_passes_the_same_guard() {
     // Only loopback is allowed here: private ranges stay refused.
     let app = hooks_app().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let rx = Receiver::start(Reply::Status(200)).await;
-    let ep = endpoint(&owner, &org, &rx.url(), &["*"]).await;
+    let ep = endpoint(&owner, org, &rx.url(), &["*"]).await;
 
     for url in ["http://10.0.0.1/", "http://169.254.169.254/latest", "http://[::ffff:10.0.0.1]/"] {
-        let res = owner.client.patch(&hooks_path(&org, &format!("/{}", id_of(&ep))), &json!({ "url": url })).await;
+        let res = owner.client.patch(&hooks_path(org, &format!("/{}", id_of(&ep))), &json!({ "url": url })).await;
         assert_error(&res, 422, "VALIDATION_FAILED");
         assert_eq!(field_codes(&res), ["url:URL_NOT_ALLOWED"], "{url}: {}", res.text);
     }
-    let got = owner.client.get(&hooks_path(&org, &format!("/{}", id_of(&ep)))).await;
+    let got = owner.client.get(&hooks_path(org, &format!("/{}", id_of(&ep)))).await;
     assert_eq!(got.data()["url"], rx.url().as_str());
 }
 
@@ -72,14 +69,14 @@ async fn a_changed_url_passes_the_same_guard() {
 async fn a_redirect_is_recorded_as_a_failure_and_not_followed() {
     let app = hooks_app_with_one_attempt().await;
     let owner = app.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
+    let org = app.create_org(&owner, "Acme").await.id;
     let target = Receiver::start(Reply::Status(200)).await;
     let redirector = Receiver::start(Reply::Redirect(format!("http://127.0.0.1:{}/", target.port))).await;
-    let ep = id_of(&endpoint(&owner, &org, &redirector.url(), &["invoice.paid"]).await);
+    let ep = id_of(&endpoint(&owner, org, &redirector.url(), &["invoice.paid"]).await);
 
-    let event = publish(&owner, &org, "invoice.paid", json!({})).await;
+    let event = id_of(&publish(&owner.client, org, "invoice.paid", json!({})).await);
 
-    let d = wait_delivery(&owner, &org, &ep, &event, "FAILED").await;
+    let d = wait_delivery(&owner, org, &ep, &event, "FAILED").await;
     let attempt = &d["attemptLog"][0];
     assert_eq!(attempt["statusCode"], 302, "{d}");
     assert!(attempt["error"].as_str().unwrap().contains("302"), "{attempt}");
@@ -117,22 +114,22 @@ async fn a_host_name_resolving_to_loopback_is_refused_unless_loopback_is_allowed
     // Loopback not allowed: the name is resolved when the endpoint is created, and refused.
     let guarded = spawn_app().await;
     let owner = guarded.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let res = owner.client.post(&hooks_path(&org, ""), &json!({ "url": url, "events": ["*"] })).await;
+    let org = guarded.create_org(&owner, "Acme").await.id;
+    let res = owner.client.post(&hooks_path(org, ""), &json!({ "url": url, "events": ["*"] })).await;
     assert_error(&res, 422, "VALIDATION_FAILED");
     assert_eq!(field_codes(&res), ["url:URL_NOT_ALLOWED"], "{url}: {}", res.text);
     assert!(res.text.contains("loopback"), "the refusal says why: {}", res.text);
-    let list = owner.client.get(&hooks_path(&org, "")).await;
+    let list = owner.client.get(&hooks_path(org, "")).await;
     assert_eq!(list.json["meta"]["total"], 0, "{}", list.text);
 
     // With 127.0.0.0/8 allowed, the same URL is accepted and delivered to.
     let allowed = hooks_app().await;
     let owner = allowed.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let ep = id_of(&endpoint(&owner, &org, &url, &["invoice.paid"]).await);
-    let event = publish(&owner, &org, "invoice.paid", json!({})).await;
+    let org = allowed.create_org(&owner, "Acme").await.id;
+    let ep = id_of(&endpoint(&owner, org, &url, &["invoice.paid"]).await);
+    let event = id_of(&publish(&owner.client, org, "invoice.paid", json!({})).await);
 
-    let d = wait_delivery(&owner, &org, &ep, &event, "DELIVERED").await;
+    let d = wait_delivery(&owner, org, &ep, &event, "DELIVERED").await;
     assert_eq!(d["attemptLog"][0]["statusCode"], 200, "{d}");
     let hits = rx.wait_hits(1).await;
     assert_eq!(hits.len(), 1);
@@ -146,13 +143,13 @@ async fn every_attempt_is_checked_again_so_targets_accepted_while_allowed_are_re
     let (by_ip_rx, by_name_rx) = (Receiver::start(Reply::Status(200)).await, Receiver::start(Reply::Status(200)).await);
     let mut first = hooks_app().await;
     let owner = first.signed_up_user().await;
-    let org = create_org(&owner, "Acme").await;
-    let by_ip = id_of(&endpoint(&owner, &org, &by_ip_rx.url(), &["invoice.paid"]).await);
+    let org = first.create_org(&owner, "Acme").await.id;
+    let by_ip = id_of(&endpoint(&owner, org, &by_ip_rx.url(), &["invoice.paid"]).await);
     let name_url = format!("http://{host}:{}/hook", by_name_rx.port);
-    let by_name = id_of(&endpoint(&owner, &org, &name_url, &["invoice.paid"]).await);
-    let before = publish(&owner, &org, "invoice.paid", json!({ "n": 1 })).await;
-    wait_delivery(&owner, &org, &by_ip, &before, "DELIVERED").await;
-    wait_delivery(&owner, &org, &by_name, &before, "DELIVERED").await;
+    let by_name = id_of(&endpoint(&owner, org, &name_url, &["invoice.paid"]).await);
+    let before = id_of(&publish(&owner.client, org, "invoice.paid", json!({ "n": 1 })).await);
+    wait_delivery(&owner, org, &by_ip, &before, "DELIVERED").await;
+    wait_delivery(&owner, org, &by_name, &before, "DELIVERED").await;
 
     // The same database and data dir, served without the allowance.
     first.halt().await;
@@ -163,10 +160,10 @@ async fn every_attempt_is_checked_again_so_targets_accepted_while_allowed_are_re
     })
     .await;
     let owner = second.login(&owner.email, &owner.password).await;
-    let after = publish(&owner, &org, "invoice.paid", json!({ "n": 2 })).await;
+    let after = id_of(&publish(&owner.client, org, "invoice.paid", json!({ "n": 2 })).await);
 
     for ep in [&by_ip, &by_name] {
-        let d = wait_delivery(&owner, &org, ep, &after, "FAILED").await;
+        let d = wait_delivery(&owner, org, ep, &after, "FAILED").await;
         let log = d["attemptLog"].as_array().unwrap();
         assert_eq!(log.len(), 1, "{d}");
         assert!(log[0]["statusCode"].is_null(), "no request was made: {d}");

@@ -1,6 +1,7 @@
 //! Helpers: the application configured for webhooks to loopback receivers, a
 //! local receiver that records every request and answers from a script,
-//! organizations and members made through the API, and bounded polling.
+//! endpoints and their deliveries, and bounded polling (organizations, members
+//! and published events come from the test kit's fixtures).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,7 +14,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tessera_kernel::Clock;
-use tessera_testkit::{TestApp, TestConfig, TestResponse, TestUser, spawn_app_with};
+use tessera_kernel::ids::OrgId;
+use tessera_testkit::{TestApp, TestConfig, TestUser, id_of, spawn_app_with};
 
 /// How often and how long the polls look (400 × 50 ms).
 const POLLS: usize = 400;
@@ -247,84 +249,39 @@ fn flatten(headers: &HeaderMap) -> BTreeMap<String, String> {
     out
 }
 
-/// Creates an organization owned by `owner`; returns its id.
-pub async fn create_org(owner: &TestUser, name: &str) -> String {
-    let res = owner.client.post("/api/v1/orgs", &json!({ "name": name })).await;
-    assert_eq!(res.status, 201, "create org: {}", res.text);
-    res.data()["id"].as_str().unwrap().to_owned()
-}
-
-/// A new account that joins `org` as `role` through an invitation from `inviter`.
-pub async fn join(app: &TestApp, inviter: &TestUser, org: &str, role: &str) -> TestUser {
-    let email = format!("{role}-{}@example.test", uuid::Uuid::now_v7().simple());
-    let password = "member password for tests";
-    let res =
-        inviter.client.post(&format!("/api/v1/orgs/{org}/invitations"), &json!({ "email": email, "role": role })).await;
-    assert_eq!(res.status, 201, "invite: {}", res.text);
-    let mail = app.mail_to(&email, "invited").await;
-    let prefix = format!("{}/invitations/", app.base_url);
-    let link = mail.link(&prefix).unwrap_or_else(|| panic!("no invitation link in {}", mail.text));
-    let token = link.trim_start_matches(&prefix).trim_end_matches(['.', ',', '>', ')']).to_owned();
-    let res = app
-        .anonymous()
-        .post(&format!("/api/v1/invitations/{token}/accept"), &json!({ "name": "Member", "password": password }))
-        .await;
-    assert_eq!(res.status, 200, "accept: {}", res.text);
-    app.login(&email, password).await
-}
-
 /// `/api/v1/orgs/{org}/webhooks` + `rest`.
-pub fn hooks_path(org: &str, rest: &str) -> String {
+pub fn hooks_path(org: OrgId, rest: &str) -> String {
     format!("/api/v1/orgs/{org}/webhooks{rest}")
 }
 
 /// Creates an endpoint with `body`; returns the answer's data (with its secret).
-pub async fn create_endpoint(user: &TestUser, org: &str, body: Value) -> Value {
+pub async fn create_endpoint(user: &TestUser, org: OrgId, body: Value) -> Value {
     let res = user.client.post(&hooks_path(org, ""), &body).await;
     assert_eq!(res.status, 201, "create endpoint: {}", res.text);
     res.data().clone()
 }
 
 /// Creates an endpoint posting `events` to `url`.
-pub async fn endpoint(user: &TestUser, org: &str, url: &str, events: &[&str]) -> Value {
+pub async fn endpoint(user: &TestUser, org: OrgId, url: &str, events: &[&str]) -> Value {
     create_endpoint(user, org, json!({ "url": url, "events": events })).await
 }
 
-pub fn id_of(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_owned()
-}
-
-/// Publishes a custom event; returns its id.
-pub async fn publish(user: &TestUser, org: &str, event_type: &str, data: Value) -> String {
-    let res =
-        user.client.post(&format!("/api/v1/orgs/{org}/events"), &json!({ "type": event_type, "data": data })).await;
-    assert_eq!(res.status, 202, "publish: {}", res.text);
-    id_of(res.data())
-}
-
-/// Creates a team (a `team.created` event).
-pub async fn create_team(user: &TestUser, org: &str, name: &str) -> String {
-    let res = user.client.post(&format!("/api/v1/orgs/{org}/teams"), &json!({ "name": name })).await;
-    assert_eq!(res.status, 201, "create team: {}", res.text);
-    id_of(res.data())
-}
-
 /// The endpoint's deliveries, newest first (one page of 200).
-pub async fn deliveries(user: &TestUser, org: &str, ep: &str) -> Vec<Value> {
+pub async fn deliveries(user: &TestUser, org: OrgId, ep: &str) -> Vec<Value> {
     let res = user.client.get(&hooks_path(org, &format!("/{ep}/deliveries?limit=200"))).await;
     assert_eq!(res.status, 200, "deliveries: {}", res.text);
     res.data().as_array().unwrap().clone()
 }
 
 /// One delivery with its payload and attempt log.
-pub async fn delivery(user: &TestUser, org: &str, ep: &str, id: &str) -> Value {
+pub async fn delivery(user: &TestUser, org: OrgId, ep: &str, id: &str) -> Value {
     let res = user.client.get(&hooks_path(org, &format!("/{ep}/deliveries/{id}"))).await;
     assert_eq!(res.status, 200, "delivery: {}", res.text);
     res.data().clone()
 }
 
 /// Waits until the endpoint has a delivery of `event_id` in `status`; returns it in full.
-pub async fn wait_delivery(user: &TestUser, org: &str, ep: &str, event_id: &str, status: &str) -> Value {
+pub async fn wait_delivery(user: &TestUser, org: OrgId, ep: &str, event_id: &str, status: &str) -> Value {
     let mut last = Value::Null;
     for _ in 0..POLLS {
         let list = deliveries(user, org, ep).await;
@@ -342,7 +299,7 @@ pub async fn wait_delivery(user: &TestUser, org: &str, ep: &str, event_id: &str,
 /// Waits until the endpoint has deliveries and every one is settled (DELIVERED or FAILED);
 /// returns them. (Right after publishing, fan-out may not have made any yet: an empty list
 /// is not taken for a settled one.)
-pub async fn wait_settled(user: &TestUser, org: &str, ep: &str) -> Vec<Value> {
+pub async fn wait_settled(user: &TestUser, org: OrgId, ep: &str) -> Vec<Value> {
     for _ in 0..POLLS {
         let list = deliveries(user, org, ep).await;
         if !list.is_empty() && list.iter().all(|d| d["status"] == "DELIVERED" || d["status"] == "FAILED") {
@@ -354,14 +311,14 @@ pub async fn wait_settled(user: &TestUser, org: &str, ep: &str) -> Vec<Value> {
 }
 
 /// The endpoint as `GET` shows it.
-pub async fn get_endpoint(user: &TestUser, org: &str, ep: &str) -> Value {
+pub async fn get_endpoint(user: &TestUser, org: OrgId, ep: &str) -> Value {
     let res = user.client.get(&hooks_path(org, &format!("/{ep}"))).await;
     assert_eq!(res.status, 200, "get endpoint: {}", res.text);
     res.data().clone()
 }
 
 /// Waits until the endpoint shows `isActive: false`; returns it.
-pub async fn wait_disabled(user: &TestUser, org: &str, ep: &str) -> Value {
+pub async fn wait_disabled(user: &TestUser, org: OrgId, ep: &str) -> Value {
     for _ in 0..POLLS {
         let e = get_endpoint(user, org, ep).await;
         if e["isActive"] == false {
@@ -373,14 +330,14 @@ pub async fn wait_disabled(user: &TestUser, org: &str, ep: &str) -> Value {
 }
 
 /// The organization's relayed events of `types` (comma-separated), newest first, as `user` reads them.
-pub async fn org_events(user: &TestUser, org: &str, types: &str) -> Vec<Value> {
+pub async fn org_events(user: &TestUser, org: OrgId, types: &str) -> Vec<Value> {
     let res = user.client.get(&format!("/api/v1/orgs/{org}/events?limit=200&type={types}")).await;
     assert_eq!(res.status, 200, "events: {}", res.text);
     res.data().as_array().unwrap().clone()
 }
 
 /// Waits until the organization's history holds `n` events of `types`; returns them, newest first.
-pub async fn wait_org_events(user: &TestUser, org: &str, types: &str, n: usize) -> Vec<Value> {
+pub async fn wait_org_events(user: &TestUser, org: OrgId, types: &str, n: usize) -> Vec<Value> {
     for _ in 0..POLLS {
         let list = org_events(user, org, types).await;
         if list.len() >= n {
@@ -389,20 +346,4 @@ pub async fn wait_org_events(user: &TestUser, org: &str, types: &str, n: usize) 
         tokio::time::sleep(POLL_EVERY).await;
     }
     panic!("fewer than {n} {types} events: {:?}", org_events(user, org, types).await);
-}
-
-/// Asserts a failure with `status` and `code`.
-#[track_caller]
-pub fn assert_error(res: &TestResponse, status: u16, code: &str) {
-    assert_eq!(res.status, status, "{}", res.text);
-    assert_eq!(res.error_code(), code, "{}", res.text);
-}
-
-/// The field codes of a validation failure, as `field:CODE`.
-pub fn field_codes(res: &TestResponse) -> Vec<String> {
-    let details = &res.json["error"]["details"];
-    let list = details.as_array().or_else(|| details["fields"].as_array()).cloned().unwrap_or_default();
-    list.iter()
-        .map(|f| format!("{}:{}", f["field"].as_str().unwrap_or_default(), f["code"].as_str().unwrap_or_default()))
-        .collect()
 }
