@@ -72,6 +72,8 @@ async fn when_redis_goes_away_each_node_falls_back_to_its_own_limit_and_never_fa
     assert_eq!(ready.status, 200, "a node without Redis still serves: {}", ready.text);
     assert_eq!(ready.json["checks"]["redis"], "unreachable");
     assert_eq!(ready.json["checks"]["database"], "ok");
+    let metrics = b.anonymous().get("/metrics").await.text;
+    assert!(metrics.contains("tessera_redis_failures_total{op=\"rate_limit\"}"), "{metrics}");
 }
 
 /// The statuses of `n` requests in a row to node `node`.
