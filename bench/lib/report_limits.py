@@ -4,36 +4,15 @@ limits_section(engine_dir, engine) -> (rows, data): rows are (engine, metric, va
 ratio) like report.py's (the reference column holds the in-process figure, the ratio is Redis ÷ in-process);
 data goes into summary.json under tessera.<engine>.limits.
 """
-import json
 import os
+
+from report_orgs import _env, _json_line as _run
 
 TARGETS = {
     "redis_vs_memory_rps": 0.90,   # issue 17: with Redis limits, users/me and authz/check within 10% of in-process
 }
 
 LOADS = (("me", "GET /users/me"), ("check", "POST /authz/check"))
-
-
-def _run(path):
-    try:
-        with open(path) as f:
-            for line in f:
-                if line.strip():
-                    return json.loads(line)
-    except (OSError, ValueError):
-        return None
-    return None
-
-
-def _env(path):
-    d = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                if "=" in line:
-                    k, v = line.rstrip("\n").split("=", 1)
-                    d[k] = v
-    return d
 
 
 def _f(x, digits=0):

@@ -15,6 +15,7 @@ mod store;
 pub mod testing;
 
 use std::sync::Arc;
+use tessera_kernel::Permission;
 
 use tessera_kernel::authz::PermissionInfo;
 use tessera_kernel::module::{Routes, Running, Stop, Wiring};
@@ -22,6 +23,11 @@ use tessera_kernel::{ApiError, AppState, Module};
 
 pub use config::AuditConfig;
 use service::Audit;
+
+/// The permission `audit:read`.
+pub const AUDIT_READ: Permission = Permission::declare("audit:read");
+/// The permission `audit:export`.
+pub const AUDIT_EXPORT: Permission = Permission::declare("audit:export");
 
 /// The audit module: it keeps the log every other module records into.
 pub struct AuditModule;
@@ -32,11 +38,11 @@ impl Module for AuditModule {
     const DEFAULT_CONFIG: &'static str = include_str!("../audit.default.toml");
     const PERMISSIONS: &'static [PermissionInfo] = &[
         PermissionInfo {
-            key: "audit:read",
+            key: AUDIT_READ,
             description: "Read and verify the organization's audit log",
             module: "audit",
         },
-        PermissionInfo { key: "audit:export", description: "Export the organization's audit log", module: "audit" },
+        PermissionInfo { key: AUDIT_EXPORT, description: "Export the organization's audit log", module: "audit" },
     ];
     type Config = AuditConfig;
 

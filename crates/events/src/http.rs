@@ -1,6 +1,7 @@
 //! HTTP routes: custom events and history under `/orgs/{orgId}/events`, and the
 //! catalogue at `/event-types`.
 
+use crate::{EVENTS_PUBLISH, EVENTS_READ};
 use std::sync::Arc;
 
 use axum::extract::{FromRef, State};
@@ -69,7 +70,7 @@ async fn publish_event(
     scope: OrgScope,
     Json(input): Json<EventIn>,
 ) -> ApiResult<Response> {
-    scope.require(&s.app, "events:publish").await?;
+    scope.require(&s.app, EVENTS_PUBLISH).await?;
     let req = Publish { event_type: input.event_type, data: input.data, idempotency_key: input.idempotency_key };
     let out = s.events.publish(scope.org_id, &scope.actor.as_ref(), req).await?;
     let mut res = (StatusCode::ACCEPTED, axum::Json(Data::new(out.event))).into_response();
@@ -150,7 +151,7 @@ async fn list_events(
     scope: OrgScope,
     Query(q): Query<EventsQuery>,
 ) -> ApiResult<CursorPage<Event>> {
-    scope.require(&s.app, "events:read").await?;
+    scope.require(&s.app, EVENTS_READ).await?;
     let filter = q.parse()?;
     let page = s.events.list(scope.org_id, &filter).await?;
     Ok(CursorPage::new(page.events, page.next.map(encode_cursor), filter.limit))
@@ -180,7 +181,7 @@ async fn get_event(
     scope: OrgScope,
     Path((_, id)): Path<(OrgId, EventId)>,
 ) -> ApiResult<Data<EventDetailOut>> {
-    scope.require(&s.app, "events:read").await?;
+    scope.require(&s.app, EVENTS_READ).await?;
     let (event, reports) = s.events.get(scope.org_id, id).await?;
     let status = if event.seq > 0 { "relayed" } else { "pending" };
     Ok(Data::new(EventDetailOut { event, status, reports }))

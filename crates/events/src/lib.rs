@@ -19,6 +19,7 @@ pub mod testing;
 mod watch;
 
 use std::sync::Arc;
+use tessera_kernel::Permission;
 
 use tessera_kernel::authz::PermissionInfo;
 use tessera_kernel::module::{Routes, Running, Stop, Wiring};
@@ -26,6 +27,11 @@ use tessera_kernel::{ApiError, AppState, Module};
 
 pub use config::EventsConfig;
 use service::Events;
+
+/// The permission `events:read`.
+pub const EVENTS_READ: Permission = Permission::declare("events:read");
+/// The permission `events:publish`.
+pub const EVENTS_PUBLISH: Permission = Permission::declare("events:publish");
 
 /// The events module.
 pub struct EventsModule;
@@ -35,9 +41,9 @@ impl Module for EventsModule {
     const NAME: &'static str = "events";
     const DEFAULT_CONFIG: &'static str = include_str!("../events.default.toml");
     const PERMISSIONS: &'static [PermissionInfo] = &[
-        PermissionInfo { key: "events:read", description: "Read the organization's event history", module: "events" },
+        PermissionInfo { key: EVENTS_READ, description: "Read the organization's event history", module: "events" },
         PermissionInfo {
-            key: "events:publish",
+            key: EVENTS_PUBLISH,
             description: "Publish custom events to the organization's webhooks",
             module: "events",
         },

@@ -3,7 +3,6 @@
 //! [`Authenticator`] that turns a credential into an actor.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::header;
@@ -13,6 +12,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, Failure};
 use crate::ids::{ApiKeyId, OrgId, SessionId, UserId};
+use crate::permission::KeyPermissions;
 use crate::state::AppState;
 
 /// A platform-wide role; stored as its lower-case name.
@@ -46,7 +46,7 @@ pub struct KeyActor {
     /// The user who created the key (an organization key) or owns it (a personal key).
     pub owner: UserId,
     /// What the key was given; effective rights are these and the owner's, intersected.
-    pub permissions: Arc<[String]>,
+    pub permissions: KeyPermissions,
 }
 
 /// The authenticated caller of a request.

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::actor::Actor;
 use crate::error::ApiError;
 use crate::ids::{OrgId, TeamId, UserId};
+use crate::permission::Permission;
 use crate::roles::{RoleKey, TeamRole};
 use crate::state::AppState;
 
@@ -20,7 +21,8 @@ use crate::state::AppState;
 #[derive(Clone, Copy, Debug, Serialize, ToSchema)]
 pub struct PermissionInfo {
     /// `resource:action`, e.g. `members:invite`.
-    pub key: &'static str,
+    #[schema(value_type = String)]
+    pub key: Permission,
     pub description: &'static str,
     /// The module that declares and checks it.
     pub module: &'static str,
@@ -58,7 +60,7 @@ pub trait Authorizer: Send + Sync + 'static {
         &self,
         actor: &Actor,
         org: OrgId,
-        permission: &str,
+        permission: Permission,
         resource: Option<&ResourceRef>,
     ) -> Result<Decision, ApiError>;
 
@@ -146,7 +148,7 @@ pub async fn require(
     authz: &dyn Authorizer,
     actor: &Actor,
     org: OrgId,
-    permission: &str,
+    permission: Permission,
     resource: Option<&ResourceRef>,
 ) -> Result<(), ApiError> {
     let decision = authz.check(actor, org, permission, resource).await?;
@@ -199,12 +201,17 @@ where
 
 impl OrgScope {
     /// Fails with 403 unless the caller holds `permission` here.
-    pub async fn require(&self, app: &AppState, permission: &str) -> Result<(), ApiError> {
+    pub async fn require(&self, app: &AppState, permission: Permission) -> Result<(), ApiError> {
         require(&*app.authz, &self.actor, self.org_id, permission, None).await
     }
 
     /// Fails with 403 unless the caller holds `permission` on `resource` here.
-    pub async fn require_on(&self, app: &AppState, permission: &str, resource: &ResourceRef) -> Result<(), ApiError> {
+    pub async fn require_on(
+        &self,
+        app: &AppState,
+        permission: Permission,
+        resource: &ResourceRef,
+    ) -> Result<(), ApiError> {
         require(&*app.authz, &self.actor, self.org_id, permission, Some(resource)).await
     }
 }

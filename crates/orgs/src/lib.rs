@@ -20,13 +20,14 @@ use tessera_identity::api::Identity;
 use tessera_kernel::authz::{Directory, PermissionInfo};
 use tessera_kernel::event_types::EventType;
 use tessera_kernel::module::{Routes, Running, Wiring};
+use tessera_kernel::permission::{self as perm, Permission};
 use tessera_kernel::{ApiError, AppState, Module};
 use utoipa_axum::router::OpenApiRouter;
 
 pub use config::OrgsConfig;
 use service::Orgs;
 
-const fn permission(key: &'static str, description: &'static str) -> PermissionInfo {
+const fn permission(key: Permission, description: &'static str) -> PermissionInfo {
     PermissionInfo { key, description, module: "orgs" }
 }
 
@@ -39,14 +40,14 @@ impl Module for OrgsModule {
     const NAME: &'static str = "orgs";
     const DEFAULT_CONFIG: &'static str = include_str!("../orgs.default.toml");
     const PERMISSIONS: &'static [PermissionInfo] = &[
-        permission("org:update", "Change the organization's name, slug, settings and metadata"),
-        permission("org:delete", "Delete the organization with everything in it"),
-        permission("members:read", "List the organization's members"),
-        permission("members:invite", "Invite people, and list, resend and revoke invitations"),
-        permission("members:manage", "Change members' roles and remove members"),
-        permission("teams:read", "List teams and their members"),
-        permission("teams:create", "Create teams"),
-        permission("teams:manage", "Rename and delete teams and manage their members"),
+        permission(perm::ORG_UPDATE, "Change the organization's name, slug, settings and metadata"),
+        permission(perm::ORG_DELETE, "Delete the organization with everything in it"),
+        permission(perm::MEMBERS_READ, "List the organization's members"),
+        permission(perm::MEMBERS_INVITE, "Invite people, and list, resend and revoke invitations"),
+        permission(perm::MEMBERS_MANAGE, "Change members' roles and remove members"),
+        permission(perm::TEAMS_READ, "List teams and their members"),
+        permission(perm::TEAMS_CREATE, "Create teams"),
+        permission(perm::TEAMS_MANAGE, "Rename and delete teams and manage their members"),
     ];
     const EVENT_TYPES: &'static [EventType] = events::EVENT_TYPES;
     type Config = OrgsConfig;

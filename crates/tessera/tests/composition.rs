@@ -62,7 +62,7 @@ async fn every_module_hands_the_server_its_migrations_permissions_event_types_an
             assert!(migrations.contains(m.name()), "{name}: migration {} not applied", m.name());
         }
         for p in module.permissions() {
-            assert!(permissions.contains(&(p.key.to_owned(), name.to_owned())), "{name}: permission {}", p.key);
+            assert!(permissions.contains(&(p.key.to_string(), name.to_owned())), "{name}: permission {}", p.key);
         }
         for t in module.event_types() {
             assert!(event_types.contains(&(t.name.to_owned(), name.to_owned())), "{name}: event type {}", t.name);

@@ -17,6 +17,7 @@ mod store;
 pub mod testing;
 
 use std::sync::Arc;
+use tessera_kernel::Permission;
 
 use tessera_kernel::authz::PermissionInfo;
 use tessera_kernel::event_types::EventType;
@@ -27,6 +28,11 @@ use tessera_orgs::api::Orgs;
 pub use config::WebhooksConfig;
 use service::Webhooks;
 
+/// The permission `webhooks:read`.
+pub const WEBHOOKS_READ: Permission = Permission::declare("webhooks:read");
+/// The permission `webhooks:manage`.
+pub const WEBHOOKS_MANAGE: Permission = Permission::declare("webhooks:manage");
+
 /// The webhooks module.
 pub struct WebhooksModule;
 
@@ -36,12 +42,12 @@ impl Module for WebhooksModule {
     const DEFAULT_CONFIG: &'static str = include_str!("../webhooks.default.toml");
     const PERMISSIONS: &'static [PermissionInfo] = &[
         PermissionInfo {
-            key: "webhooks:read",
+            key: WEBHOOKS_READ,
             description: "See webhook endpoints, deliveries and statistics",
             module: "webhooks",
         },
         PermissionInfo {
-            key: "webhooks:manage",
+            key: WEBHOOKS_MANAGE,
             description: "Create, change, delete and test webhook endpoints; retry and recover deliveries",
             module: "webhooks",
         },

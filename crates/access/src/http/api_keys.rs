@@ -2,6 +2,7 @@
 //! and `/users/me/api-keys` (personal keys, acting as their user). The secret is
 //! in the answer to creation and rotation only.
 
+use crate::model::API_KEYS_MANAGE;
 use axum::body::Bytes;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -17,11 +18,12 @@ use utoipa_axum::routes;
 use super::{AccessState, push_all};
 use crate::entity::api_keys::Model;
 use crate::error::AccessError;
-use crate::model::{self, ALL, MAX_GRACE_HOURS};
+use crate::model::{self, MAX_GRACE_HOURS};
 use crate::service::api_keys::{IssuedKey, NewKey};
 use crate::service::json_list;
 use crate::store::api_keys::KeyOwner;
 use tessera_kernel::PageQuery;
+use tessera_kernel::permission::KeyPermissions;
 
 pub fn routes() -> OpenApiRouter<AccessState> {
     OpenApiRouter::new()
@@ -114,14 +116,14 @@ impl ApiKeyIn {
         let name = errors.check(model::parse_key_name("name", &self.name));
         let raw = match (self.permissions, personal) {
             (Some(list), _) => list,
-            (None, true) => vec![ALL.to_owned()],
+            (None, true) => vec![KeyPermissions::ALL.to_owned()],
             (None, false) => {
                 errors.push(FieldError::new("permissions", "REQUIRED", "an organization key needs its permissions"));
                 Vec::new()
             }
         };
-        let permissions = match s.access.catalogue.parse_permissions("permissions", &raw, personal, true) {
-            Ok(set) if set.is_empty() && !personal => {
+        let permissions = match s.access.catalogue.parse_key_permissions("permissions", &raw, personal) {
+            Ok(KeyPermissions::Only(list)) if list.is_empty() && !personal => {
                 errors.push(FieldError::new("permissions", "REQUIRED", "give the key at least one permission"));
                 None
             }
@@ -190,7 +192,7 @@ async fn list_org_keys(
     scope: OrgScope,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Page<ApiKeyOut>> {
-    scope.require(&s.app, "api_keys:manage").await?;
+    scope.require(&s.app, API_KEYS_MANAGE).await?;
     let page = q.parse()?;
     let (rows, total) = s.access.list_keys(KeyOwner::Org(scope.org_id), page).await?;
     Ok(page_of(rows, total, page))
@@ -207,7 +209,7 @@ async fn create_org_key(
     scope: OrgScope,
     Json(input): Json<ApiKeyIn>,
 ) -> ApiResult<Created<IssuedApiKeyOut>> {
-    scope.require(&s.app, "api_keys:manage").await?;
+    scope.require(&s.app, API_KEYS_MANAGE).await?;
     let new = input.parse(&s, false)?;
     let issued = s.access.create_key(&scope.actor, KeyOwner::Org(scope.org_id), new).await?;
     Ok(Created(issued.into()))
@@ -222,7 +224,7 @@ async fn revoke_org_key(
     scope: OrgScope,
     Path((_, key_id)): Path<(OrgId, ApiKeyId)>,
 ) -> ApiResult<NoContent> {
-    scope.require(&s.app, "api_keys:manage").await?;
+    scope.require(&s.app, API_KEYS_MANAGE).await?;
     s.access.revoke_key(&scope.actor, KeyOwner::Org(scope.org_id), key_id).await?;
     Ok(NoContent)
 }
@@ -240,7 +242,7 @@ async fn rotate_org_key(
     Path((_, key_id)): Path<(OrgId, ApiKeyId)>,
     body: Bytes,
 ) -> ApiResult<Data<IssuedApiKeyOut>> {
-    scope.require(&s.app, "api_keys:manage").await?;
+    scope.require(&s.app, API_KEYS_MANAGE).await?;
     let hours = grace_hours(&s, &body)?;
     let issued = s.access.rotate_key(&scope.actor, KeyOwner::Org(scope.org_id), key_id, hours).await?;
     Ok(Data::new(issued.into()))

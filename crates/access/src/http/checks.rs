@@ -47,15 +47,9 @@ pub struct CheckBatchOut {
     pub results: Vec<Decision>,
 }
 
-fn parse(s: &AccessState, field: String, input: CheckIn, errors: &mut FieldErrors) -> CheckQuery {
-    if !s.access.catalogue.contains(&input.permission) {
-        errors.push(FieldError::new(
-            field,
-            "UNKNOWN_PERMISSION",
-            format!("{} is not in the catalogue", input.permission),
-        ));
-    }
-    CheckQuery { subject: input.subject, org: input.org_id, permission: input.permission, resource: input.resource }
+fn parse(s: &AccessState, field: String, input: CheckIn, errors: &mut FieldErrors) -> Option<CheckQuery> {
+    let permission = errors.check(s.access.catalogue.parse(field, &input.permission))?;
+    Some(CheckQuery { subject: input.subject, org: input.org_id, permission, resource: input.resource })
 }
 
 /// Whether a subject holds a permission, and the rule that decided. Asking about
@@ -69,6 +63,7 @@ async fn check(State(s): State<AccessState>, actor: Actor, Json(input): Json<Che
     let mut errors = FieldErrors::new();
     let query = parse(&s, "permission".into(), input, &mut errors);
     errors.finish()?;
+    let query = query.ok_or_else(|| ApiError::internal("a check was refused without a reason"))?;
     let mut answers = s.access.check_many(&actor, std::slice::from_ref(&query)).await?;
     let answer = answers.pop().ok_or_else(|| ApiError::internal("a check went unanswered"))?;
     Ok(Data::new(answer))
@@ -89,13 +84,14 @@ async fn check_batch(
         return Err(FieldError::new("checks", "OUT_OF_RANGE", "must hold 1 to 100 checks").into());
     }
     let mut errors = FieldErrors::new();
-    let queries: Vec<CheckQuery> = input
+    let queries: Vec<Option<CheckQuery>> = input
         .checks
         .into_iter()
         .enumerate()
         .map(|(i, c)| parse(&s, format!("checks[{i}].permission"), c, &mut errors))
         .collect();
     errors.finish()?;
+    let queries: Vec<CheckQuery> = queries.into_iter().flatten().collect();
     let results = s.access.check_many(&actor, &queries).await?;
     Ok(Data::new(CheckBatchOut { results }))
 }

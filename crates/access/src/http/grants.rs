@@ -1,18 +1,19 @@
 //! `/orgs/{orgId}/grants`: permissions given directly on single resources.
 
+use crate::model::GRANTS_MANAGE;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tessera_kernel::authz::ResourceRef;
 use tessera_kernel::ids::{GrantId, OrgId, UserId};
 use tessera_kernel::{
-    ApiError, ApiResult, Created, FieldError, FieldErrors, Json, NoContent, OrgScope, Page, PageMeta, Path, Query,
+    ApiError, ApiResult, Created, FieldErrors, Json, NoContent, OrgScope, Page, PageMeta, Path, Query,
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{AccessState, push_all};
+use super::AccessState;
 use crate::entity::grants::Model;
 use crate::model;
 use crate::service::grants::NewGrant;
@@ -90,7 +91,7 @@ async fn list_grants(
     scope: OrgScope,
     Query(q): Query<ListGrantsQuery>,
 ) -> ApiResult<Page<GrantOut>> {
-    scope.require(&s.app, "grants:manage").await?;
+    scope.require(&s.app, GRANTS_MANAGE).await?;
     let page = PageQuery { page: q.page, limit: q.limit }.parse()?;
     let filter = GrantFilter {
         subject: q.subject,
@@ -113,18 +114,9 @@ async fn create_grant(
     scope: OrgScope,
     Json(input): Json<GrantIn>,
 ) -> ApiResult<Created<GrantOut>> {
-    scope.require(&s.app, "grants:manage").await?;
+    scope.require(&s.app, GRANTS_MANAGE).await?;
     let mut errors = FieldErrors::new();
-    let perm =
-        s.access.catalogue.parse_permissions("permission", std::slice::from_ref(&input.permission), false, false);
-    let permission = match perm {
-        Ok(_) => Some(input.permission),
-        Err(list) => {
-            let renamed = list.into_iter().map(|e| FieldError::new("permission", e.code, e.message)).collect();
-            push_all(&mut errors, renamed);
-            None
-        }
-    };
+    let permission = errors.check(s.access.catalogue.parse_grantable("permission", &input.permission));
     let resource_type = errors.check(model::parse_resource_type("resourceType", &input.resource_type));
     let resource_id = errors.check(model::parse_resource_id("resourceId", &input.resource_id));
     errors.finish()?;
@@ -145,7 +137,7 @@ async fn delete_grant(
     scope: OrgScope,
     Path((_, grant_id)): Path<(OrgId, GrantId)>,
 ) -> ApiResult<NoContent> {
-    scope.require(&s.app, "grants:manage").await?;
+    scope.require(&s.app, GRANTS_MANAGE).await?;
     s.access.delete_grant(&scope.actor, scope.org_id, grant_id).await?;
     Ok(NoContent)
 }

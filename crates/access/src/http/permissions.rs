@@ -56,6 +56,6 @@ async fn my_permissions(
     Ok(Data::new(MyPermissionsOut {
         org_id: q.org_id,
         role: effective.role,
-        permissions: effective.permissions.into_iter().collect(),
+        permissions: effective.permissions.iter().map(ToString::to_string).collect(),
     }))
 }

@@ -1,5 +1,6 @@
 //! `/orgs/{orgId}/roles`: built-in and custom roles of an organization.
 
+use crate::model::ROLES_MANAGE;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tessera_kernel::ids::OrgId;
@@ -100,14 +101,14 @@ async fn create_role(
     scope: OrgScope,
     Json(input): Json<RoleIn>,
 ) -> ApiResult<Created<RoleOut>> {
-    scope.require(&s.app, "roles:manage").await?;
+    scope.require(&s.app, ROLES_MANAGE).await?;
     let mut errors = FieldErrors::new();
     let name = errors.check(model::parse_role_name("name", &input.name));
     let description = match input.description {
         Some(d) => errors.check(model::parse_description("description", &d)).unwrap_or_default(),
         None => None,
     };
-    let permissions = s.access.catalogue.parse_permissions("permissions", &input.permissions, false, false);
+    let permissions = s.access.catalogue.parse_permissions("permissions", &input.permissions);
     let permissions = permissions.map_err(|e| push_all(&mut errors, e)).ok();
     errors.finish()?;
     let (Some(name), Some(permissions)) = (name, permissions) else {
@@ -128,7 +129,7 @@ async fn update_role(
     Path((_, role_id)): Path<(OrgId, String)>,
     Json(input): Json<RolePatchIn>,
 ) -> ApiResult<Data<RoleOut>> {
-    scope.require(&s.app, "roles:manage").await?;
+    scope.require(&s.app, ROLES_MANAGE).await?;
     let mut errors = FieldErrors::new();
     let name = input.name.and_then(|n| errors.check(model::parse_role_name("name", &n)));
     let description = match input.description {
@@ -137,12 +138,9 @@ async fn update_role(
         None => None,
     };
     let permissions = match input.permissions {
-        Some(list) => s
-            .access
-            .catalogue
-            .parse_permissions("permissions", &list, false, false)
-            .map_err(|e| push_all(&mut errors, e))
-            .ok(),
+        Some(list) => {
+            s.access.catalogue.parse_permissions("permissions", &list).map_err(|e| push_all(&mut errors, e)).ok()
+        }
         None => None,
     };
     errors.finish()?;
@@ -159,7 +157,7 @@ async fn delete_role(
     scope: OrgScope,
     Path((_, role_id)): Path<(OrgId, String)>,
 ) -> ApiResult<NoContent> {
-    scope.require(&s.app, "roles:manage").await?;
+    scope.require(&s.app, ROLES_MANAGE).await?;
     s.access.delete_role(&scope.actor, scope.org_id, &role_id).await?;
     Ok(NoContent)
 }

@@ -2,8 +2,6 @@
 //! keys (act as their user). A secret is shown once, at creation or rotation;
 //! only its SHA-256 and a short prefix are stored.
 
-use std::collections::BTreeSet;
-
 use serde_json::{Value, json};
 use tessera_kernel::audit::Target;
 use tessera_kernel::crypto::{random_token, token_hash};
@@ -11,13 +9,14 @@ use tessera_kernel::ids::ApiKeyId;
 use tessera_kernel::{Actor, ApiError, Millis};
 use tessera_kernel::{Change, ChangeCtx};
 
-use super::{Access, json_list, json_of};
+use super::{Access, json_list};
 use crate::entity::api_keys::Model;
 use crate::error::AccessError;
 use crate::events;
-use crate::model::ALL;
+use crate::model::key_json;
 use crate::store::api_keys::KeyOwner;
 use crate::store::{self, PageReq};
+use tessera_kernel::permission::KeyPermissions;
 
 /// Characters of a secret kept in clear to recognize it (`tsk_` and 8 more).
 pub const PREFIX_LEN: usize = 12;
@@ -26,7 +25,7 @@ pub const PREFIX_LEN: usize = 12;
 #[derive(Debug)]
 pub struct NewKey {
     pub name: String,
-    pub permissions: BTreeSet<String>,
+    pub permissions: KeyPermissions,
     pub expires_at: Option<Millis>,
 }
 
@@ -76,8 +75,8 @@ impl Access {
     #[tracing::instrument(skip_all)]
     pub async fn create_key(&self, actor: &Actor, owner: KeyOwner, new: NewKey) -> Result<IssuedKey, ApiError> {
         actor.session_user()?;
-        if let KeyOwner::Org(org) = owner {
-            self.require_all(actor, org, new.permissions.iter().filter(|p| *p != ALL)).await?;
+        if let (KeyOwner::Org(org), KeyPermissions::Only(list)) = (owner, &new.permissions) {
+            self.require_all(actor, org, list.iter()).await?;
         }
         let (secret, hash, prefix) = new_secret();
         let key = Model {
@@ -86,7 +85,7 @@ impl Access {
             owner_id: actor.user_id(),
             name: new.name,
             prefix,
-            permissions: json_of(&new.permissions),
+            permissions: key_json(&new.permissions),
             created_at: self.now(),
             last_used_at: None,
             expires_at: new.expires_at,
@@ -159,9 +158,10 @@ impl Access {
         actor.session_user()?;
         let current =
             store::api_keys::find_live(&self.core.db.conn, owner, id).await?.ok_or(AccessError::KeyNotFound)?;
-        if let KeyOwner::Org(org) = owner {
-            let permissions = json_list(&current.permissions);
-            self.require_all(actor, org, permissions.iter().filter(|p| *p != ALL)).await?;
+        if let (KeyOwner::Org(org), KeyPermissions::Only(list)) =
+            (owner, self.catalogue.stored_key(&current.permissions))
+        {
+            self.require_all(actor, org, list.iter()).await?;
         }
         let now = self.now();
         let grace_until = now + i64::from(grace_hours) * 3_600_000;

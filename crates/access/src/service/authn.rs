@@ -15,21 +15,22 @@ use tessera_kernel::ids::ApiKeyId;
 use tessera_kernel::ratelimit::{self, Rule};
 use tessera_kernel::{Actor, ApiError, KeyActor, Millis};
 
-use super::{Access, KeyView, json_list};
+use super::{Access, KeyView};
 use crate::entity::api_keys::Model;
 use crate::error::AccessError;
+use crate::model::Catalogue;
 use crate::store;
 
 /// `last_used_at` is written at most this often per key.
 const TOUCH_EVERY_MS: Millis = 60_000;
 
 /// The kernel's view of a stored key.
-pub(crate) fn key_actor(key: &Model) -> KeyActor {
+pub(crate) fn key_actor(key: &Model, catalogue: &Catalogue) -> KeyActor {
     KeyActor {
         key_id: key.id,
         org_id: key.org_id,
         owner: key.owner_id,
-        permissions: json_list(&key.permissions).into(),
+        permissions: catalogue.stored_key(&key.permissions),
     }
 }
 
@@ -54,7 +55,7 @@ impl Access {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
-                Arc::new(KeyView { actor: key_actor(&key), expires_at })
+                Arc::new(KeyView { actor: key_actor(&key, &self.catalogue), expires_at })
             }))
         };
         let view = self.keys.try_get_with_by_ref(&hash, load).await.map_err(ApiError::internal)?;

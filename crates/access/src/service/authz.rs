@@ -5,6 +5,7 @@
 //! does not exist, so the answer never reveals what the caller may not know.
 
 use std::collections::HashMap;
+use tessera_kernel::Permission;
 
 use tessera_kernel::authz::{Decision, ResourceRef};
 use tessera_kernel::ids::{ApiKeyId, OrgId, UserId};
@@ -15,6 +16,7 @@ use super::authn::key_actor;
 use super::check::NOT_A_MEMBER;
 use super::{Access, Subject};
 use crate::error::AccessError;
+use crate::model::AUTHZ_CHECK;
 use crate::store;
 
 /// One question.
@@ -23,7 +25,7 @@ pub struct CheckQuery {
     /// A user id or API key id; `None` asks about the caller.
     pub subject: Option<Uuid>,
     pub org: OrgId,
-    pub permission: String,
+    pub permission: Permission,
     pub resource: Option<ResourceRef>,
 }
 
@@ -51,7 +53,7 @@ impl Access {
         if !self.visible(&me, org).await? {
             return Ok(Standing::Hidden);
         }
-        let may = self.decide(&me, org, "authz:check", None).await?.allowed;
+        let may = self.decide(&me, org, AUTHZ_CHECK, None).await?.allowed;
         Ok(if may { Standing::Anyone } else { Standing::SelfOnly })
     }
 
@@ -67,7 +69,7 @@ impl Access {
         let key = store::api_keys::find(&self.core.db.conn, ApiKeyId(id)).await?;
         let now = self.now();
         match key.filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|at| at > now)) {
-            Some(key) => Ok(Subject::Key(key_actor(&key))),
+            Some(key) => Ok(Subject::Key(key_actor(&key, &self.catalogue))),
             None => {
                 self.not_keys.insert(id, ());
                 Ok(Subject::User(UserId(id)))
@@ -110,7 +112,7 @@ impl Access {
                     }
                 }
             };
-            out.push(self.decide(&subject, q.org, &q.permission, q.resource.as_ref()).await?);
+            out.push(self.decide(&subject, q.org, q.permission, q.resource.as_ref()).await?);
         }
         Ok(out)
     }

@@ -12,13 +12,14 @@ use std::sync::Arc;
 use sea_orm::DbErr;
 use tessera_kernel::authz::{Authorizer, Decision, ResourceRef};
 use tessera_kernel::ids::{OrgId, RoleId, TeamId, UserId};
+use tessera_kernel::permission::{KeyPermissions, Permission};
 use tessera_kernel::roles::{BuiltInRole, RoleKey};
 use tessera_kernel::{Actor, ApiError, KeyActor};
 use uuid::Uuid;
 
-use super::{Access, CustomRole, Subject, json_list};
+use super::{Access, CustomRole, Subject};
 use crate::error::AccessError;
-use crate::model::{ALL, ResolvedRole, team_role_permissions};
+use crate::model::{ResolvedRole, team_role_permissions};
 use crate::store;
 
 pub const NOT_A_MEMBER: &str = "not a member";
@@ -38,7 +39,7 @@ fn deny(reason: impl Into<String>) -> Decision {
 pub struct Effective {
     /// The role key of the user (for a key: of its creator).
     pub role: RoleKey,
-    pub permissions: BTreeSet<String>,
+    pub permissions: BTreeSet<Permission>,
 }
 
 impl Access {
@@ -54,11 +55,11 @@ impl Access {
 
     /// A custom role, from this node's cache when it read it recently.
     pub(crate) async fn custom_role(&self, id: RoleId) -> Result<Option<Arc<CustomRole>>, ApiError> {
-        let db = &self.core.db.conn;
+        let (db, catalogue) = (&self.core.db.conn, &self.catalogue);
         let load = async move {
             let row = store::roles::find(db, id).await?;
             Ok::<_, DbErr>(row.map(|r| {
-                let permissions = Arc::new(json_list(&r.permissions).into_iter().collect());
+                let permissions = Arc::new(catalogue.stored(&r.permissions));
                 Arc::new(CustomRole { org_id: r.org_id, name: r.name, permissions })
             }))
         };
@@ -71,7 +72,7 @@ impl Access {
         &self,
         org: OrgId,
         subject: Uuid,
-        permission: &str,
+        permission: Permission,
         resource: &ResourceRef,
     ) -> Result<bool, ApiError> {
         let holds = match self.holds_grants.get(&(org, subject)) {
@@ -82,7 +83,7 @@ impl Access {
                 holds
             }
         };
-        Ok(holds && store::grants::exists(&self.core.db.conn, org, subject, permission, resource).await?)
+        Ok(holds && store::grants::exists(&self.core.db.conn, org, subject, permission.as_str(), resource).await?)
     }
 
     /// Whether `subject` holds `permission` in `org` (on `resource`, when given).
@@ -90,7 +91,7 @@ impl Access {
         &self,
         subject: &Subject,
         org: OrgId,
-        permission: &str,
+        permission: Permission,
         resource: Option<&ResourceRef>,
     ) -> Result<Decision, ApiError> {
         match subject {
@@ -103,12 +104,12 @@ impl Access {
         &self,
         org: OrgId,
         user: UserId,
-        permission: &str,
+        permission: Permission,
         resource: Option<&ResourceRef>,
     ) -> Result<Decision, ApiError> {
         let Some(role_key) = self.directory.org_role(org, user).await? else { return Ok(deny(NOT_A_MEMBER)) };
         if let Some(role) = self.resolve_role(org, &role_key).await?
-            && role.permissions.contains(permission)
+            && role.permissions.contains(&permission)
         {
             return Ok(allow(format!("role:{}", role.name)));
         }
@@ -130,13 +131,13 @@ impl Access {
         &self,
         key: &KeyActor,
         org: OrgId,
-        permission: &str,
+        permission: Permission,
         resource: Option<&ResourceRef>,
     ) -> Result<Decision, ApiError> {
         if key.org_id.is_some_and(|o| o != org) {
             return Ok(deny(NOT_A_MEMBER));
         }
-        let given = key.permissions.iter().any(|p| p == permission || p == ALL);
+        let given = key.permissions.allows(permission);
         let granted = !given
             && match resource {
                 Some(r) => self.granted(org, key.key_id.as_uuid(), permission, r).await?,
@@ -178,8 +179,8 @@ impl Access {
         let Some(role_key) = self.directory.org_role(org, user).await? else { return Ok(None) };
         let held = self.resolve_role(org, &role_key).await?.map(|r| (*r.permissions).clone()).unwrap_or_default();
         let permissions = match key {
-            Some(k) if !k.permissions.iter().any(|p| p == ALL) => {
-                held.into_iter().filter(|p| k.permissions.contains(p)).collect()
+            Some(KeyActor { permissions: KeyPermissions::Only(given), .. }) => {
+                held.into_iter().filter(|p| given.contains(p)).collect()
             }
             _ => held,
         };
@@ -192,10 +193,11 @@ impl Access {
         &self,
         actor: &Actor,
         org: OrgId,
-        permissions: impl IntoIterator<Item = &'a String>,
+        permissions: impl IntoIterator<Item = &'a Permission>,
     ) -> Result<(), ApiError> {
         let held = self.effective(&Subject::from(actor), org).await?.map(|e| e.permissions).unwrap_or_default();
-        let missing: Vec<String> = permissions.into_iter().filter(|p| !held.contains(*p)).cloned().collect();
+        let missing: Vec<String> =
+            permissions.into_iter().filter(|p| !held.contains(*p)).map(ToString::to_string).collect();
         if missing.is_empty() { Ok(()) } else { Err(AccessError::Escalation { missing }.into()) }
     }
 }
@@ -206,7 +208,7 @@ impl Authorizer for Access {
         &self,
         actor: &Actor,
         org: OrgId,
-        permission: &str,
+        permission: Permission,
         resource: Option<&ResourceRef>,
     ) -> Result<Decision, ApiError> {
         self.decide(&Subject::from(actor), org, permission, resource).await

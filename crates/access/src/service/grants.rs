@@ -6,6 +6,7 @@
 
 use sea_orm::DatabaseTransaction;
 use serde_json::{Value, json};
+use tessera_kernel::Permission;
 use tessera_kernel::audit::Target;
 use tessera_kernel::authz::ResourceRef;
 use tessera_kernel::ids::{ApiKeyId, GrantId, OrgId, UserId};
@@ -24,7 +25,7 @@ use crate::store::{self, PageReq};
 pub struct NewGrant {
     /// A user id or an API key id.
     pub subject: Uuid,
-    pub permission: String,
+    pub permission: Permission,
     pub resource: ResourceRef,
 }
 
@@ -71,16 +72,16 @@ impl Access {
             )
             .into());
         };
-        let own = self.decide(&Subject::from(actor), org, &new.permission, Some(&new.resource)).await?;
+        let own = self.decide(&Subject::from(actor), org, new.permission, Some(&new.resource)).await?;
         if !own.allowed {
-            return Err(AccessError::Escalation { missing: vec![new.permission] }.into());
+            return Err(AccessError::Escalation { missing: vec![new.permission.to_string()] }.into());
         }
         let grant = Model {
             id: GrantId::new(),
             org_id: org,
             subject_type: kind.to_owned(),
             subject_id: new.subject,
-            permission: new.permission,
+            permission: new.permission.to_string(),
             resource_type: new.resource.resource_type,
             resource_id: new.resource.id,
             created_by: actor.user_id(),

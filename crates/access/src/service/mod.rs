@@ -11,7 +11,6 @@ pub mod grants;
 pub mod hooks;
 pub mod roles;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -134,9 +133,4 @@ impl Access {
 /// A JSON array of strings as a list (anything else reads as empty).
 pub(crate) fn json_list(value: &Value) -> Vec<String> {
     value.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
-}
-
-/// A set of permissions as stored.
-pub(crate) fn json_of(set: &BTreeSet<String>) -> Value {
-    Value::Array(set.iter().cloned().map(Value::String).collect())
 }

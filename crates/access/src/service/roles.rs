@@ -10,11 +10,13 @@ use tessera_kernel::ids::{OrgId, RoleId};
 use tessera_kernel::{Actor, ApiError, Millis};
 use tessera_kernel::{Change, ChangeCtx};
 
-use super::{Access, json_list, json_of};
+use super::{Access, json_list};
 use crate::entity::roles::Model;
 use crate::error::AccessError;
 use crate::events;
+use crate::model::json_of;
 use crate::store;
+use tessera_kernel::Permission;
 use tessera_kernel::roles::{BuiltInRole, RoleKey};
 
 /// A role as listed: built-in or custom.
@@ -49,7 +51,7 @@ impl From<&Model> for RoleView {
 pub struct NewRole {
     pub name: String,
     pub description: Option<String>,
-    pub permissions: BTreeSet<String>,
+    pub permissions: BTreeSet<Permission>,
 }
 
 /// Changes to a custom role; `None` leaves a field alone.
@@ -57,7 +59,7 @@ pub struct NewRole {
 pub struct RolePatch {
     pub name: Option<String>,
     pub description: Option<Option<String>>,
-    pub permissions: Option<BTreeSet<String>>,
+    pub permissions: Option<BTreeSet<Permission>>,
 }
 
 fn audit_view(r: &Model) -> Value {
@@ -83,7 +85,7 @@ impl Access {
             name: role.as_str().to_owned(),
             description: Some(built_in_description(role).to_owned()),
             built_in: true,
-            permissions: permissions.iter().cloned().collect(),
+            permissions: permissions.iter().map(ToString::to_string).collect(),
             created_at: None,
             updated_at: None,
         }
@@ -188,7 +190,7 @@ impl Access {
             changed.push("description");
         }
         if let Some(permissions) = patch.permissions {
-            let old: BTreeSet<String> = json_list(&before.permissions).into_iter().collect();
+            let old = self.catalogue.stored(&before.permissions);
             // Only what is added needs the actor to hold it; taking away never escalates.
             self.require_all(actor, org, permissions.difference(&old)).await?;
             if permissions != old {

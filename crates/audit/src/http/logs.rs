@@ -2,6 +2,7 @@
 //! `audit:read` (`audit:export` for exports), `/audit-logs` for platform
 //! administrators.
 
+use crate::{AUDIT_EXPORT, AUDIT_READ};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -41,7 +42,7 @@ async fn list_org_logs(
     scope: OrgScope,
     Query(q): Query<OrgLogsQuery>,
 ) -> ApiResult<EntryPageOut> {
-    scope.require(&s.app, "audit:read").await?;
+    scope.require(&s.app, AUDIT_READ).await?;
     list(&s, q.parse(scope.org_id.to_string())?).await
 }
 
@@ -89,7 +90,7 @@ async fn export_org_logs(
     scope: OrgScope,
     Query(q): Query<OrgExportQuery>,
 ) -> ApiResult<Response> {
-    scope.require(&s.app, "audit:export").await?;
+    scope.require(&s.app, AUDIT_EXPORT).await?;
     let (filter, format) = q.parse(scope.org_id.to_string())?;
     Ok(export_response(&s, filter, format, &format!("audit-{}", scope.org_id)))
 }

@@ -1,6 +1,7 @@
 //! Chain verification: `/orgs/{orgId}/audit-logs/verify` for members holding
 //! `audit:read`, `/audit-logs/verify?chain=` for platform administrators.
 
+use crate::AUDIT_READ;
 use axum::extract::State;
 use serde::Deserialize;
 use tessera_kernel::{ApiResult, Data, OrgScope, PlatformAdmin, Query};
@@ -23,7 +24,7 @@ pub fn routes() -> OpenApiRouter<AuditState> {
     responses((status = 200, body = Data<Verification>), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 async fn verify_org_chain(State(s): State<AuditState>, scope: OrgScope) -> ApiResult<Data<Verification>> {
-    scope.require(&s.app, "audit:read").await?;
+    scope.require(&s.app, AUDIT_READ).await?;
     Ok(Data::new(s.audit.verify(&scope.org_id.to_string()).await?))
 }
 

@@ -4,6 +4,7 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tessera_kernel::ids::{InvitationId, OrgId, TeamId, UserId};
+use tessera_kernel::permission as perm;
 use tessera_kernel::{ApiError, ApiResult, Created, Data, FieldError, FieldErrors, Json, OrgScope, Page, Path, Query};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -112,7 +113,7 @@ async fn create_invitation(
     scope: OrgScope,
     Json(input): Json<InvitationIn>,
 ) -> ApiResult<Created<InvitationOut>> {
-    scope.require(&s.app, "members:invite").await?;
+    scope.require(&s.app, perm::MEMBERS_INVITE).await?;
     let new = input.parse()?;
     let row = s.orgs.create_invitation(&scope.actor, scope.org_id, new).await?;
     Ok(Created(InvitationOut::at(row, s.app.clock.now_ms())))
@@ -176,7 +177,7 @@ async fn bulk_invite(
     scope: OrgScope,
     Json(input): Json<BulkIn>,
 ) -> ApiResult<Data<BulkOut>> {
-    scope.require(&s.app, "members:invite").await?;
+    scope.require(&s.app, perm::MEMBERS_INVITE).await?;
     if input.invitations.is_empty() || input.invitations.len() > BULK_MAX {
         return Err(FieldError::new("invitations", "OUT_OF_RANGE", "must hold 1 to 1000 invitations").into());
     }
@@ -235,7 +236,7 @@ async fn list_invitations(
     scope: OrgScope,
     Query(q): Query<ListInvitationsQuery>,
 ) -> ApiResult<Page<InvitationOut>> {
-    scope.require(&s.app, "members:invite").await?;
+    scope.require(&s.app, perm::MEMBERS_INVITE).await?;
     let page = PageQuery { page: q.page, limit: q.limit }.parse()?;
     let (rows, total) = s.orgs.list_invitations(scope.org_id, q.status, page).await?;
     let now = s.app.clock.now_ms();
@@ -253,7 +254,7 @@ async fn revoke_invitation(
     scope: OrgScope,
     Path((_, id)): Path<(OrgId, InvitationId)>,
 ) -> ApiResult<Data<InvitationOut>> {
-    scope.require(&s.app, "members:invite").await?;
+    scope.require(&s.app, perm::MEMBERS_INVITE).await?;
     let row = s.orgs.revoke_invitation(&scope.actor, scope.org_id, id).await?;
     Ok(Data::new(InvitationOut::at(row, s.app.clock.now_ms())))
 }
@@ -269,7 +270,7 @@ async fn resend_invitation(
     scope: OrgScope,
     Path((_, id)): Path<(OrgId, InvitationId)>,
 ) -> ApiResult<Data<InvitationOut>> {
-    scope.require(&s.app, "members:invite").await?;
+    scope.require(&s.app, perm::MEMBERS_INVITE).await?;
     let row = s.orgs.resend_invitation(&scope.actor, scope.org_id, id).await?;
     Ok(Data::new(InvitationOut::at(row, s.app.clock.now_ms())))
 }

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tessera_kernel::ids::{OrgId, UserId};
+use tessera_kernel::permission as perm;
 use tessera_kernel::{ApiError, ApiResult, Data, Done, FieldErrors, Json, NoContent, OrgScope, Page, Path, Query};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -67,7 +68,7 @@ async fn list_members(
     scope: OrgScope,
     Query(q): Query<ListMembersQuery>,
 ) -> ApiResult<Page<MemberOut>> {
-    scope.require(&s.app, "members:read").await?;
+    scope.require(&s.app, perm::MEMBERS_READ).await?;
     let page = PageQuery { page: q.page, limit: q.limit }.parse()?;
     let mut errors = FieldErrors::new();
     let role = q.role.as_deref().map(str::trim).filter(|r| !r.is_empty());
@@ -98,7 +99,7 @@ async fn change_member_role(
     Path((_, user)): Path<(OrgId, UserId)>,
     Json(input): Json<MemberPatch>,
 ) -> ApiResult<Data<MemberOut>> {
-    scope.require(&s.app, "members:manage").await?;
+    scope.require(&s.app, perm::MEMBERS_MANAGE).await?;
     let role = RoleKey::parse("role", &input.role).map_err(|e| ApiError::validation(vec![e]))?;
     Ok(Data::new(s.orgs.change_role(&scope.actor, scope.org_id, user, role).await?.into()))
 }
@@ -114,7 +115,7 @@ async fn remove_member(
     Path((_, user)): Path<(OrgId, UserId)>,
 ) -> ApiResult<NoContent> {
     if !is_self(&scope.actor, user) {
-        scope.require(&s.app, "members:manage").await?;
+        scope.require(&s.app, perm::MEMBERS_MANAGE).await?;
     }
     s.orgs.remove_member(&scope.actor, scope.org_id, user).await?;
     Ok(NoContent)

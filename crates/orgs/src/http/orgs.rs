@@ -4,6 +4,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tessera_kernel::fields::{parse_json_object, parse_name};
 use tessera_kernel::ids::OrgId;
+use tessera_kernel::permission as perm;
 use tessera_kernel::{Actor, ApiError, ApiResult, Created, Data, FieldErrors, Json, NoContent, OrgScope, Page, Query};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -113,7 +114,7 @@ async fn update_org(
     scope: OrgScope,
     Json(input): Json<OrgPatchIn>,
 ) -> ApiResult<Data<OrgOut>> {
-    scope.require(&s.app, "org:update").await?;
+    scope.require(&s.app, perm::ORG_UPDATE).await?;
     let mut errors = FieldErrors::new();
     let patch = OrgPatch {
         name: input.name.and_then(|n| errors.check(parse_name("name", &n))),
@@ -130,7 +131,7 @@ async fn update_org(
     params(("orgId" = OrgId, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)), security(("bearer" = [])))]
 async fn delete_org(State(s): State<OrgsState>, scope: OrgScope) -> ApiResult<NoContent> {
-    scope.require(&s.app, "org:delete").await?;
+    scope.require(&s.app, perm::ORG_DELETE).await?;
     s.orgs.delete_org(&scope.actor, scope.org_id).await?;
     Ok(NoContent)
 }

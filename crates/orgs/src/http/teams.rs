@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use tessera_kernel::authz::ResourceRef;
 use tessera_kernel::fields::parse_name;
 use tessera_kernel::ids::{OrgId, TeamId, UserId};
+use tessera_kernel::permission as perm;
 use tessera_kernel::{Actor, ApiResult, Created, Data, FieldErrors, Json, NoContent, OrgScope, Page, Path, Query};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -93,7 +94,7 @@ async fn create_team(
     scope: OrgScope,
     Json(input): Json<TeamIn>,
 ) -> ApiResult<Created<TeamOut>> {
-    scope.require(&s.app, "teams:create").await?;
+    scope.require(&s.app, perm::TEAMS_CREATE).await?;
     let mut errors = FieldErrors::new();
     let name = errors.check(parse_name("name", &input.name));
     let description = input.description.and_then(|d| errors.check(model::parse_description("description", &d)));
@@ -111,7 +112,7 @@ async fn list_teams(
     scope: OrgScope,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Page<TeamOut>> {
-    scope.require(&s.app, "teams:read").await?;
+    scope.require(&s.app, perm::TEAMS_READ).await?;
     let page = q.parse()?;
     let (rows, total) = s.orgs.list_teams(scope.org_id, page).await?;
     Ok(Page::new(rows.into_iter().map(TeamOut::from).collect(), page.meta(total)))
@@ -126,7 +127,7 @@ async fn get_team(
     scope: OrgScope,
     Path((_, team)): Path<(OrgId, TeamId)>,
 ) -> ApiResult<Data<TeamOut>> {
-    scope.require_on(&s.app, "teams:read", &ResourceRef::team(team)).await?;
+    scope.require_on(&s.app, perm::TEAMS_READ, &ResourceRef::team(team)).await?;
     Ok(Data::new(s.orgs.get_team(scope.org_id, team).await?.into()))
 }
 
@@ -151,7 +152,7 @@ async fn update_team(
     Path((_, team)): Path<(OrgId, TeamId)>,
     Json(input): Json<TeamPatchIn>,
 ) -> ApiResult<Data<TeamOut>> {
-    scope.require_on(&s.app, "teams:manage", &ResourceRef::team(team)).await?;
+    scope.require_on(&s.app, perm::TEAMS_MANAGE, &ResourceRef::team(team)).await?;
     let mut errors = FieldErrors::new();
     let name = input.name.and_then(|n| errors.check(parse_name("name", &n)));
     let description = match input.description {
@@ -174,7 +175,7 @@ async fn delete_team(
     scope: OrgScope,
     Path((_, team)): Path<(OrgId, TeamId)>,
 ) -> ApiResult<NoContent> {
-    scope.require_on(&s.app, "teams:manage", &ResourceRef::team(team)).await?;
+    scope.require_on(&s.app, perm::TEAMS_MANAGE, &ResourceRef::team(team)).await?;
     s.orgs.delete_team(&scope.actor, scope.org_id, team).await?;
     Ok(NoContent)
 }
@@ -200,7 +201,7 @@ async fn add_team_member(
     Path((_, team)): Path<(OrgId, TeamId)>,
     Json(input): Json<TeamMemberIn>,
 ) -> ApiResult<Created<TeamMemberOut>> {
-    scope.require_on(&s.app, "teams:manage", &ResourceRef::team(team)).await?;
+    scope.require_on(&s.app, perm::TEAMS_MANAGE, &ResourceRef::team(team)).await?;
     let role = input.role.unwrap_or(TeamRole::Member);
     Ok(Created(s.orgs.add_team_member(&scope.actor, scope.org_id, team, input.user_id, role).await?.into()))
 }
@@ -215,7 +216,7 @@ async fn list_team_members(
     Path((_, team)): Path<(OrgId, TeamId)>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Page<TeamMemberOut>> {
-    scope.require_on(&s.app, "teams:read", &ResourceRef::team(team)).await?;
+    scope.require_on(&s.app, perm::TEAMS_READ, &ResourceRef::team(team)).await?;
     let page = q.parse()?;
     let (rows, total) = s.orgs.list_team_members(scope.org_id, team, page).await?;
     Ok(Page::new(rows.into_iter().map(TeamMemberOut::from).collect(), page.meta(total)))
@@ -240,7 +241,7 @@ async fn change_team_member(
     Path((_, team, user)): Path<(OrgId, TeamId, UserId)>,
     Json(input): Json<TeamMemberPatch>,
 ) -> ApiResult<Data<TeamMemberOut>> {
-    scope.require_on(&s.app, "teams:manage", &ResourceRef::team(team)).await?;
+    scope.require_on(&s.app, perm::TEAMS_MANAGE, &ResourceRef::team(team)).await?;
     Ok(Data::new(s.orgs.change_team_role(&scope.actor, scope.org_id, team, user, input.role).await?.into()))
 }
 
@@ -256,7 +257,7 @@ async fn remove_team_member(
 ) -> ApiResult<NoContent> {
     let leaving = matches!(&scope.actor, Actor::User(u) if u.user_id == user);
     if !leaving {
-        scope.require_on(&s.app, "teams:manage", &ResourceRef::team(team)).await?;
+        scope.require_on(&s.app, perm::TEAMS_MANAGE, &ResourceRef::team(team)).await?;
     }
     s.orgs.remove_team_member(&scope.actor, scope.org_id, team, user).await?;
     Ok(NoContent)

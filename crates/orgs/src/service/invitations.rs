@@ -4,6 +4,7 @@
 //! the database keeps its SHA-256, and a resend replaces it.
 
 use std::collections::{HashMap, HashSet};
+use tessera_kernel::permission as perm;
 
 use serde_json::{Value, json};
 use tessera_kernel::PageReq;
@@ -78,7 +79,7 @@ impl Orgs {
         // A resource-level check the handler cannot make: which teams exist is known only now.
         let authz = self.core.authorizer()?;
         for id in &found {
-            require(&**authz, actor, org, "teams:manage", Some(&ResourceRef::team(*id))).await?;
+            require(&**authz, actor, org, perm::TEAMS_MANAGE, Some(&ResourceRef::team(*id))).await?;
         }
         Ok(found)
     }

@@ -1,6 +1,7 @@
 //! Deliveries of an endpoint: list (cursor pages), one with every attempt,
 //! retry now, and recover every failure since a time.
 
+use crate::{WEBHOOKS_MANAGE, WEBHOOKS_READ};
 use axum::extract::State;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -90,7 +91,7 @@ async fn list_deliveries(
     Path((_, id)): Path<(OrgId, EndpointId)>,
     Query(q): Query<DeliveriesQuery>,
 ) -> ApiResult<CursorPage<DeliveryOut>> {
-    scope.require(&s.app, "webhooks:read").await?;
+    scope.require(&s.app, WEBHOOKS_READ).await?;
     let filter = q.parse()?;
     let (data, next) = s.hooks.list_deliveries(scope.org_id, id, &filter).await?;
     Ok(CursorPage::new(data, next.map(encode_cursor), filter.limit))
@@ -105,7 +106,7 @@ async fn get_delivery(
     scope: OrgScope,
     Path((_, endpoint, id)): Path<(OrgId, EndpointId, DeliveryId)>,
 ) -> ApiResult<Data<DeliveryOut>> {
-    scope.require(&s.app, "webhooks:read").await?;
+    scope.require(&s.app, WEBHOOKS_READ).await?;
     Ok(Data::new(s.hooks.get_delivery(scope.org_id, endpoint, id).await?))
 }
 
@@ -118,7 +119,7 @@ async fn retry_delivery(
     scope: OrgScope,
     Path((_, endpoint, id)): Path<(OrgId, EndpointId, DeliveryId)>,
 ) -> ApiResult<tessera_kernel::Accepted<DeliveryOut>> {
-    scope.require(&s.app, "webhooks:manage").await?;
+    scope.require(&s.app, WEBHOOKS_MANAGE).await?;
     Ok(tessera_kernel::Accepted(s.hooks.retry_delivery(&scope.actor.as_ref(), scope.org_id, endpoint, id).await?))
 }
 
@@ -147,7 +148,7 @@ async fn recover(
     Path((_, endpoint)): Path<(OrgId, EndpointId)>,
     Json(input): Json<RecoverIn>,
 ) -> ApiResult<tessera_kernel::Accepted<RecoverOut>> {
-    scope.require(&s.app, "webhooks:manage").await?;
+    scope.require(&s.app, WEBHOOKS_MANAGE).await?;
     let since = parse_time_field("since", &input.since).map_err(|e| tessera_kernel::ApiError::validation(vec![e]))?;
     let queued = s.hooks.recover(&scope.actor.as_ref(), scope.org_id, endpoint, since).await?;
     Ok(tessera_kernel::Accepted(RecoverOut { queued }))

@@ -1,6 +1,7 @@
 //! Endpoint management: create, list, read, change, delete, rotate the secret,
 //! send a test message, statistics.
 
+use crate::{WEBHOOKS_MANAGE, WEBHOOKS_READ};
 use std::collections::BTreeMap;
 
 use axum::extract::State;
@@ -81,7 +82,7 @@ async fn create_endpoint(
     scope: OrgScope,
     Json(input): Json<EndpointIn>,
 ) -> ApiResult<Created<EndpointOut>> {
-    scope.require(&s.app, "webhooks:manage").await?;
+    scope.require(&s.app, WEBHOOKS_MANAGE).await?;
     let mut errors = FieldErrors::new();
     check_url(&mut errors, &input.url);
     check_text(&mut errors, "name", input.name.as_deref(), 200);
@@ -117,7 +118,7 @@ async fn list_endpoints(
     scope: OrgScope,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Page<EndpointOut>> {
-    scope.require(&s.app, "webhooks:read").await?;
+    scope.require(&s.app, WEBHOOKS_READ).await?;
     let page = q.parse()?;
     let (rows, total) = s.hooks.list_endpoints(scope.org_id, page).await?;
     Ok(Page::new(rows, page.meta(total)))
@@ -132,7 +133,7 @@ async fn get_endpoint(
     scope: OrgScope,
     Path((_, id)): Path<(OrgId, EndpointId)>,
 ) -> ApiResult<Data<EndpointOut>> {
-    scope.require(&s.app, "webhooks:read").await?;
+    scope.require(&s.app, WEBHOOKS_READ).await?;
     let row = s.hooks.endpoint(scope.org_id, id).await?;
     Ok(Data::new(s.hooks.view(&row, None)))
 }
@@ -173,7 +174,7 @@ async fn update_endpoint(
     Path((_, id)): Path<(OrgId, EndpointId)>,
     Json(input): Json<EndpointPatchIn>,
 ) -> ApiResult<Data<EndpointOut>> {
-    scope.require(&s.app, "webhooks:manage").await?;
+    scope.require(&s.app, WEBHOOKS_MANAGE).await?;
     let mut errors = FieldErrors::new();
     if let Some(url) = &input.url {
         check_url(&mut errors, url);
@@ -206,7 +207,7 @@ async fn delete_endpoint(
     scope: OrgScope,
     Path((_, id)): Path<(OrgId, EndpointId)>,
 ) -> ApiResult<NoContent> {
-    scope.require(&s.app, "webhooks:manage").await?;
+    scope.require(&s.app, WEBHOOKS_MANAGE).await?;
     s.hooks.delete_endpoint(&scope.actor, scope.org_id, id).await?;
     Ok(NoContent)
 }
@@ -230,7 +231,7 @@ async fn rotate_secret(
     Path((_, id)): Path<(OrgId, EndpointId)>,
     input: Option<Json<RotateIn>>,
 ) -> ApiResult<Data<EndpointOut>> {
-    scope.require(&s.app, "webhooks:manage").await?;
+    scope.require(&s.app, WEBHOOKS_MANAGE).await?;
     let grace = input.and_then(|Json(i)| i.grace_hours).unwrap_or(s.hooks.cfg.secret_grace_hours);
     if grace > 720 {
         return Err(tessera_kernel::ApiError::validation(vec![FieldError::new(
@@ -251,7 +252,7 @@ async fn test_endpoint(
     scope: OrgScope,
     Path((_, id)): Path<(OrgId, EndpointId)>,
 ) -> ApiResult<tessera_kernel::Accepted<DeliveryOut>> {
-    scope.require(&s.app, "webhooks:manage").await?;
+    scope.require(&s.app, WEBHOOKS_MANAGE).await?;
     Ok(tessera_kernel::Accepted(s.hooks.send_test(scope.org_id, id, &scope.actor.as_ref()).await?))
 }
 
@@ -264,6 +265,6 @@ async fn endpoint_stats(
     scope: OrgScope,
     Path((_, id)): Path<(OrgId, EndpointId)>,
 ) -> ApiResult<Data<EndpointStats>> {
-    scope.require(&s.app, "webhooks:read").await?;
+    scope.require(&s.app, WEBHOOKS_READ).await?;
     Ok(Data::new(s.hooks.stats(scope.org_id, id).await?))
 }

@@ -7,12 +7,12 @@ use std::sync::Weak;
 
 use sea_orm::{DbErr, Set, TryIntoModel};
 use tessera_kernel::bus::{Event, HandleError, Subscriber};
-use tessera_kernel::ids::OrgId;
+use tessera_kernel::ids::{EventId, OrgId};
 
 use super::Webhooks;
 use super::dispatch::Reserved;
 use crate::entity::{deliveries, endpoints};
-use crate::ids::DeliveryId;
+use crate::ids::{DeliveryId, EndpointId};
 use crate::model::{DeliveryStatus, patterns_of, wants};
 use crate::store;
 
@@ -44,8 +44,7 @@ impl Subscriber for FanOut {
             // Serialized once, and only for an event some endpoint wants.
             let mut payload: Option<serde_json::Value> = None;
             for ep in by_org.get(&org).into_iter().flatten() {
-                // An endpoint receives what happens from its creation on, however late the fan-out runs.
-                if event.occurred_ms < ep.created_at || !wants(&patterns_of(ep), &event.event_type) {
+                if !recorded_after(event.id, ep.id) || !wants(&patterns_of(ep), &event.event_type) {
                     continue;
                 }
                 let payload = payload.get_or_insert_with(|| serde_json::to_value(event).unwrap_or_default());
@@ -54,6 +53,13 @@ impl Subscriber for FanOut {
         }
         hooks.insert_deliveries(rows).await.map_err(|e| HandleError(e.to_string()))
     }
+}
+
+/// An endpoint receives what happens from its creation on, however late the fan-out runs.
+/// Both ids are UUIDv7, monotonic within a process: unlike the millisecond clock they
+/// also order an event recorded in the same millisecond as the endpoint.
+fn recorded_after(event: EventId, endpoint: EndpointId) -> bool {
+    event.as_uuid() > endpoint.as_uuid()
 }
 
 pub(crate) fn new_delivery(
@@ -127,5 +133,22 @@ impl Webhooks {
             self.wake.notify_one();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_recorded_after_an_endpoint_reach_it_even_within_one_millisecond() {
+        // Thousands of pairs made back to back: most share their millisecond.
+        for _ in 0..5_000 {
+            let before = EventId::new();
+            let endpoint = EndpointId::new();
+            let after = EventId::new();
+            assert!(!recorded_after(before, endpoint));
+            assert!(recorded_after(after, endpoint));
+        }
     }
 }
