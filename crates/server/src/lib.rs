@@ -35,7 +35,6 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_swagger_ui::SwaggerUi;
 
 /// The embedded default configuration of the kernel and of every module of `L`.
 pub fn default_configs<L: ModuleList>() -> Vec<&'static str> {
@@ -217,9 +216,8 @@ fn compose(app: AppState, modules: &[Mounted]) -> Router {
         root = root.merge(routes.root);
     }
     let (router, doc) = OpenApiRouter::new().nest("/api/v1", api).merge(root).split_for_parts();
-    let doc = openapi::finish(doc);
     let mut router = router
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .merge(openapi::routes(openapi::finish(doc)))
         .merge(health::routes(app.clone()))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
         .layer(from_fn_with_state(app.clone(), middleware::global_limit))

@@ -10,7 +10,10 @@
 //! `ErrorEnvelope` schema. A declaration an operation lacks (a body it reads, a
 //! scheme it checks) shows up as an undocumented status in `scripts/api-fuzz`.
 
-use axum::http::StatusCode;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::routing::get;
+use bytes::Bytes;
 use tessera_kernel::actor::ACTOR_FAILURES;
 use tessera_kernel::error::{Body, Envelope, Failure};
 use tessera_kernel::extract::{JSON_FAILURES, PATH_FAILURES, QUERY_FAILURES};
@@ -20,6 +23,7 @@ use utoipa::openapi::{
     Content, HeaderBuilder, InfoBuilder, ObjectBuilder, OpenApi, PathItem, Ref, RefOr, Response, Type,
 };
 use utoipa::{PartialSchema, ToSchema};
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 /// What the server's layers can answer on any route: the request timeout, the
 /// global per-address limit (and every stricter one), and the internal error
@@ -35,6 +39,22 @@ pub const EVERY_ROUTE: &[Failure] = &[
     },
     Failure { status: StatusCode::INTERNAL_SERVER_ERROR, description: "INTERNAL: something went wrong on our side" },
 ];
+
+/// `/openapi.json`, serialized once here (the document itself is not kept: its
+/// structures take several times the memory of its 300 KB of JSON), and the
+/// Swagger UI at `/docs` reading it.
+pub fn routes(doc: OpenApi) -> Router {
+    // Serializing a document of string-keyed maps cannot fail; an empty body would show at once in /docs.
+    let json = Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
+    drop(doc);
+    let serve = move || {
+        let json = json.clone();
+        async move { ([(header::CONTENT_TYPE, "application/json")], json) }
+    };
+    Router::new()
+        .route("/openapi.json", get(serve))
+        .merge(SwaggerUi::new("/docs").config(Config::from("/openapi.json")))
+}
 
 /// Adds the document's title, version and bearer security scheme, and the
 /// failures every operation can answer besides those it declares.
