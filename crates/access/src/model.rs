@@ -16,16 +16,12 @@ pub const GRANTS_MANAGE: Permission = Permission::declare("grants:manage");
 pub const API_KEYS_MANAGE: Permission = Permission::declare("api_keys:manage");
 pub const AUTHZ_CHECK: Permission = Permission::declare("authz:check");
 
-const fn permission(key: Permission, description: &'static str) -> PermissionInfo {
-    PermissionInfo { key, description, module: "access" }
-}
-
 /// Permissions this module declares and checks.
 pub const PERMISSIONS: &[PermissionInfo] = &[
-    permission(ROLES_MANAGE, "Create, change and delete the organization's custom roles"),
-    permission(GRANTS_MANAGE, "Grant and withdraw permissions on single resources"),
-    permission(API_KEYS_MANAGE, "Create, list, rotate and revoke the organization's API keys"),
-    permission(AUTHZ_CHECK, "Ask /authz/check whether other users and keys hold a permission"),
+    PermissionInfo::new("access", ROLES_MANAGE, "Create, change and delete the organization's custom roles"),
+    PermissionInfo::new("access", GRANTS_MANAGE, "Grant and withdraw permissions on single resources"),
+    PermissionInfo::new("access", API_KEYS_MANAGE, "Create, list, rotate and revoke the organization's API keys"),
+    PermissionInfo::new("access", AUTHZ_CHECK, "Ask /authz/check whether other users and keys hold a permission"),
 ];
 
 /// The permission only owners hold: no admin, custom role or grant carries it.
@@ -238,7 +234,7 @@ mod tests {
     use super::*;
 
     fn catalogue() -> Catalogue {
-        let info = |key| PermissionInfo { key, description: "", module: "t" };
+        let info = |key| PermissionInfo::new("t", key, "");
         Catalogue::new(Arc::new(vec![
             info(perm::ORG_DELETE),
             info(perm::ORG_UPDATE),

@@ -37,12 +37,8 @@ impl Module for AuditModule {
     const NAME: &'static str = "audit";
     const DEFAULT_CONFIG: &'static str = include_str!("../audit.default.toml");
     const PERMISSIONS: &'static [PermissionInfo] = &[
-        PermissionInfo {
-            key: AUDIT_READ,
-            description: "Read and verify the organization's audit log",
-            module: "audit",
-        },
-        PermissionInfo { key: AUDIT_EXPORT, description: "Export the organization's audit log", module: "audit" },
+        PermissionInfo::new("audit", AUDIT_READ, "Read and verify the organization's audit log"),
+        PermissionInfo::new("audit", AUDIT_EXPORT, "Export the organization's audit log"),
     ];
     type Config = AuditConfig;
 

@@ -41,12 +41,8 @@ impl Module for EventsModule {
     const NAME: &'static str = "events";
     const DEFAULT_CONFIG: &'static str = include_str!("../events.default.toml");
     const PERMISSIONS: &'static [PermissionInfo] = &[
-        PermissionInfo { key: EVENTS_READ, description: "Read the organization's event history", module: "events" },
-        PermissionInfo {
-            key: EVENTS_PUBLISH,
-            description: "Publish custom events to the organization's webhooks",
-            module: "events",
-        },
+        PermissionInfo::new("events", EVENTS_READ, "Read the organization's event history"),
+        PermissionInfo::new("events", EVENTS_PUBLISH, "Publish custom events to the organization's webhooks"),
     ];
     type Config = EventsConfig;
 

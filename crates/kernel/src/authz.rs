@@ -28,6 +28,13 @@ pub struct PermissionInfo {
     pub module: &'static str,
 }
 
+impl PermissionInfo {
+    /// An entry of `module`'s catalogue (`Module::PERMISSIONS`).
+    pub const fn new(module: &'static str, key: Permission, description: &'static str) -> Self {
+        Self { key, description, module }
+    }
+}
+
 /// The single resource a check is about, when narrower than the organization.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -20,16 +20,12 @@ use tessera_identity::api::Identity;
 use tessera_kernel::authz::{Directory, PermissionInfo};
 use tessera_kernel::event_types::EventType;
 use tessera_kernel::module::{Routes, Running, Wiring};
-use tessera_kernel::permission::{self as perm, Permission};
+use tessera_kernel::permission as perm;
 use tessera_kernel::{ApiError, AppState, Module};
 use utoipa_axum::router::OpenApiRouter;
 
 pub use config::OrgsConfig;
 use service::Orgs;
-
-const fn permission(key: Permission, description: &'static str) -> PermissionInfo {
-    PermissionInfo { key, description, module: "orgs" }
-}
 
 /// The orgs module: it needs [`tessera_identity::api::Identity`] and provides
 /// [`api::Orgs`] and the kernel's [`Directory`] of memberships.
@@ -40,14 +36,14 @@ impl Module for OrgsModule {
     const NAME: &'static str = "orgs";
     const DEFAULT_CONFIG: &'static str = include_str!("../orgs.default.toml");
     const PERMISSIONS: &'static [PermissionInfo] = &[
-        permission(perm::ORG_UPDATE, "Change the organization's name, slug, settings and metadata"),
-        permission(perm::ORG_DELETE, "Delete the organization with everything in it"),
-        permission(perm::MEMBERS_READ, "List the organization's members"),
-        permission(perm::MEMBERS_INVITE, "Invite people, and list, resend and revoke invitations"),
-        permission(perm::MEMBERS_MANAGE, "Change members' roles and remove members"),
-        permission(perm::TEAMS_READ, "List teams and their members"),
-        permission(perm::TEAMS_CREATE, "Create teams"),
-        permission(perm::TEAMS_MANAGE, "Rename and delete teams and manage their members"),
+        PermissionInfo::new("orgs", perm::ORG_UPDATE, "Change the organization's name, slug, settings and metadata"),
+        PermissionInfo::new("orgs", perm::ORG_DELETE, "Delete the organization with everything in it"),
+        PermissionInfo::new("orgs", perm::MEMBERS_READ, "List the organization's members"),
+        PermissionInfo::new("orgs", perm::MEMBERS_INVITE, "Invite people, and list, resend and revoke invitations"),
+        PermissionInfo::new("orgs", perm::MEMBERS_MANAGE, "Change members' roles and remove members"),
+        PermissionInfo::new("orgs", perm::TEAMS_READ, "List teams and their members"),
+        PermissionInfo::new("orgs", perm::TEAMS_CREATE, "Create teams"),
+        PermissionInfo::new("orgs", perm::TEAMS_MANAGE, "Rename and delete teams and manage their members"),
     ];
     const EVENT_TYPES: &'static [EventType] = events::EVENT_TYPES;
     type Config = OrgsConfig;

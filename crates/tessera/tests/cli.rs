@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::{Scratch, Server, finish, get_json, stderr, stdout, wait_until_server_read};
+use tessera_testkit::{Client, TestUser};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -204,21 +205,14 @@ async fn users_create_with_a_piped_password_makes_an_admin_who_can_sign_in() {
 
     let out = create_user(&scratch, &["--email", "admin@example.test", "--admin"], PASSWORD);
     let server = Server::start(&scratch, &[]).ready().await;
-    let res = reqwest::Client::new()
-        .post(server.url("/api/v1/auth/login"))
-        .json(&json!({ "email": "admin@example.test", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let login: Value = res.json().await.unwrap();
+    let admin = TestUser::login(&Client::at(&server.base), "admin@example.test", PASSWORD).await;
+    let me = admin.client.get("/api/v1/users/me").await;
 
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("admin@example.test"), "{}", stdout(&out));
     assert!(!stdout(&out).contains("token="), "{}", stdout(&out));
-    assert_eq!(status, 200, "{login}");
-    assert_eq!(login["data"]["user"]["role"], "admin", "{login}");
-    assert_eq!(login["data"]["user"]["email"], "admin@example.test");
+    assert_eq!(me.data()["role"], "admin", "{}", me.text);
+    assert_eq!(me.data()["email"], "admin@example.test");
 }
 
 #[test]

@@ -19,7 +19,7 @@ use axum::http::HeaderMap;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use support::{Scratch, Server};
-use tessera_testkit::{Engine, TestDatabase};
+use tessera_testkit::{Client, Engine, Org, TestDatabase, TestUser, fresh_email};
 
 /// Counts of each `webhook-id` received.
 type Seen = Arc<Mutex<HashMap<String, u32>>>;
@@ -137,46 +137,15 @@ async fn every_event_arrives_when_a_node_is_killed_mid_run() {
         _ => Some(cluster.node().ready().await),
     };
     let http = reqwest::Client::new();
-    let email = format!("crash-{}@example.test", uuid::Uuid::now_v7().simple());
-    let password = "crash test password 4821";
-    let res = http
-        .post(first.url("/api/v1/auth/register"))
-        .json(&json!({ "email": email, "password": password, "name": "Crash" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let login: Value = http
-        .post(first.url("/api/v1/auth/login"))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["data"]["accessToken"].as_str().unwrap().to_owned();
-    let org: Value = http
-        .post(first.url("/api/v1/orgs"))
-        .bearer_auth(&token)
-        .json(&json!({ "name": "Crash" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let org = org["data"]["id"].as_str().unwrap().to_owned();
+    let email = fresh_email("crash");
+    let owner = TestUser::register(&Client::at(&first.base), &email, "crash test password 4821").await;
+    let org = Org::create(&owner, "Crash").await.id.to_string();
     let delay = Arc::new(AtomicU64::new(0));
     let (hook, seen) = receiver(delay.clone()).await;
-    let res = http
-        .post(first.url(&format!("/api/v1/orgs/{org}/webhooks")))
-        .bearer_auth(&token)
-        .json(&json!({ "url": hook, "events": ["load.*"] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let res =
+        owner.client.post(&format!("/api/v1/orgs/{org}/webhooks"), &json!({ "url": hook, "events": ["load.*"] })).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let token = owner.access_token.clone();
     let first_base = first.base.clone();
     let mut bases = vec![first.base.clone()];
     bases.extend(second.as_ref().map(|s| s.base.clone()));

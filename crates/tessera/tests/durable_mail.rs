@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::{Scratch, Server};
-use tessera_testkit::{Engine, SmtpSink, TestDatabase};
+use tessera_testkit::{Client, Engine, SmtpSink, TestDatabase, TestUser};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -36,19 +36,13 @@ async fn a_reset_mail_requested_just_before_a_crash_is_sent_after_the_restart() 
     };
     let first_env = env(&nowhere);
     let first = Server::start(&scratch, &refs(&first_env)).ready().await;
-    let http = reqwest::Client::new();
     let email = "crash@example.test";
-    let res = http
-        .post(first.url("/api/v1/auth/register"))
-        .json(&json!({ "email": email, "password": PASSWORD, "name": "Crash" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-
+    let before = Client::at(&first.base);
     let res =
-        http.post(first.url("/api/v1/auth/forgot-password")).json(&json!({ "email": email })).send().await.unwrap();
-    assert_eq!(res.status(), 202);
+        before.post("/api/v1/auth/register", &json!({ "email": email, "password": PASSWORD, "name": "Crash" })).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let res = before.post("/api/v1/auth/forgot-password", &json!({ "email": email })).await;
+    assert_eq!(res.status, 202, "{}", res.text);
     first.signal("-KILL");
     drop(first);
 
@@ -58,20 +52,10 @@ async fn a_reset_mail_requested_just_before_a_crash_is_sent_after_the_restart() 
     let mail = wait_for_mail(&sink, email, "Reset your password").await;
     let token = mail.token("http").expect("the mail carries a reset link");
     let new_password = "another long password 42";
-    let res = http
-        .post(second.url("/api/v1/auth/reset-password"))
-        .json(&json!({ "token": token, "newPassword": new_password }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let res = http
-        .post(second.url("/api/v1/auth/login"))
-        .json(&json!({ "email": email, "password": new_password }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let after = Client::at(&second.base);
+    let res = after.post("/api/v1/auth/reset-password", &json!({ "token": token, "newPassword": new_password })).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    TestUser::login(&after, email, new_password).await;
     // The verification mail of the sign-up, also queued before the crash, arrives too.
     wait_for_mail(&sink, email, "Confirm your e-mail address").await;
 }

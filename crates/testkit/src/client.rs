@@ -43,6 +43,13 @@ impl Client {
         Self { http, base, token }
     }
 
+    /// A client without credentials for a server at `base` (e.g. a `tessera serve`
+    /// process a test started), following no redirects like the test app's.
+    pub fn at(base: impl Into<String>) -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Self::new(http, base.into(), None)
+    }
+
     /// The same client with another token.
     pub fn with_token(&self, token: &str) -> Self {
         Self { token: Some(token.to_owned()), ..self.clone() }

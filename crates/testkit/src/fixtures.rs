@@ -27,6 +27,17 @@ pub struct Invitation {
     pub token: String,
 }
 
+impl Org {
+    /// Creates an organization owned by `owner` (`POST /orgs`).
+    pub async fn create(owner: &TestUser, name: &str) -> Self {
+        let res = owner.client.post("/api/v1/orgs", &json!({ "name": name })).await;
+        assert_eq!(res.status, 201, "create org: {}", res.text);
+        let data = res.data().clone();
+        let text = |key: &str| data[key].as_str().unwrap_or_else(|| panic!("no {key} in {data}")).to_owned();
+        Self { id: typed_id_of(&data), name: text("name"), slug: text("slug"), data }
+    }
+}
+
 impl Invitation {
     /// The link the mail carried: the invitation's page (`<public url>/invitations/<token>`).
     pub fn link(&self, app: &TestApp) -> String {
@@ -76,11 +87,7 @@ pub fn fresh_email(tag: &str) -> String {
 impl TestApp {
     /// Creates an organization owned by `owner` (`POST /orgs`).
     pub async fn create_org(&self, owner: &TestUser, name: &str) -> Org {
-        let res = owner.client.post("/api/v1/orgs", &json!({ "name": name })).await;
-        assert_eq!(res.status, 201, "create org: {}", res.text);
-        let data = res.data().clone();
-        let text = |key: &str| data[key].as_str().unwrap_or_else(|| panic!("no {key} in {data}")).to_owned();
-        Org { id: typed_id_of(&data), name: text("name"), slug: text("slug"), data }
+        Org::create(owner, name).await
     }
 
     /// A new account owning a new organization: `(owner, the organization's id)`.

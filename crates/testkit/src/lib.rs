@@ -188,19 +188,12 @@ impl TestApp {
 
     /// Registers `email` with `password` and signs in.
     pub async fn register_and_login(&self, email: &str, password: &str) -> TestUser {
-        let res = self
-            .anonymous()
-            .post("/api/v1/auth/register", &json!({ "email": email, "password": password, "name": "Test User" }))
-            .await;
-        assert_eq!(res.status, 201, "register: {}", res.text);
-        self.login(email, password).await
+        TestUser::register(&self.anonymous(), email, password).await
     }
 
     /// Signs in an existing account.
     pub async fn login(&self, email: &str, password: &str) -> TestUser {
-        let res = self.anonymous().post("/api/v1/auth/login", &json!({ "email": email, "password": password })).await;
-        assert_eq!(res.status, 200, "login: {}", res.text);
-        TestUser::from_login(self, email, password, &res)
+        TestUser::login(&self.anonymous(), email, password).await
     }
 
     /// A new account whose address is confirmed with the link from its mail, signed in.
@@ -277,7 +270,18 @@ pub struct TestUser {
 }
 
 impl TestUser {
-    fn from_login(app: &TestApp, email: &str, password: &str, res: &TestResponse) -> Self {
+    /// Registers `email` with `password` through `anonymous` (any server's client) and signs in.
+    pub async fn register(anonymous: &Client, email: &str, password: &str) -> Self {
+        let body = json!({ "email": email, "password": password, "name": "Test User" });
+        let res = anonymous.post("/api/v1/auth/register", &body).await;
+        assert_eq!(res.status, 201, "register: {}", res.text);
+        Self::login(anonymous, email, password).await
+    }
+
+    /// Signs in an existing account through `anonymous`.
+    pub async fn login(anonymous: &Client, email: &str, password: &str) -> Self {
+        let res = anonymous.post("/api/v1/auth/login", &json!({ "email": email, "password": password })).await;
+        assert_eq!(res.status, 200, "login: {}", res.text);
         let data = res.data();
         let access = data["accessToken"].as_str().unwrap().to_owned();
         Self {
@@ -285,7 +289,7 @@ impl TestUser {
             email: email.to_owned(),
             password: password.to_owned(),
             refresh_token: data["refreshToken"].as_str().unwrap().to_owned(),
-            client: app.with_token(&access),
+            client: anonymous.with_token(&access),
             access_token: access,
         }
     }

@@ -41,16 +41,12 @@ impl Module for WebhooksModule {
     const NAME: &'static str = "webhooks";
     const DEFAULT_CONFIG: &'static str = include_str!("../webhooks.default.toml");
     const PERMISSIONS: &'static [PermissionInfo] = &[
-        PermissionInfo {
-            key: WEBHOOKS_READ,
-            description: "See webhook endpoints, deliveries and statistics",
-            module: "webhooks",
-        },
-        PermissionInfo {
-            key: WEBHOOKS_MANAGE,
-            description: "Create, change, delete and test webhook endpoints; retry and recover deliveries",
-            module: "webhooks",
-        },
+        PermissionInfo::new("webhooks", WEBHOOKS_READ, "See webhook endpoints, deliveries and statistics"),
+        PermissionInfo::new(
+            "webhooks",
+            WEBHOOKS_MANAGE,
+            "Create, change, delete and test webhook endpoints; retry and recover deliveries",
+        ),
     ];
     const EVENT_TYPES: &'static [EventType] = events::EVENT_TYPES;
     const HOT_TABLES: &'static [&'static str] = &["webhook_deliveries"];
