@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 
 use crate::entity::signing_keys::{self, Column, Entity};
 
-const PURPOSE: &str = "identity.signing-key";
+pub(crate) const PURPOSE: &str = "identity.signing-key";
 
 /// The claims of an access token.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

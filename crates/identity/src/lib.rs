@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use tessera_kernel::event_types::EventType;
 use tessera_kernel::module::{Routes, Running, Stop, Wiring};
+use tessera_kernel::reseal::{SealedColumn, SealedForm};
 use tessera_kernel::{ApiError, AppState, Module};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -39,6 +40,12 @@ impl Module for IdentityModule {
     const NAME: &'static str = "identity";
     const DEFAULT_CONFIG: &'static str = include_str!("../identity.default.toml");
     const EVENT_TYPES: &'static [EventType] = events::EVENT_TYPES;
+    const SEALED: &'static [SealedColumn] = &[SealedColumn {
+        table: "signing_keys",
+        column: "private_sealed",
+        purpose: jwt::PURPOSE,
+        form: SealedForm::Text,
+    }];
     type Config = IdentityConfig;
 
     fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {

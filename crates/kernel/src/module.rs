@@ -76,6 +76,9 @@ pub trait Module: Send + Sync + 'static {
     const EVENT_TYPES: &'static [EventType] = &[];
     /// Queue tables it turns over quickly (vacuumed by the kernel on PostgreSQL).
     const HOT_TABLES: &'static [&'static str] = &[];
+    /// The columns where it keeps values sealed by the keyring, which
+    /// `tessera keys rotate-data` re-seals under a new key.
+    const SEALED: &'static [crate::reseal::SealedColumn] = &[];
     /// Its parsed configuration section.
     type Config: ModuleConfig;
 
@@ -198,6 +201,7 @@ pub trait AnyModule: Send + Sync + 'static {
     fn permissions(&self) -> &'static [PermissionInfo];
     fn event_types(&self) -> &'static [EventType];
     fn hot_tables(&self) -> &'static [&'static str];
+    fn sealed(&self) -> &'static [crate::reseal::SealedColumn];
     fn migrations(&self) -> Vec<Box<dyn MigrationTrait>>;
     /// Parses and checks the module's section; errors name the key.
     fn configure(&self, settings: &Settings) -> Result<Box<dyn Any + Send>, ConfigError>;
@@ -223,6 +227,9 @@ impl<M: Module> AnyModule for Entry<M> {
     }
     fn hot_tables(&self) -> &'static [&'static str] {
         M::HOT_TABLES
+    }
+    fn sealed(&self) -> &'static [crate::reseal::SealedColumn] {
+        M::SEALED
     }
     fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
         M::migrations()

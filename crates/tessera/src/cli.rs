@@ -44,7 +44,7 @@ pub enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
-    /// Manage token-signing keys.
+    /// Manage token-signing keys and the data keys that seal stored secrets.
     Keys {
         #[command(subcommand)]
         action: KeysAction,
@@ -93,4 +93,9 @@ pub enum UsersAction {
 pub enum KeysAction {
     /// Make a new signing key current; the previous one keeps verifying until its tokens expire.
     Rotate,
+    /// Add a data key, make it current, and re-seal every stored secret under it
+    /// while the nodes keep serving (progress on standard error).
+    RotateData,
+    /// Open every stored secret and count them by data key; fails if any does not open.
+    VerifyData,
 }

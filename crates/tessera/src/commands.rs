@@ -42,6 +42,8 @@ pub async fn run(cli: Cli) -> Result<(), StartError> {
             println!("new signing key {kid} is current; the previous key verifies until its tokens expire");
             Ok(())
         }
+        Command::Keys { action: KeysAction::RotateData } => crate::data_keys::rotate(settings).await,
+        Command::Keys { action: KeysAction::VerifyData } => crate::data_keys::verify(settings).await,
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod data_keys;
 
 use std::process::ExitCode;
 

@@ -22,6 +22,7 @@ use tessera_kernel::Permission;
 use tessera_kernel::authz::PermissionInfo;
 use tessera_kernel::event_types::EventType;
 use tessera_kernel::module::{Routes, Running, Stop, Wiring};
+use tessera_kernel::reseal::{SealedColumn, SealedForm};
 use tessera_kernel::{ApiError, AppState, Module};
 use tessera_orgs::api::Orgs;
 
@@ -50,6 +51,26 @@ impl Module for WebhooksModule {
     ];
     const EVENT_TYPES: &'static [EventType] = events::EVENT_TYPES;
     const HOT_TABLES: &'static [&'static str] = &["webhook_deliveries"];
+    const SEALED: &'static [SealedColumn] = &[
+        SealedColumn {
+            table: "webhook_endpoints",
+            column: "secret_sealed",
+            purpose: service::endpoints::SEAL_PURPOSE,
+            form: SealedForm::Text,
+        },
+        SealedColumn {
+            table: "webhook_endpoints",
+            column: "previous_secret_sealed",
+            purpose: service::endpoints::SEAL_PURPOSE,
+            form: SealedForm::Text,
+        },
+        SealedColumn {
+            table: "webhook_endpoints",
+            column: "headers",
+            purpose: service::headers::SEAL_PURPOSE,
+            form: SealedForm::JsonValues { key: "id" },
+        },
+    ];
     type Config = WebhooksConfig;
 
     fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {

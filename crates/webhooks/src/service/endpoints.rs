@@ -19,7 +19,7 @@ use crate::model::{DisabledReason, EndpointOut, Signing, patterns_of};
 use crate::signing::SigningSecret;
 use crate::store;
 
-const SEAL_PURPOSE: &str = "webhook-secret";
+pub(crate) const SEAL_PURPOSE: &str = "webhook-secret";
 
 /// A new endpoint, checked.
 pub struct NewEndpoint {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::Webhooks;
 use crate::entity::endpoints;
 
-const SEAL_PURPOSE: &str = "webhook-header";
+pub(crate) const SEAL_PURPOSE: &str = "webhook-header";
 
 /// What the API shows instead of a sensitive header's value.
 pub const REDACTED: &str = "[redacted]";
