@@ -6,6 +6,7 @@
 //! `ok:false`, GitHub's `error`). Pure functions: the HTTP call is the caller's,
 //! through the SSRF guard.
 
+pub mod discovery;
 pub mod id_token;
 mod token;
 
